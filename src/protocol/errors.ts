@@ -1,0 +1,335 @@
+// Kafka's error codes as of Kafka 3.9 (clients/.../common/protocol/Errors.java at tag 3.9.0-rc3): every code a
+// Kafka 3.9 broker can send, under Kafka's own names. Code 99 has never been assigned. `retriable` mirrors
+// whether Kafka's exception for the code is a RetriableException, which is what clients use to decide whether
+// to retry on their own. The messages are ours.
+
+export const ErrorCode = {
+  UNKNOWN_SERVER_ERROR: -1,
+  NONE: 0,
+  OFFSET_OUT_OF_RANGE: 1,
+  CORRUPT_MESSAGE: 2,
+  UNKNOWN_TOPIC_OR_PARTITION: 3,
+  INVALID_FETCH_SIZE: 4,
+  LEADER_NOT_AVAILABLE: 5,
+  NOT_LEADER_OR_FOLLOWER: 6,
+  REQUEST_TIMED_OUT: 7,
+  BROKER_NOT_AVAILABLE: 8,
+  REPLICA_NOT_AVAILABLE: 9,
+  MESSAGE_TOO_LARGE: 10,
+  STALE_CONTROLLER_EPOCH: 11,
+  OFFSET_METADATA_TOO_LARGE: 12,
+  NETWORK_EXCEPTION: 13,
+  COORDINATOR_LOAD_IN_PROGRESS: 14,
+  COORDINATOR_NOT_AVAILABLE: 15,
+  NOT_COORDINATOR: 16,
+  INVALID_TOPIC_EXCEPTION: 17,
+  RECORD_LIST_TOO_LARGE: 18,
+  NOT_ENOUGH_REPLICAS: 19,
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: 20,
+  INVALID_REQUIRED_ACKS: 21,
+  ILLEGAL_GENERATION: 22,
+  INCONSISTENT_GROUP_PROTOCOL: 23,
+  INVALID_GROUP_ID: 24,
+  UNKNOWN_MEMBER_ID: 25,
+  INVALID_SESSION_TIMEOUT: 26,
+  REBALANCE_IN_PROGRESS: 27,
+  INVALID_COMMIT_OFFSET_SIZE: 28,
+  TOPIC_AUTHORIZATION_FAILED: 29,
+  GROUP_AUTHORIZATION_FAILED: 30,
+  CLUSTER_AUTHORIZATION_FAILED: 31,
+  INVALID_TIMESTAMP: 32,
+  UNSUPPORTED_SASL_MECHANISM: 33,
+  ILLEGAL_SASL_STATE: 34,
+  UNSUPPORTED_VERSION: 35,
+  TOPIC_ALREADY_EXISTS: 36,
+  INVALID_PARTITIONS: 37,
+  INVALID_REPLICATION_FACTOR: 38,
+  INVALID_REPLICA_ASSIGNMENT: 39,
+  INVALID_CONFIG: 40,
+  NOT_CONTROLLER: 41,
+  INVALID_REQUEST: 42,
+  UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
+  POLICY_VIOLATION: 44,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+  DUPLICATE_SEQUENCE_NUMBER: 46,
+  INVALID_PRODUCER_EPOCH: 47,
+  INVALID_TXN_STATE: 48,
+  INVALID_PRODUCER_ID_MAPPING: 49,
+  INVALID_TRANSACTION_TIMEOUT: 50,
+  CONCURRENT_TRANSACTIONS: 51,
+  TRANSACTION_COORDINATOR_FENCED: 52,
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53,
+  SECURITY_DISABLED: 54,
+  OPERATION_NOT_ATTEMPTED: 55,
+  KAFKA_STORAGE_ERROR: 56,
+  LOG_DIR_NOT_FOUND: 57,
+  SASL_AUTHENTICATION_FAILED: 58,
+  UNKNOWN_PRODUCER_ID: 59,
+  REASSIGNMENT_IN_PROGRESS: 60,
+  DELEGATION_TOKEN_AUTH_DISABLED: 61,
+  DELEGATION_TOKEN_NOT_FOUND: 62,
+  DELEGATION_TOKEN_OWNER_MISMATCH: 63,
+  DELEGATION_TOKEN_REQUEST_NOT_ALLOWED: 64,
+  DELEGATION_TOKEN_AUTHORIZATION_FAILED: 65,
+  DELEGATION_TOKEN_EXPIRED: 66,
+  INVALID_PRINCIPAL_TYPE: 67,
+  NON_EMPTY_GROUP: 68,
+  GROUP_ID_NOT_FOUND: 69,
+  FETCH_SESSION_ID_NOT_FOUND: 70,
+  INVALID_FETCH_SESSION_EPOCH: 71,
+  LISTENER_NOT_FOUND: 72,
+  TOPIC_DELETION_DISABLED: 73,
+  FENCED_LEADER_EPOCH: 74,
+  UNKNOWN_LEADER_EPOCH: 75,
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
+  STALE_BROKER_EPOCH: 77,
+  OFFSET_NOT_AVAILABLE: 78,
+  MEMBER_ID_REQUIRED: 79,
+  PREFERRED_LEADER_NOT_AVAILABLE: 80,
+  GROUP_MAX_SIZE_REACHED: 81,
+  FENCED_INSTANCE_ID: 82,
+  ELIGIBLE_LEADERS_NOT_AVAILABLE: 83,
+  ELECTION_NOT_NEEDED: 84,
+  NO_REASSIGNMENT_IN_PROGRESS: 85,
+  GROUP_SUBSCRIBED_TO_TOPIC: 86,
+  INVALID_RECORD: 87,
+  UNSTABLE_OFFSET_COMMIT: 88,
+  THROTTLING_QUOTA_EXCEEDED: 89,
+  PRODUCER_FENCED: 90,
+  RESOURCE_NOT_FOUND: 91,
+  DUPLICATE_RESOURCE: 92,
+  UNACCEPTABLE_CREDENTIAL: 93,
+  INCONSISTENT_VOTER_SET: 94,
+  INVALID_UPDATE_VERSION: 95,
+  FEATURE_UPDATE_FAILED: 96,
+  PRINCIPAL_DESERIALIZATION_FAILURE: 97,
+  SNAPSHOT_NOT_FOUND: 98,
+  UNKNOWN_TOPIC_ID: 100,
+  DUPLICATE_BROKER_REGISTRATION: 101,
+  BROKER_ID_NOT_REGISTERED: 102,
+  INCONSISTENT_TOPIC_ID: 103,
+  INCONSISTENT_CLUSTER_ID: 104,
+  TRANSACTIONAL_ID_NOT_FOUND: 105,
+  FETCH_SESSION_TOPIC_ID_ERROR: 106,
+  INELIGIBLE_REPLICA: 107,
+  NEW_LEADER_ELECTED: 108,
+  OFFSET_MOVED_TO_TIERED_STORAGE: 109,
+  FENCED_MEMBER_EPOCH: 110,
+  UNRELEASED_INSTANCE_ID: 111,
+  UNSUPPORTED_ASSIGNOR: 112,
+  STALE_MEMBER_EPOCH: 113,
+  MISMATCHED_ENDPOINT_TYPE: 114,
+  UNSUPPORTED_ENDPOINT_TYPE: 115,
+  UNKNOWN_CONTROLLER_ID: 116,
+  UNKNOWN_SUBSCRIPTION_ID: 117,
+  TELEMETRY_TOO_LARGE: 118,
+  INVALID_REGISTRATION: 119,
+  TRANSACTION_ABORTABLE: 120,
+  INVALID_RECORD_STATE: 121,
+  SHARE_SESSION_NOT_FOUND: 122,
+  INVALID_SHARE_SESSION_EPOCH: 123,
+  FENCED_STATE_EPOCH: 124,
+  INVALID_VOTER_KEY: 125,
+  DUPLICATE_VOTER: 126,
+  VOTER_NOT_FOUND: 127,
+} as const;
+
+export type ErrorName = keyof typeof ErrorCode;
+export type ErrorCode = (typeof ErrorCode)[ErrorName];
+
+export interface ErrorInfo {
+  readonly code: number;
+  readonly name: string;
+  readonly retriable: boolean;
+  readonly message: string;
+}
+
+// [code, retriable, message], in code order.
+const ERROR_DETAILS: readonly (readonly [number, boolean, string])[] = [
+  [-1, false, 'The broker hit an unexpected error while handling the request.'],
+  [0, false, ''],
+  [1, false, 'The requested offset is outside the range of offsets the broker holds for this partition.'],
+  [
+    2,
+    true,
+    'The record batch is corrupt: bad CRC, invalid size, a null key on a compacted topic, or otherwise malformed.',
+  ],
+  [3, true, 'This broker does not host the requested topic or partition.'],
+  [4, false, 'The requested fetch size is not valid.'],
+  [5, true, 'The partition has no leader right now; a leader election is in progress.'],
+  [6, true, 'This broker is not the leader (or not a replica) of the partition the request is meant for.'],
+  [7, true, 'The request did not complete before its timeout.'],
+  [8, false, 'The broker is not available.'],
+  [9, true, 'The replica is not available for the requested partition.'],
+  [10, false, 'A record in the request is larger than the maximum message size the broker accepts.'],
+  [11, false, 'The controller epoch in the request is stale; the controller has moved.'],
+  [12, false, 'The metadata attached to the committed offset is too large.'],
+  [13, true, 'The connection closed before a response arrived.'],
+  [14, true, 'The coordinator is still loading its state and cannot serve requests yet.'],
+  [15, true, 'The coordinator is not available.'],
+  [16, true, 'This broker is not the coordinator for the group or transaction.'],
+  [17, false, 'The request refers to a topic name that is not valid.'],
+  [18, false, "The record batch is larger than the broker's configured segment size."],
+  [19, true, 'The partition has fewer in-sync replicas than required; the records were rejected.'],
+  [20, true, 'The records were written, but to fewer in-sync replicas than required.'],
+  [21, false, 'The produce request asked for an invalid number of acknowledgements.'],
+  [22, false, 'The group generation in the request is not valid.'],
+  [23, false, "The member's protocols do not match the group's, or the protocol type or list is empty."],
+  [24, false, 'The group id is not valid.'],
+  [25, false, 'The coordinator does not know this member id.'],
+  [26, false, 'The session timeout is outside the range the broker allows.'],
+  [27, false, 'The group is rebalancing; the member must rejoin.'],
+  [28, false, 'The size of the committed offset data is not valid.'],
+  [29, false, 'Not authorized to access the topic.'],
+  [30, false, 'Not authorized to access the group.'],
+  [31, false, 'Not authorized to perform cluster operations.'],
+  [32, false, 'A record timestamp is outside the acceptable range.'],
+  [33, false, 'The broker does not support the requested SASL mechanism.'],
+  [34, false, 'The request is not valid in the current SASL state.'],
+  [35, false, 'The broker does not support this version of the API.'],
+  [36, false, 'A topic with this name already exists.'],
+  [37, false, 'The number of partitions is not valid.'],
+  [38, false, 'The replication factor is below 1 or larger than the number of available brokers.'],
+  [39, false, 'The replica assignment is not valid.'],
+  [40, false, 'The configuration is not valid.'],
+  [41, true, 'This broker is not the active controller.'],
+  [42, false, 'The request is malformed or was sent to a broker that cannot handle it.'],
+  [43, false, "The broker's message format version does not support this request."],
+  [44, false, 'The request parameters violate the configured policy.'],
+  [45, false, 'The broker received a producer sequence number out of order.'],
+  [46, false, 'The broker received a duplicate producer sequence number.'],
+  [47, false, 'The producer used an epoch older than the current one.'],
+  [48, false, "The transactional operation is not valid in the transaction's current state."],
+  [49, false, 'The producer id is not currently assigned to this transactional id.'],
+  [50, false, "The transaction timeout exceeds the broker's maximum."],
+  [51, true, 'Another operation on the same transaction is in progress.'],
+  [52, false, 'The transaction coordinator that sent this request is no longer the current one.'],
+  [53, false, 'Not authorized to use the transactional id.'],
+  [54, false, 'Security features are disabled on this broker.'],
+  [
+    55,
+    false,
+    'The broker did not attempt this operation because other operations in the same request failed.',
+  ],
+  [56, true, 'The broker hit a disk error while accessing the log.'],
+  [57, false, 'The requested log directory is not configured on this broker.'],
+  [58, false, 'SASL authentication failed.'],
+  [59, false, 'The broker has no state for this producer id.'],
+  [60, false, 'A partition reassignment is in progress.'],
+  [61, false, 'Delegation tokens are not enabled.'],
+  [62, false, 'The delegation token was not found.'],
+  [63, false, 'The principal is not the owner or a renewer of the delegation token.'],
+  [64, false, 'Delegation token requests are not allowed on this kind of connection.'],
+  [65, false, 'Not authorized to use the delegation token.'],
+  [66, false, 'The delegation token has expired.'],
+  [67, false, 'The principal type is not supported.'],
+  [68, false, 'The group is not empty.'],
+  [69, false, 'The group id does not exist.'],
+  [70, true, 'The fetch session id was not found.'],
+  [71, true, 'The fetch session epoch is not valid.'],
+  [72, true, 'The leader has no listener matching the one this metadata request arrived on.'],
+  [73, false, 'Topic deletion is disabled.'],
+  [74, true, "The leader epoch in the request is older than the broker's."],
+  [75, true, "The leader epoch in the request is newer than the broker's."],
+  [76, false, 'The client does not support the compression type used by this partition.'],
+  [77, false, 'The broker epoch has changed.'],
+  [
+    78,
+    true,
+    'The high watermark has not caught up since the last leader election, so offsets cannot be served yet.',
+  ],
+  [79, false, 'The member must obtain a member id before joining the group.'],
+  [80, true, 'The preferred leader is not available.'],
+  [81, false, 'The group has reached its maximum size.'],
+  [82, false, 'Another member with the same group instance id replaced this static member.'],
+  [83, true, 'No eligible leader is available for the partition.'],
+  [84, true, 'The partition does not need a leader election.'],
+  [85, false, 'No partition reassignment is in progress.'],
+  [86, false, 'Offsets of a topic cannot be deleted while the group is subscribed to it.'],
+  [87, false, 'The broker rejected a record that failed validation.'],
+  [88, true, 'There are unstable offsets that must be resolved first.'],
+  [89, true, 'The throttling quota has been exceeded.'],
+  [90, false, 'A newer producer with the same transactional id has fenced this one.'],
+  [91, false, 'The request refers to a resource that does not exist.'],
+  [92, false, 'The request refers to the same resource more than once.'],
+  [93, false, 'The credential does not meet the acceptance criteria.'],
+  [94, false, 'The sender or receiver of this voter request is not an expected voter.'],
+  [95, false, 'The update version is not valid.'],
+  [96, false, 'Finalized features could not be updated because of an unexpected error.'],
+  [97, false, 'The forwarded request principal could not be deserialized.'],
+  [98, false, 'The requested snapshot was not found.'],
+  [100, true, 'This broker does not host a topic with this topic id.'],
+  [101, false, 'This broker id is already registered.'],
+  [102, false, 'This broker id is not registered.'],
+  [103, true, 'The topic id of the log does not match the one in the request.'],
+  [104, false, "The cluster id in the request does not match this cluster's."],
+  [105, false, 'The transactional id was not found.'],
+  [106, true, 'The fetch session used topic ids inconsistently.'],
+  [107, false, 'The proposed ISR contains an ineligible replica.'],
+  [108, false, 'The partition state was updated, but a new leader was elected.'],
+  [109, false, 'The requested offset has moved to tiered storage.'],
+  [110, false, 'The member epoch is fenced; the member must give up its partitions and rejoin.'],
+  [111, false, 'The instance id is still held by another member, which must leave first.'],
+  [112, false, 'The group does not support this assignor or assignor version.'],
+  [113, false, 'The member epoch is stale; retry with the epoch from the latest heartbeat response.'],
+  [114, false, 'The request reached an endpoint of the wrong type.'],
+  [115, false, 'This endpoint type is not supported.'],
+  [116, false, 'The controller id is not known.'],
+  [117, false, 'The telemetry subscription id is not valid or is out of date.'],
+  [118, false, 'The telemetry payload is larger than the broker accepts.'],
+  [119, false, 'The controller considers this broker registration invalid.'],
+  [120, false, 'The transaction hit an error; the client may abort it and keep using the transactional id.'],
+  [121, false, 'The record state is not valid; the delivery acknowledgement could not be completed.'],
+  [122, true, 'The share session was not found.'],
+  [123, true, 'The share session epoch is not valid.'],
+  [124, false, "The share-group state epoch in the request does not match the coordinator's."],
+  [125, false, "The voter key does not match the receiving replica's key."],
+  [126, false, 'The voter is already in the voter set.'],
+  [127, false, 'The voter is not in the voter set.'],
+];
+
+const ERROR_INFO_BY_CODE: ReadonlyMap<number, ErrorInfo> = (() => {
+  const nameByCode = new Map<number, string>();
+  for (const [name, code] of Object.entries(ErrorCode)) nameByCode.set(code, name);
+  const infoByCode = new Map<number, ErrorInfo>();
+  for (const [code, retriable, message] of ERROR_DETAILS) {
+    const name = nameByCode.get(code);
+    if (name === undefined) throw new Error(`error code ${code} has details but no name`);
+    infoByCode.set(code, { code, name, retriable, message });
+  }
+  return infoByCode;
+})();
+
+/** Name, retriability and default message of a Kafka error code; unknown codes report as UNKNOWN_CODE_<n>. */
+export function errorInfo(code: number): ErrorInfo {
+  return (
+    ERROR_INFO_BY_CODE.get(code) ?? {
+      code,
+      name: `UNKNOWN_CODE_${code}`,
+      retriable: false,
+      message: `Unknown Kafka error code ${code}.`,
+    }
+  );
+}
+
+/**
+ * Base class for failures that map onto a Kafka error code. Broker code throws subclasses of it so that the
+ * request handler can put `code` into the response instead of dropping the connection.
+ */
+export class KafkaError extends Error {
+  override name = 'KafkaError';
+  readonly code: number;
+  readonly retriable: boolean;
+
+  constructor(code: number, message?: string, options?: ErrorOptions) {
+    const info = errorInfo(code);
+    super(message ?? info.message, options);
+    this.code = code;
+    this.retriable = info.retriable;
+  }
+
+  /** Kafka's name for `code`, e.g. NOT_LEADER_OR_FOLLOWER. */
+  get errorName(): string {
+    return errorInfo(this.code).name;
+  }
+}

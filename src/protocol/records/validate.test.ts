@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { ErrorCode } from '../errors.js';
+import { decodeRecordBatches, encodeRecordBatch, type RecordInput } from './batch.js';
+import { crc32c } from './crc.js';
+import { RecordError } from './errors.js';
+import {
+  ATTRIBUTES_OFFSET,
+  CRC_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  RECORD_COUNT_OFFSET,
+  RECORDS_OFFSET,
+  readInt64,
+} from './layout.js';
+import { assignOffsets, stampLogAppendTime, validateBatches } from './validate.js';
+
+function records(count: number, valueBytes: number, firstTimestamp = 1_700_000_000_000): RecordInput[] {
+  return Array.from({ length: count }, (_, index) => ({
+    key: Buffer.from(`key-${index}`),
+    value: Buffer.alloc(valueBytes, index),
+    headers: [{ key: 'h', value: Buffer.from([index & 0xff]) }],
+    timestamp: firstTimestamp + index,
+  }));
+}
+
+/** Rewrites the CRC of the batch at `position`, as a producer that built these bytes would have. */
+function reseal(buf: Buffer, position = 0): Buffer {
+  const end = position + 12 + buf.readInt32BE(position + 8);
+  buf.writeUInt32BE(crc32c(buf, position + ATTRIBUTES_OFFSET, end), position + CRC_OFFSET);
+  return buf;
+}
+
+function codeOf(run: () => unknown): number {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof RecordError, `expected a RecordError, got ${String(error)}`);
+    return error.code;
+  }
+  assert.fail('expected a RecordError');
+}
+
+describe('validateBatches', () => {
+  const first = encodeRecordBatch({
+    records: records(3, 10),
+    producerId: 7,
+    producerEpoch: 1,
+    baseSequence: 0,
+  });
+  const second = encodeRecordBatch({ records: records(2, 5, 1_800_000_000_000), compression: 'gzip' });
+
+  test('summarises a valid multi-batch buffer', () => {
+    const summary = validateBatches(Buffer.concat([first, second]), { maxBatchBytes: 1024 });
+    assert.equal(summary.batchCount, 2);
+    assert.equal(summary.recordCount, 5);
+    assert.equal(summary.firstTimestamp, 1_700_000_000_000);
+    assert.equal(summary.maxTimestamp, 1_800_000_000_001);
+    assert.deepEqual(summary.batches[0], {
+      position: 0,
+      length: first.length,
+      lastOffsetDelta: 2,
+      recordCount: 3,
+      baseTimestamp: 1_700_000_000_000,
+      maxTimestamp: 1_700_000_000_002,
+      codec: 0,
+      producerId: 7,
+      producerEpoch: 1,
+      baseSequence: 0,
+      isTransactional: false,
+      isControl: false,
+    });
+    assert.equal(summary.batches[1]!.position, first.length);
+    assert.equal(summary.batches[1]!.codec, 1);
+    assert.equal(summary.batches[1]!.producerId, -1);
+  });
+
+  test('an empty buffer has no batches', () => {
+    assert.deepEqual(validateBatches(Buffer.alloc(0)), {
+      batchCount: 0,
+      recordCount: 0,
+      firstTimestamp: -1,
+      maxTimestamp: -1,
+      batches: [],
+    });
+  });
+
+  test('a flipped byte under the CRC is CORRUPT_MESSAGE', () => {
+    const damaged = Buffer.from(first);
+    damaged[RECORDS_OFFSET + 3]! ^= 0x01;
+    assert.equal(
+      codeOf(() => validateBatches(damaged)),
+      ErrorCode.CORRUPT_MESSAGE,
+    );
+    const badCrc = Buffer.from(first);
+    badCrc[CRC_OFFSET]! ^= 0x80;
+    assert.equal(
+      codeOf(() => validateBatches(badCrc)),
+      ErrorCode.CORRUPT_MESSAGE,
+    );
+  });
+
+  test('a truncated batch is CORRUPT_MESSAGE, at any cut', () => {
+    const both = Buffer.concat([first, second]);
+    for (const cut of [1, 11, 12, 30, first.length - 1, first.length + 5, both.length - 1]) {
+      assert.equal(
+        codeOf(() => validateBatches(both.subarray(0, cut))),
+        ErrorCode.CORRUPT_MESSAGE,
+        `cut ${cut}`,
+      );
+    }
+  });
+
+  test('a wrong magic is INVALID_RECORD', () => {
+    const legacy = Buffer.from(first);
+    legacy[16] = 1;
+    assert.equal(
+      codeOf(() => validateBatches(legacy)),
+      ErrorCode.INVALID_RECORD,
+    );
+  });
+
+  test('a record count that disagrees with the last offset delta is INVALID_RECORD', () => {
+    const wrongDelta = Buffer.from(first);
+    wrongDelta.writeInt32BE(5, LAST_OFFSET_DELTA_OFFSET);
+    assert.equal(
+      codeOf(() => validateBatches(reseal(wrongDelta))),
+      ErrorCode.INVALID_RECORD,
+    );
+    const wrongCount = Buffer.from(first);
+    wrongCount.writeInt32BE(2, RECORD_COUNT_OFFSET);
+    wrongCount.writeInt32BE(1, LAST_OFFSET_DELTA_OFFSET);
+    assert.equal(
+      codeOf(() => validateBatches(reseal(wrongCount))),
+      ErrorCode.INVALID_RECORD,
+    );
+    const noRecords = Buffer.from(first);
+    noRecords.writeInt32BE(0, RECORD_COUNT_OFFSET);
+    noRecords.writeInt32BE(-1, LAST_OFFSET_DELTA_OFFSET);
+    assert.equal(
+      codeOf(() => validateBatches(reseal(noRecords))),
+      ErrorCode.INVALID_RECORD,
+    );
+  });
+
+  test('records that do not fill the batch exactly are INVALID_RECORD', () => {
+    const grown = Buffer.concat([first, Buffer.from([0])]);
+    grown.writeInt32BE(grown.length - 12, 8);
+    assert.equal(
+      codeOf(() => validateBatches(reseal(grown))),
+      ErrorCode.INVALID_RECORD,
+    );
+    // The first record's length varint claims one byte more than its fields take.
+    const longRecord = Buffer.from(first);
+    longRecord[RECORDS_OFFSET]! += 2;
+    assert.equal(
+      codeOf(() => validateBatches(reseal(longRecord))),
+      ErrorCode.INVALID_RECORD,
+    );
+  });
+
+  test('an unknown codec is UNSUPPORTED_COMPRESSION_TYPE', () => {
+    const unknown = Buffer.from(second);
+    unknown.writeUInt16BE((unknown.readUInt16BE(ATTRIBUTES_OFFSET) & ~7) | 5, ATTRIBUTES_OFFSET);
+    assert.equal(
+      codeOf(() => validateBatches(reseal(unknown))),
+      ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+    );
+  });
+
+  test('a batch over maxBatchBytes is MESSAGE_TOO_LARGE; a set over maxTotalBytes is RECORD_LIST_TOO_LARGE', () => {
+    assert.equal(
+      codeOf(() => validateBatches(first, { maxBatchBytes: first.length - 1 })),
+      ErrorCode.MESSAGE_TOO_LARGE,
+    );
+    assert.equal(validateBatches(first, { maxBatchBytes: first.length }).batchCount, 1);
+    assert.equal(
+      codeOf(() => validateBatches(first, { maxTotalBytes: first.length - 1 })),
+      ErrorCode.RECORD_LIST_TOO_LARGE,
+    );
+  });
+
+  test('producer fields must be consistent', () => {
+    const transactionalWithoutProducer = encodeRecordBatch({ records: records(1, 1), isTransactional: true });
+    assert.equal(
+      codeOf(() => validateBatches(transactionalWithoutProducer)),
+      ErrorCode.INVALID_RECORD,
+    );
+    const producerWithoutSequence = encodeRecordBatch({
+      records: records(1, 1),
+      producerId: 3,
+      baseSequence: -1,
+    });
+    assert.equal(
+      codeOf(() => validateBatches(producerWithoutSequence)),
+      ErrorCode.INVALID_RECORD,
+    );
+  });
+
+  test('random bytes only ever fail with a RecordError', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 300 }), (bytes) => {
+        try {
+          validateBatches(Buffer.from(bytes));
+        } catch (error) {
+          return error instanceof RecordError;
+        }
+        return true;
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('mutated valid batches (CRC resealed) only ever fail with a RecordError', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        (edits) => {
+          const mutated = Buffer.from(first);
+          for (const [at, byte] of edits)
+            mutated[RECORDS_OFFSET + (at % (mutated.length - RECORDS_OFFSET))] = byte;
+          try {
+            validateBatches(reseal(mutated));
+          } catch (error) {
+            return error instanceof RecordError;
+          }
+          return true;
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('assignOffsets', () => {
+  test('stamps offsets and leader epoch in place and keeps the CRC valid', () => {
+    const set = Buffer.concat([
+      encodeRecordBatch({ records: records(3, 4), partitionLeaderEpoch: 0 }),
+      encodeRecordBatch({ records: records(2, 4), compression: 'lz4', partitionLeaderEpoch: 0 }),
+    ]);
+    const crcs = [set.readUInt32BE(CRC_OFFSET)];
+    assert.equal(assignOffsets(set, 100, 7), 105);
+    assert.equal(validateBatches(set).batchCount, 2);
+    assert.equal(set.readUInt32BE(CRC_OFFSET), crcs[0]);
+    const decoded = decodeRecordBatches(set);
+    assert.deepEqual(
+      decoded.map((batch) => [batch.baseOffset, batch.partitionLeaderEpoch, batch.timestampType]),
+      [
+        [100, 7, 'create'],
+        [103, 7, 'create'],
+      ],
+    );
+    assert.deepEqual(
+      decoded.flatMap((batch) => batch.records.map((record) => record.offset)),
+      [100, 101, 102, 103, 104],
+    );
+  });
+
+  test('offsets beyond 2^32 are written exactly', () => {
+    const batch = encodeRecordBatch({ records: records(1, 1) });
+    assert.equal(assignOffsets(batch, 2 ** 40 + 5, 1), 2 ** 40 + 6);
+    assert.equal(readInt64(batch, 0), 2 ** 40 + 5);
+  });
+
+  test('LogAppendTime sets the attribute and MaxTimestamp and reseals the CRC', () => {
+    const batch = encodeRecordBatch({ records: records(2, 4), compression: 'snappy' });
+    assignOffsets(batch, 0, 1);
+    stampLogAppendTime(batch, 1_900_000_000_000);
+    assert.equal(validateBatches(batch).maxTimestamp, 1_900_000_000_000);
+    assert.equal(readInt64(batch, MAX_TIMESTAMP_OFFSET), 1_900_000_000_000);
+    const [decoded] = decodeRecordBatches(batch);
+    assert.equal(decoded!.timestampType, 'logAppend');
+    assert.deepEqual(
+      decoded!.records.map((record) => record.timestamp),
+      [1_900_000_000_000, 1_900_000_000_000],
+    );
+  });
+});

@@ -1,0 +1,315 @@
+// The broker's checks of one partition's Produce records, and the in-place offset assignment that follows.
+// Both work on the producer's bytes as they will be stored: nothing is copied or re-encoded, and no object is
+// allocated per record.
+import { readVarint, VarintError } from '../primitives/varint.js';
+import { crc32c } from './crc.js';
+import {
+  CorruptRecordError,
+  InvalidRecordError,
+  RecordListTooLargeError,
+  RecordTooLargeError,
+  UnsupportedCompressionTypeError,
+} from './errors.js';
+import {
+  ATTRIBUTES_OFFSET,
+  BASE_OFFSET_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_LENGTH_OFFSET,
+  COMPRESSION_CODEC_MASK,
+  CONTROL_FLAG_MASK,
+  CodecId,
+  CRC_OFFSET,
+  CURRENT_MAGIC,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  MIN_BATCH_LENGTH,
+  NO_TIMESTAMP,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORD_COUNT_OFFSET,
+  RECORDS_OFFSET,
+  readInt64,
+  TIMESTAMP_TYPE_MASK,
+  TRANSACTIONAL_FLAG_MASK,
+  writeInt64,
+} from './layout.js';
+
+export interface ValidateOptions {
+  /** Largest batch accepted, LOG_OVERHEAD included (topic max.message.bytes); larger → MESSAGE_TOO_LARGE. */
+  maxBatchBytes?: number;
+  /** Largest record set accepted (the segment size); larger → RECORD_LIST_TOO_LARGE. */
+  maxTotalBytes?: number;
+}
+
+export interface BatchSummary {
+  /** Byte position of the batch in the validated buffer. */
+  position: number;
+  /** Bytes of the whole batch, LOG_OVERHEAD included: the next batch starts at position + length. */
+  length: number;
+  lastOffsetDelta: number;
+  recordCount: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  /** Kafka codec id, 0-4. */
+  codec: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  isTransactional: boolean;
+  isControl: boolean;
+}
+
+export interface BatchSetSummary {
+  batchCount: number;
+  recordCount: number;
+  /** BaseTimestamp of the first batch, or -1 when there is none. */
+  firstTimestamp: number;
+  /** Largest MaxTimestamp of all batches, or -1 when there is none. */
+  maxTimestamp: number;
+  batches: BatchSummary[];
+}
+
+/** Smallest record body: attributes, timestamp delta, offset delta, key and value lengths, header count. */
+const MIN_RECORD_BODY_BYTES = 6;
+
+/**
+ * Checks that `records` is a sequence of whole, intact magic-2 batches, as a Produce request must carry.
+ * Throws a RecordError subclass whose `code` is the Kafka error to answer with. An empty buffer is valid and
+ * yields batchCount 0; whether to accept that is the caller's decision.
+ */
+export function validateBatches(records: Buffer, options: ValidateOptions = {}): BatchSetSummary {
+  const maxBatchBytes = options.maxBatchBytes ?? Number.POSITIVE_INFINITY;
+  if (options.maxTotalBytes !== undefined && records.length > options.maxTotalBytes) {
+    throw new RecordListTooLargeError(
+      `record set of ${records.length} bytes exceeds the limit of ${options.maxTotalBytes} bytes`,
+    );
+  }
+  const batches: BatchSummary[] = [];
+  let recordCount = 0;
+  let maxTimestamp = NO_TIMESTAMP;
+  let position = 0;
+  while (position < records.length) {
+    const batch = validateBatch(records, position, maxBatchBytes);
+    batches.push(batch);
+    recordCount += batch.recordCount;
+    if (batch.maxTimestamp > maxTimestamp) maxTimestamp = batch.maxTimestamp;
+    position += batch.length;
+  }
+  return {
+    batchCount: batches.length,
+    recordCount,
+    firstTimestamp: batches[0]?.baseTimestamp ?? NO_TIMESTAMP,
+    maxTimestamp,
+    batches,
+  };
+}
+
+function validateBatch(buf: Buffer, position: number, maxBatchBytes: number): BatchSummary {
+  const remaining = buf.length - position;
+  if (remaining < LOG_OVERHEAD) {
+    throw new CorruptRecordError(`truncated batch at byte ${position}: ${remaining} bytes left`);
+  }
+  const batchLength = buf.readInt32BE(position + BATCH_LENGTH_OFFSET);
+  if (remaining > MAGIC_OFFSET && buf[position + MAGIC_OFFSET] !== CURRENT_MAGIC) {
+    throw new InvalidRecordError(
+      `batch at byte ${position} has magic ${buf[position + MAGIC_OFFSET]}, expected ${CURRENT_MAGIC}`,
+    );
+  }
+  if (batchLength < MIN_BATCH_LENGTH) {
+    throw new CorruptRecordError(
+      `batch at byte ${position} has length ${batchLength}, below ${MIN_BATCH_LENGTH}`,
+    );
+  }
+  const length = LOG_OVERHEAD + batchLength;
+  if (length > maxBatchBytes) {
+    throw new RecordTooLargeError(`batch of ${length} bytes exceeds the limit of ${maxBatchBytes} bytes`);
+  }
+  if (length > remaining) {
+    throw new CorruptRecordError(
+      `truncated batch at byte ${position}: ${length} bytes declared, ${remaining} left`,
+    );
+  }
+  const end = position + length;
+  const storedCrc = buf.readUInt32BE(position + CRC_OFFSET);
+  const actualCrc = crc32c(buf, position + ATTRIBUTES_OFFSET, end);
+  if (storedCrc !== actualCrc) {
+    throw new CorruptRecordError(
+      `batch at byte ${position} has CRC ${storedCrc.toString(16)}, computed ${actualCrc.toString(16)}`,
+    );
+  }
+
+  const attributes = buf.readUInt16BE(position + ATTRIBUTES_OFFSET);
+  const codec = attributes & COMPRESSION_CODEC_MASK;
+  if (codec > CodecId.zstd) {
+    throw new UnsupportedCompressionTypeError(
+      `batch at byte ${position} uses unknown compression codec ${codec}`,
+    );
+  }
+  const lastOffsetDelta = buf.readInt32BE(position + LAST_OFFSET_DELTA_OFFSET);
+  const recordCount = buf.readInt32BE(position + RECORD_COUNT_OFFSET);
+  if (recordCount < 1) throw new InvalidRecordError(`batch at byte ${position} has ${recordCount} records`);
+  if (lastOffsetDelta !== recordCount - 1) {
+    throw new InvalidRecordError(
+      `batch at byte ${position} has ${recordCount} records but last offset delta ${lastOffsetDelta}`,
+    );
+  }
+  const producerId = readInt64(buf, position + PRODUCER_ID_OFFSET);
+  const baseSequence = buf.readInt32BE(position + BASE_SEQUENCE_OFFSET);
+  const isTransactional = (attributes & TRANSACTIONAL_FLAG_MASK) !== 0;
+  const isControl = (attributes & CONTROL_FLAG_MASK) !== 0;
+  if (isTransactional && producerId < 0) {
+    throw new InvalidRecordError(`transactional batch at byte ${position} has no producer id`);
+  }
+  if (!isControl && producerId >= 0 && baseSequence < 0) {
+    throw new InvalidRecordError(
+      `batch at byte ${position} of producer ${producerId} has sequence ${baseSequence}`,
+    );
+  }
+  const recordsStart = position + RECORDS_OFFSET;
+  if (codec === CodecId.none) {
+    checkUncompressedRecords(buf, recordsStart, end, recordCount, position);
+  } else if (recordsStart === end) {
+    throw new InvalidRecordError(`compressed batch at byte ${position} has no record bytes`);
+  }
+
+  return {
+    position,
+    length,
+    lastOffsetDelta,
+    recordCount,
+    baseTimestamp: readInt64(buf, position + BASE_TIMESTAMP_OFFSET),
+    maxTimestamp: readInt64(buf, position + MAX_TIMESTAMP_OFFSET),
+    codec,
+    producerId,
+    producerEpoch: buf.readInt16BE(position + PRODUCER_EPOCH_OFFSET),
+    baseSequence,
+    isTransactional,
+    isControl,
+  };
+}
+
+const cursor = { offset: 0 };
+
+/**
+ * Walks the records of an uncompressed batch: each record's fields must fill its declared length exactly, its
+ * offset delta must be its index, and the records must fill the batch exactly.
+ */
+function checkUncompressedRecords(
+  buf: Buffer,
+  start: number,
+  end: number,
+  count: number,
+  position: number,
+): void {
+  cursor.offset = start;
+  try {
+    for (let index = 0; index < count; index++) {
+      const bodyLength = readVarint(buf, cursor);
+      const bodyStart = cursor.offset;
+      const bodyEnd = bodyStart + bodyLength;
+      if (bodyLength < MIN_RECORD_BODY_BYTES || bodyEnd > end) {
+        throw new InvalidRecordError(`record ${index} of batch at byte ${position} has length ${bodyLength}`);
+      }
+      cursor.offset = bodyStart + 1; // attributes, unused
+      skipVarint(buf, cursor, bodyEnd); // timestamp delta
+      const offsetDelta = readVarint(buf, cursor);
+      if (offsetDelta !== index) {
+        throw new InvalidRecordError(
+          `record ${index} of batch at byte ${position} has offset delta ${offsetDelta}`,
+        );
+      }
+      skipBytesField(buf, cursor, -1); // key
+      skipBytesField(buf, cursor, -1); // value
+      const headerCount = readVarint(buf, cursor);
+      if (headerCount < 0) throw new InvalidRecordError(`record ${index} has ${headerCount} headers`);
+      for (let header = 0; header < headerCount; header++) {
+        // Each header takes at least two bytes, so this bounds the loop by the record length.
+        if (cursor.offset >= bodyEnd)
+          throw new InvalidRecordError(`record ${index} has fewer headers than declared`);
+        skipBytesField(buf, cursor, 0); // key: a non-null string
+        skipBytesField(buf, cursor, -1); // value
+      }
+      if (cursor.offset !== bodyEnd) {
+        throw new InvalidRecordError(
+          `record ${index} of batch at byte ${position} declares ${bodyLength} bytes but its fields take ${
+            cursor.offset - bodyStart
+          }`,
+        );
+      }
+    }
+  } catch (error) {
+    if (error instanceof VarintError) {
+      throw new InvalidRecordError(`malformed record varint in batch at byte ${position}`, { cause: error });
+    }
+    throw error;
+  }
+  if (cursor.offset !== end) {
+    throw new InvalidRecordError(
+      `records of batch at byte ${position} end at byte ${cursor.offset}, the batch at byte ${end}`,
+    );
+  }
+}
+
+function skipVarint(buf: Buffer, at: { offset: number }, limit: number): void {
+  let offset = at.offset;
+  while (offset < limit && (buf[offset]! & 0x80) !== 0) offset++;
+  if (offset >= limit) throw new InvalidRecordError('record varint runs past the end of the record');
+  at.offset = offset + 1;
+}
+
+function skipBytesField(buf: Buffer, at: { offset: number }, minLength: number): void {
+  const length = readVarint(buf, at);
+  if (length < minLength) throw new InvalidRecordError(`record field has length ${length}`);
+  if (length > 0) at.offset += length;
+}
+
+/**
+ * Stamps consecutive offsets and the leader epoch on already validated batches, in place. Both fields lie
+ * outside the CRC, so nothing is recomputed. Returns the next offset to assign.
+ */
+export function assignOffsets(records: Buffer, baseOffset: number, partitionLeaderEpoch: number): number {
+  let nextOffset = baseOffset;
+  for (const position of batchPositions(records)) {
+    writeInt64(records, position + BASE_OFFSET_OFFSET, nextOffset);
+    records.writeInt32BE(partitionLeaderEpoch, position + PARTITION_LEADER_EPOCH_OFFSET);
+    nextOffset += records.readInt32BE(position + LAST_OFFSET_DELTA_OFFSET) + 1;
+  }
+  return nextOffset;
+}
+
+/**
+ * For topics with message.timestamp.type=LogAppendTime: marks each validated batch as LogAppendTime with
+ * that MaxTimestamp, in place, and recomputes its CRC (both fields are covered by it).
+ */
+export function stampLogAppendTime(records: Buffer, logAppendTimeMs: number): void {
+  for (const position of batchPositions(records)) {
+    const length = LOG_OVERHEAD + records.readInt32BE(position + BATCH_LENGTH_OFFSET);
+    const attributes = records.readUInt16BE(position + ATTRIBUTES_OFFSET);
+    records.writeUInt16BE(attributes | TIMESTAMP_TYPE_MASK, position + ATTRIBUTES_OFFSET);
+    writeInt64(records, position + MAX_TIMESTAMP_OFFSET, logAppendTimeMs);
+    records.writeUInt32BE(
+      crc32c(records, position + ATTRIBUTES_OFFSET, position + length),
+      position + CRC_OFFSET,
+    );
+  }
+}
+
+/** Start positions of the batches in a buffer of whole batches; throws if one is cut short. */
+function* batchPositions(records: Buffer): Generator<number> {
+  let position = 0;
+  while (position < records.length) {
+    if (records.length - position < RECORDS_OFFSET) {
+      throw new CorruptRecordError(`truncated batch at byte ${position}`);
+    }
+    const length = LOG_OVERHEAD + records.readInt32BE(position + BATCH_LENGTH_OFFSET);
+    if (length < RECORDS_OFFSET || length > records.length - position) {
+      throw new CorruptRecordError(`batch at byte ${position} has an invalid length`);
+    }
+    yield position;
+    position += length;
+  }
+}

@@ -1,0 +1,23 @@
+export { BatchField, type BatchHeader, readBatchHeader } from './batch.js';
+export { type EpochEntry, UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET } from './checkpoint.js';
+export { DEFAULT_LOG_CONFIG, type LogConfig, validateLogConfig } from './config.js';
+export {
+  CorruptBatchError,
+  ErrorCode,
+  FencedLeaderEpochError,
+  KafkaStorageError,
+  OffsetOutOfRangeError,
+  StorageError,
+} from './errors.js';
+export { LogManager, type LogManagerOptions, parsePartitionDirName } from './log-manager.js';
+export {
+  type AppendResult,
+  createStorageResources,
+  type LogStats,
+  PartitionLog,
+  type PartitionLogOptions,
+  type ReadOptions,
+  type StorageLogger,
+} from './partition-log.js';
+export type { StorageResources } from './resources.js';
+export type { ReadResult } from './tail-cache.js';

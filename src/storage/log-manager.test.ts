@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { LogManager, parsePartitionDirName } from './log-manager.js';
+import { makeBatch, splitBatches, testConfig, withTempDir } from './test-support.js';
+
+describe('LogManager', () => {
+  test('parses partition directories from the last dash', () => {
+    assert.deepEqual(parsePartitionDirName('my-topic.v2-12'), { topic: 'my-topic.v2', partition: 12 });
+    assert.deepEqual(parsePartitionDirName('a-0'), { topic: 'a', partition: 0 });
+    assert.equal(parsePartitionDirName('nodash'), null);
+    assert.equal(parsePartitionDirName('topic-x'), null);
+    assert.equal(parsePartitionDirName('-3'), null);
+    assert.equal(parsePartitionDirName('t-1.abcd.deleted'), null);
+  });
+
+  test('reopens every log, including topics with dashes and dots', async () => {
+    await withTempDir(async (dir) => {
+      const config = testConfig();
+      const manager = await LogManager.open(dir, config);
+      const names: [string, number][] = [
+        ['orders', 0],
+        ['orders', 1],
+        ['my-topic', 3],
+        ['a.b-c.d', 0],
+      ];
+      for (const [i, [topic, partition]] of names.entries()) {
+        const log = await manager.getOrCreate(topic, partition, config);
+        for (let n = 0; n <= i; n++) await log.append(makeBatch({ fill: n }), 0);
+      }
+      assert.equal(await manager.getOrCreate('orders', 0, config), manager.get('orders', 0));
+      await mkdir(join(dir, 'not-a-partition'));
+      await manager.close();
+
+      const reopened = await LogManager.open(dir, config);
+      const found = [...reopened.all()].map(([topic, partition, log]) => [
+        topic,
+        partition,
+        log.logEndOffset,
+      ]);
+      found.sort((a, b) => String(a[0]).localeCompare(String(b[0])) || Number(a[1]) - Number(b[1]));
+      assert.deepEqual(found, [
+        ['a.b-c.d', 0, 4],
+        ['my-topic', 3, 3],
+        ['orders', 0, 1],
+        ['orders', 1, 2],
+      ]);
+      const log = reopened.get('my-topic', 3);
+      assert.equal(splitBatches((await log?.read(0, 1 << 20))?.chunks ?? []).length, 3);
+      await reopened.close();
+    });
+  });
+
+  test('deletePartition renames the directory and removes it', async () => {
+    await withTempDir(async (dir) => {
+      const config = testConfig();
+      const manager = await LogManager.open(dir, config);
+      const log = await manager.getOrCreate('gone-topic', 0, config);
+      await log.append(makeBatch({}), 0);
+      await manager.getOrCreate('kept', 0, config);
+      await manager.deletePartition('gone-topic', 0);
+      assert.equal(manager.get('gone-topic', 0), undefined);
+      await manager.close();
+      assert.deepEqual(await readdir(dir), ['kept-0']);
+    });
+  });
+
+  test('background passes run retention, time flushes and segment.ms rolls', async () => {
+    await withTempDir(async (dir) => {
+      let now = 1_700_000_000_000;
+      const config = testConfig({ segmentBytes: 600, retentionMs: 1000, flushMs: 100, segmentMs: 5000 });
+      const manager = await LogManager.open(dir, config, { nowMs: () => now });
+      const log = await manager.getOrCreate('t', 0, config);
+      for (let i = 0; i < 6; i++) await log.append(makeBatch({ valueBytes: 200, timestampMs: now }), 0);
+      assert.equal(log.stats.fsyncCalls, 2); // sealing two rolled segments
+      now += 150;
+      await manager.runFlushAndRoll();
+      assert.equal(log.stats.fsyncCalls, 3);
+      now += 2000;
+      assert.equal(await manager.runRetention(), 2);
+      assert.equal(log.logStartOffset, 4);
+      now += 5000;
+      await manager.runFlushAndRoll();
+      await log.flush();
+      assert.deepEqual(log.segmentBaseOffsets, [4, 6]);
+      manager.startBackgroundTasks();
+      await manager.close();
+    });
+  });
+});

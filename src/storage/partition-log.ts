@@ -1,0 +1,1371 @@
+import { type FileHandle, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  BATCH_HEADER_BYTES,
+  BatchField,
+  type BatchHeader,
+  batchSizeAt,
+  CURRENT_MAGIC,
+  readBatchHeader,
+  readInt64,
+  writeInt64,
+} from './batch.js';
+import {
+  LeaderEpochCache,
+  readOffsetCheckpoint,
+  syncDirectory,
+  writeFileAtomically,
+  writeOffsetCheckpoint,
+} from './checkpoint.js';
+import {
+  DEFAULT_MAX_INDEX_ENTRIES,
+  deletesByRetention,
+  type LogConfig,
+  validateLogConfig,
+} from './config.js';
+import {
+  asStorageError,
+  CorruptBatchError,
+  FencedLeaderEpochError,
+  KafkaStorageError,
+  OffsetOutOfRangeError,
+  type StorageError,
+} from './errors.js';
+import { FileHandlePool, IndexCache, type SegmentIndexes, type StorageResources } from './resources.js';
+import {
+  LOG_SUFFIX,
+  LogSegment,
+  MAX_RELATIVE_OFFSET,
+  OFFSET_INDEX_SUFFIX,
+  parseSegmentFileName,
+  readFully,
+  scanSegment,
+  TIME_INDEX_SUFFIX,
+} from './segment.js';
+import { type ReadResult, TailCache, TailCacheBudget } from './tail-cache.js';
+
+export const CLEAN_SHUTDOWN_FILE = 'clean-shutdown';
+export const RECOVERY_POINT_FILE = 'recovery-point-checkpoint';
+export const LOG_START_OFFSET_FILE = 'log-start-offset-checkpoint';
+export const LEADER_EPOCH_FILE = 'leader-epoch-checkpoint';
+export const DELETED_SUFFIX = '.deleted';
+
+/** writev takes at most IOV_MAX (1024 on Linux) buffers. */
+const MAX_WRITE_BUFFERS = 1024;
+const MAX_WRITE_GROUP_BYTES = 64 * 1024 * 1024;
+const MIN_READ_WINDOW_BYTES = 64 * 1024;
+const MAX_READ_WINDOW_BYTES = 8 * 1024 * 1024;
+const HEADER_WINDOW_BYTES = 64 * 1024;
+
+export const DEFAULT_TAIL_CACHE_BYTES = 4 * 1024 * 1024;
+const TAIL_CHUNK_BYTES = 256 * 1024;
+
+/** pino-compatible: structured fields first, message second. */
+export interface StorageLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+const silentLogger: StorageLogger = { info() {}, warn() {}, error() {} };
+
+export interface PartitionLogOptions {
+  logger?: StorageLogger;
+  nowMs?: () => number;
+  /** Shared bounds (handles, index cache, tail cache budget); LogManager passes its own. */
+  resources?: StorageResources;
+  /** Tail cache bytes for this log (default 4 MiB); 0 disables it. */
+  tailCacheBytes?: number;
+  /** When true (default) the log advances its high watermark as appends complete (single node). */
+  manageHighWatermark?: boolean;
+}
+
+let defaultResources: StorageResources | null = null;
+
+/** The bounds used by logs opened without a LogManager. */
+export function sharedStorageResources(): StorageResources {
+  defaultResources ??= createStorageResources({});
+  return defaultResources;
+}
+
+export function createStorageResources(limits: {
+  maxOpenFiles?: number;
+  indexCacheBytes?: number;
+  tailCacheBytes?: number;
+}): StorageResources {
+  return {
+    fileHandles: new FileHandlePool(limits.maxOpenFiles ?? 128),
+    indexCache: new IndexCache(limits.indexCacheBytes ?? 16 * 1024 * 1024),
+    tailCacheBudget: new TailCacheBudget(limits.tailCacheBytes ?? 64 * 1024 * 1024),
+  };
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  logStartOffset: number;
+}
+
+export interface ReadOptions {
+  /** Exclusive bound on the offsets returned; defaults to the high watermark. */
+  maxOffset?: number;
+  /** Return the first batch whole even when it is larger than maxBytes (KIP-74). */
+  minOneBatch?: boolean;
+}
+
+/** Counters for tests and metrics. */
+export interface LogStats {
+  appends: number;
+  writevCalls: number;
+  fsyncCalls: number;
+  bytesWritten: number;
+  segmentsRolled: number;
+}
+
+interface AppendJob {
+  readonly segment: LogSegment;
+  readonly data: Buffer;
+  readonly position: number;
+  /** The log end offset once this job is written. */
+  readonly endOffset: number;
+  readonly result: AppendResult | null;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface FlushWaiter {
+  readonly targetOffset: number;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** The batch at `position` in a sealed segment did not match its index entry: rebuild the index and retry. */
+class StaleIndexError extends Error {}
+
+/**
+ * One partition's write-ahead log: segments of Kafka record batches with sparse indexes, a group-committing
+ * writer, crash recovery on open, retention, truncation and a leader epoch cache.
+ *
+ * Appends get their offsets synchronously, in call order; the bytes are then written by a single writer
+ * loop that coalesces every append queued meanwhile into one writev and, when the flush policy asks for it,
+ * one fdatasync. Reads never see bytes before they are written.
+ */
+export class PartitionLog {
+  readonly stats: LogStats = {
+    appends: 0,
+    writevCalls: 0,
+    fsyncCalls: 0,
+    bytesWritten: 0,
+    segmentsRolled: 0,
+  };
+  private config: LogConfig;
+  private readonly logger: StorageLogger;
+  private readonly nowMs: () => number;
+  private readonly resources: StorageResources;
+  private readonly manageHighWatermark: boolean;
+  private readonly tail: TailCache;
+  private epochs: LeaderEpochCache;
+  private segments: LogSegment[] = [];
+  /** The offset the next append gets. */
+  private nextOffset = 0;
+  /** Every offset below is in the file (the log end offset readers see). */
+  private writtenOffset = 0;
+  /** Every offset below is fsynced. */
+  private flushedOffset = 0;
+  private checkpointedRecoveryPoint = -1;
+  private startOffset = 0;
+  private highWatermarkOffset = 0;
+  private pending: AppendJob[] = [];
+  private flushWaiters: FlushWaiter[] = [];
+  private writerRunning = false;
+  private writerSegment: LogSegment | null = null;
+  private epochsDirty = false;
+  private failure: StorageError | null = null;
+  private closed = false;
+  private truncating = false;
+  private lastFlushMs: number;
+  private readonly listeners = new Set<(logEndOffset: number) => void>();
+  private maintenance: Promise<unknown> = Promise.resolve();
+  private checkpointChain: Promise<void> = Promise.resolve();
+  private readonly indexLoads = new Map<LogSegment, Promise<SegmentIndexes>>();
+  private readonly scheduledDeletions = new Map<NodeJS.Timeout, () => Promise<void>>();
+
+  private constructor(
+    readonly dir: string,
+    config: LogConfig,
+    options: PartitionLogOptions,
+  ) {
+    this.config = { ...config };
+    this.logger = options.logger ?? silentLogger;
+    this.nowMs = options.nowMs ?? Date.now;
+    this.resources = options.resources ?? sharedStorageResources();
+    this.manageHighWatermark = options.manageHighWatermark ?? true;
+    this.tail = new TailCache(
+      this.resources.tailCacheBudget,
+      options.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES,
+      TAIL_CHUNK_BYTES,
+    );
+    this.epochs = new LeaderEpochCache(join(dir, LEADER_EPOCH_FILE));
+    this.lastFlushMs = this.nowMs();
+  }
+
+  /** Opens (creating if needed) the log in `dir`, recovering whatever an unclean shutdown left behind. */
+  static async open(
+    dir: string,
+    config: LogConfig,
+    options: PartitionLogOptions = {},
+  ): Promise<PartitionLog> {
+    validateLogConfig(config);
+    const log = new PartitionLog(dir, config, options);
+    try {
+      await mkdir(dir, { recursive: true });
+      await log.load();
+    } catch (error) {
+      log.releaseResources();
+      throw asStorageError(error, `cannot open log ${dir}`);
+    }
+    return log;
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.writtenOffset;
+  }
+
+  get highWatermark(): number {
+    return this.highWatermarkOffset;
+  }
+
+  /** Bytes of all segments, as retention.bytes counts them. */
+  get sizeBytes(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.sizeBytes;
+    return total;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  get segmentBaseOffsets(): number[] {
+    return this.segments.map((segment) => segment.baseOffset);
+  }
+
+  get latestLeaderEpoch(): number {
+    return this.epochs.latestEpoch;
+  }
+
+  get tailCacheBytes(): number {
+    return this.tail.bytes;
+  }
+
+  private get activeSegment(): LogSegment {
+    return this.segments.at(-1) as LogSegment;
+  }
+
+  private get maxIndexEntries(): number {
+    return this.config.maxIndexEntries ?? DEFAULT_MAX_INDEX_ENTRIES;
+  }
+
+  // ---------------------------------------------------------------------------------------------- append
+
+  /**
+   * Appends whole magic-2 batches, writing their BaseOffset and PartitionLeaderEpoch in place. Resolves once
+   * the bytes are written (and fsynced when flushMessages says so).
+   */
+  append(batches: Buffer, leaderEpoch: number): Promise<AppendResult> {
+    try {
+      return this.enqueueAppend(batches, leaderEpoch);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private enqueueAppend(batches: Buffer, leaderEpoch: number): Promise<AppendResult> {
+    this.checkWritable();
+    const offsetCount = countOffsets(batches);
+    if (leaderEpoch < this.epochs.latestEpoch)
+      throw new FencedLeaderEpochError(leaderEpoch, this.epochs.latestEpoch);
+    const nowMs = this.nowMs();
+    let segment = this.activeSegment;
+    if (this.shouldRoll(segment, batches.length, offsetCount, nowMs)) segment = this.roll();
+    const indexes = segment.indexes as SegmentIndexes;
+    const baseOffset = this.nextOffset;
+    const position = segment.sizeBytes;
+    let offset = baseOffset;
+    for (let at = 0; at < batches.length; ) {
+      writeInt64(batches, at + BatchField.BASE_OFFSET, offset);
+      batches.writeInt32BE(leaderEpoch, at + BatchField.PARTITION_LEADER_EPOCH);
+      const header = readBatchHeader(batches, at);
+      segment.indexBatch(indexes, header, position + at, this.config.indexIntervalBytes, nowMs);
+      offset = header.lastOffset + 1;
+      at += header.sizeBytes;
+    }
+    if (this.epochs.assign(leaderEpoch, baseOffset)) this.epochsDirty = true;
+    segment.sizeBytes += batches.length;
+    this.nextOffset = offset;
+    this.stats.appends++;
+    const data = this.tail.add(batches, baseOffset);
+    const result = { baseOffset, lastOffset: offset - 1, logStartOffset: this.startOffset };
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.push({ segment, data, position, endOffset: offset, result, resolve, reject });
+      this.kickWriter();
+    });
+  }
+
+  private checkWritable(): void {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new KafkaStorageError(`log ${this.dir} is closed`);
+    if (this.truncating) throw new KafkaStorageError(`log ${this.dir} is being truncated`);
+  }
+
+  private shouldRoll(segment: LogSegment, appendBytes: number, offsetCount: number, nowMs: number): boolean {
+    if (segment.isEmpty) return false;
+    if (segment.sizeBytes + appendBytes > this.config.segmentBytes) return true;
+    if (this.segmentExpired(segment, nowMs)) return true;
+    const indexes = segment.indexes as SegmentIndexes;
+    if (indexes.offsetIndex.isFull || indexes.timeIndex.isFull) return true;
+    return this.nextOffset + offsetCount - 1 - segment.baseOffset > MAX_RELATIVE_OFFSET;
+  }
+
+  private segmentExpired(segment: LogSegment, nowMs: number): boolean {
+    if (segment.isEmpty || segment.rollBaseTimestampMs === null) return false;
+    return nowMs - segment.rollBaseTimestampMs > this.config.segmentMs - segment.rollJitterMs;
+  }
+
+  /** Starts a new active segment at the next offset; the writer seals the previous one before using it. */
+  private roll(): LogSegment {
+    const segment = new LogSegment(this.dir, this.nextOffset, this.rollJitterMs());
+    segment.indexes = segment.resetIndexes(this.maxIndexEntries);
+    this.segments.push(segment);
+    this.stats.segmentsRolled++;
+    return segment;
+  }
+
+  private rollJitterMs(): number {
+    const jitterMs = Math.min(this.config.segmentJitterMs ?? 0, this.config.segmentMs);
+    return jitterMs > 0 ? Math.floor(Math.random() * jitterMs) : 0;
+  }
+
+  /** Rolls the active segment when segment.ms has passed since its first batch (LogManager calls this). */
+  rollIfExpired(nowMs: number): boolean {
+    if (this.failure || this.closed || this.truncating) return false;
+    if (!this.segmentExpired(this.activeSegment, nowMs)) return false;
+    const segment = this.roll();
+    // An empty job makes the writer seal the old segment and create the new file, in order with appends.
+    this.pending.push({
+      segment,
+      data: Buffer.alloc(0),
+      position: 0,
+      endOffset: this.nextOffset,
+      result: null,
+      resolve: () => {},
+      reject: () => {},
+    });
+    this.kickWriter();
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------------- writer
+
+  private kickWriter(): void {
+    if (this.writerRunning) return;
+    this.writerRunning = true;
+    void this.runWriter();
+  }
+
+  private async runWriter(): Promise<void> {
+    try {
+      while (this.pending.length > 0 || this.flushWaiters.length > 0) {
+        if (this.pending.length > 0) await this.writeNextGroup();
+        else await this.syncForWaiters();
+      }
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.writerRunning = false;
+    }
+  }
+
+  /** Writes every queued append for the same segment with one writev (bounded), then fsyncs if required. */
+  private async writeNextGroup(): Promise<void> {
+    const first = this.pending[0] as AppendJob;
+    const segment = first.segment;
+    if (segment !== this.writerSegment) await this.switchWriterSegment(segment);
+    if (this.epochsDirty) {
+      // Before the data: a batch must never be durable while the epoch it starts is not.
+      this.epochsDirty = false;
+      await this.epochs.persist();
+    }
+    let count = 0;
+    let bytes = 0;
+    let buffers = 0;
+    while (count < this.pending.length) {
+      const job = this.pending[count] as AppendJob;
+      if (job.segment !== segment || buffers >= MAX_WRITE_BUFFERS) break;
+      if (count > 0 && bytes + job.data.length > MAX_WRITE_GROUP_BYTES) break;
+      bytes += job.data.length;
+      if (job.data.length > 0) buffers++;
+      count++;
+    }
+    const group = this.pending.splice(0, count);
+    if (bytes > 0) {
+      const data = group.filter((job) => job.data.length > 0).map((job) => job.data);
+      await writevFully(segment.writeHandle as FileHandle, data, first.position);
+      this.stats.writevCalls++;
+      this.stats.bytesWritten += bytes;
+    }
+    segment.writtenBytes = first.position + bytes;
+    this.writtenOffset = (group.at(-1) as AppendJob).endOffset;
+    const unflushed = this.writtenOffset - this.flushedOffset;
+    if (
+      unflushed >= this.config.flushMessages ||
+      this.flushWaiters.some((w) => w.targetOffset <= this.writtenOffset)
+    ) {
+      await this.syncActive();
+    }
+    if (this.manageHighWatermark) this.highWatermarkOffset = this.writtenOffset;
+    for (const job of group) if (job.result) job.resolve(job.result);
+    this.notifyListeners();
+  }
+
+  private async syncForWaiters(): Promise<void> {
+    if (this.flushedOffset < this.writtenOffset) await this.syncActive();
+    else this.resolveFlushWaiters();
+  }
+
+  private async syncActive(): Promise<void> {
+    const segment = this.writerSegment;
+    const target = this.writtenOffset;
+    if (segment?.writeHandle) {
+      await segment.writeHandle.datasync();
+      this.stats.fsyncCalls++;
+    }
+    this.flushedOffset = Math.max(this.flushedOffset, target);
+    this.resolveFlushWaiters();
+  }
+
+  private resolveFlushWaiters(): void {
+    if (this.flushWaiters.length === 0) return;
+    const still: FlushWaiter[] = [];
+    for (const waiter of this.flushWaiters) {
+      if (waiter.targetOffset <= this.flushedOffset) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.flushWaiters = still;
+  }
+
+  private async switchWriterSegment(segment: LogSegment): Promise<void> {
+    const previous = this.writerSegment;
+    if (previous && !previous.sealed && !previous.deleted) await this.seal(previous);
+    if (!segment.fileCreated) {
+      const handle = await open(segment.logPath, 'w+');
+      segment.writeHandle = handle;
+      segment.fileCreated = true;
+      this.resources.fileHandles.adopt(segment.logPath, handle);
+      await syncDirectory(this.dir);
+    }
+    this.writerSegment = segment;
+  }
+
+  /** Makes a rolled segment durable and read-only: log fsynced, index files written, recovery point moved. */
+  private async seal(segment: LogSegment): Promise<void> {
+    const indexes = segment.indexes as SegmentIndexes;
+    segment.finishTimeIndex(indexes);
+    await (segment.writeHandle as FileHandle).datasync();
+    this.stats.fsyncCalls++;
+    await segment.writeIndexFiles(indexes);
+    segment.sealed = true;
+    segment.modifiedMs = this.nowMs();
+    segment.indexes = null;
+    segment.writeHandle = null;
+    this.resources.indexCache.put(segment.logPath, indexes);
+    this.resources.fileHandles.unpin(segment.logPath);
+    this.flushedOffset = Math.max(this.flushedOffset, segment.nextOffset);
+    this.resolveFlushWaiters();
+    await this.checkpointRecoveryPoint();
+  }
+
+  private fail(error: unknown): void {
+    this.failure = asStorageError(error, `log ${this.dir} failed`);
+    this.logger.error({ dir: this.dir, err: error }, 'storage failure, log taken offline');
+    for (const job of this.pending.splice(0)) job.reject(this.failure);
+    for (const waiter of this.flushWaiters.splice(0)) waiter.reject(this.failure);
+  }
+
+  private notifyListeners(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(this.writtenOffset);
+      } catch (error) {
+        this.logger.warn({ dir: this.dir, err: error }, 'append listener threw');
+      }
+    }
+  }
+
+  /** Calls `listener` whenever newly appended data becomes readable; returns the unsubscribe function. */
+  onAppend(listener: (logEndOffset: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  setHighWatermark(offset: number): void {
+    const clamped = Math.max(this.startOffset, Math.min(offset, this.writtenOffset));
+    if (clamped === this.highWatermarkOffset) return;
+    const advanced = clamped > this.highWatermarkOffset;
+    this.highWatermarkOffset = clamped;
+    if (advanced) this.notifyListeners();
+  }
+
+  // ----------------------------------------------------------------------------------------------- flush
+
+  /** Writes and fsyncs everything appended so far, then checkpoints the recovery point. */
+  async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
+    await this.flushInternal();
+  }
+
+  private async flushInternal(): Promise<void> {
+    const targetOffset = this.nextOffset;
+    if (this.flushedOffset < targetOffset || this.pending.length > 0) {
+      await new Promise<void>((resolve, reject) => {
+        this.flushWaiters.push({ targetOffset, resolve, reject });
+        this.kickWriter();
+      });
+    }
+    this.lastFlushMs = this.nowMs();
+    await this.checkpointRecoveryPoint();
+  }
+
+  /** Whether flush.ms has passed with data still unflushed (LogManager's background flush asks). */
+  flushDue(nowMs: number): boolean {
+    if (this.failure || this.closed) return false;
+    const unflushed =
+      this.nextOffset > this.flushedOffset || this.checkpointedRecoveryPoint !== this.flushedOffset;
+    return unflushed && nowMs - this.lastFlushMs >= this.config.flushMs;
+  }
+
+  private checkpointRecoveryPoint(): Promise<void> {
+    const write = async () => {
+      const value = Math.min(this.flushedOffset, this.writtenOffset);
+      if (value === this.checkpointedRecoveryPoint) return;
+      await writeOffsetCheckpoint(join(this.dir, RECOVERY_POINT_FILE), value);
+      this.checkpointedRecoveryPoint = value;
+    };
+    this.checkpointChain = this.checkpointChain.then(write, write);
+    return this.checkpointChain;
+  }
+
+  private writeLogStartOffsetCheckpoint(): Promise<void> {
+    return writeOffsetCheckpoint(join(this.dir, LOG_START_OFFSET_FILE), this.startOffset);
+  }
+
+  // ------------------------------------------------------------------------------------------------ read
+
+  /**
+   * Whole batches from the one containing `fetchOffset`, each ending before `maxOffset` (default: the high
+   * watermark), totalling at most `maxBytes` (the first batch regardless with `minOneBatch`).
+   */
+  async read(fetchOffset: number, maxBytes: number, options: ReadOptions = {}): Promise<ReadResult> {
+    if (this.failure) throw this.failure;
+    if (fetchOffset < this.startOffset || fetchOffset > this.writtenOffset) {
+      throw new OffsetOutOfRangeError(fetchOffset, this.startOffset, this.writtenOffset);
+    }
+    const endOffset = Math.min(options.maxOffset ?? this.highWatermarkOffset, this.writtenOffset);
+    const minOneBatch = options.minOneBatch ?? false;
+    if (fetchOffset >= endOffset) return { chunks: [], bytes: 0 };
+    const cached = this.tail.read(fetchOffset, endOffset, maxBytes, minOneBatch);
+    if (cached) return cached;
+    const result: ReadResult = { chunks: [], bytes: 0 };
+    let segment = this.segmentFor(fetchOffset);
+    let from = fetchOffset;
+    while (segment && segment.baseOffset < endOffset) {
+      let stopped: boolean;
+      try {
+        stopped = await this.readSegment(segment, from, endOffset, maxBytes, minOneBatch, result);
+      } catch (error) {
+        if (!segment.deleted) throw asStorageError(error, `read of ${segment.logPath} failed`);
+        // Retention or truncation removed the segment under this read.
+        if (result.bytes > 0) return result;
+        throw new OffsetOutOfRangeError(fetchOffset, this.startOffset, this.writtenOffset);
+      }
+      if (stopped || segment.deleted) break;
+      const next: LogSegment | undefined = this.segments[this.segments.indexOf(segment) + 1];
+      if (!next) break;
+      segment = next;
+      from = next.baseOffset;
+    }
+    return result;
+  }
+
+  /** The segment holding `offset`: the last one whose base offset is at or below it. */
+  private segmentFor(offset: number): LogSegment | undefined {
+    let low = 0;
+    let high = this.segments.length - 1;
+    let found = 0;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      if ((this.segments[mid] as LogSegment).baseOffset <= offset) {
+        found = mid;
+        low = mid + 1;
+      } else {
+        high = mid - 1;
+      }
+    }
+    return this.segments[found];
+  }
+
+  /** Appends to `result` from one segment; true when a bound (bytes or offset) stopped the read. */
+  private async readSegment(
+    segment: LogSegment,
+    fetchOffset: number,
+    endOffset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+    result: ReadResult,
+  ): Promise<boolean> {
+    try {
+      return await this.readSegmentOnce(segment, fetchOffset, endOffset, maxBytes, minOneBatch, result);
+    } catch (error) {
+      if (!(error instanceof StaleIndexError)) throw error;
+      this.logger.warn(
+        { segment: segment.logPath, reason: error.message },
+        'offset index inconsistent, rebuilding',
+      );
+      await this.rebuildIndexes(segment);
+      return this.readSegmentOnce(segment, fetchOffset, endOffset, maxBytes, minOneBatch, result);
+    }
+  }
+
+  private async readSegmentOnce(
+    segment: LogSegment,
+    fetchOffset: number,
+    endOffset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+    result: ReadResult,
+  ): Promise<boolean> {
+    const endPosition = segment.writtenBytes;
+    if (endPosition === 0) return false;
+    let position = 0;
+    let expectedBaseOffset = -1;
+    if (fetchOffset > segment.baseOffset) {
+      const entry = (await this.indexesOf(segment)).offsetIndex.lookup(fetchOffset - segment.baseOffset);
+      if (entry) {
+        position = entry.position;
+        expectedBaseOffset = segment.baseOffset + entry.relativeOffset;
+      }
+    }
+    const lease = await this.resources.fileHandles.acquire(segment.logPath);
+    try {
+      let wanted = clampWindow(maxBytes - result.bytes + this.config.indexIntervalBytes);
+      while (position < endPosition) {
+        const window = Buffer.allocUnsafe(Math.min(wanted, endPosition - position));
+        const got = await readFully(lease.handle, window, window.length, position);
+        let at = 0;
+        let runStart = -1;
+        let stopped = false;
+        wanted = BATCH_HEADER_BYTES;
+        while (got - at >= BATCH_HEADER_BYTES) {
+          const size = batchSizeAt(window, at);
+          const baseOffset = readInt64(window, at + BatchField.BASE_OFFSET);
+          if (expectedBaseOffset >= 0 && baseOffset !== expectedBaseOffset) {
+            throw new StaleIndexError(
+              `expected offset ${expectedBaseOffset} at ${position}, found ${baseOffset}`,
+            );
+          }
+          expectedBaseOffset = -1;
+          if (size < BATCH_HEADER_BYTES || position + at + size > endPosition) {
+            throw new KafkaStorageError(`corrupt batch at ${position + at} in ${segment.logPath}`);
+          }
+          const lastOffset = baseOffset + window.readInt32BE(at + BatchField.LAST_OFFSET_DELTA);
+          if (lastOffset < fetchOffset) {
+            at += size;
+            continue;
+          }
+          const fits = result.bytes + size <= maxBytes || (result.bytes === 0 && minOneBatch);
+          if (lastOffset >= endOffset || !fits) {
+            stopped = true;
+            break;
+          }
+          if (got - at < size) {
+            wanted = Math.max(size, clampWindow(maxBytes - result.bytes));
+            break;
+          }
+          if (runStart < 0) runStart = at;
+          result.bytes += size;
+          at += size;
+        }
+        if (runStart >= 0) result.chunks.push(window.subarray(runStart, at));
+        if (stopped) return true;
+        // No progress with everything that remains in view: a torn tail shorter than a header.
+        if (at === 0 && (got < window.length || window.length >= endPosition - position)) break;
+        position += at;
+        if (wanted === BATCH_HEADER_BYTES) wanted = clampWindow(maxBytes - result.bytes);
+      }
+      return false;
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** The segment's indexes: in memory when active, else from the cache or its files (rebuilt if bad). */
+  private indexesOf(segment: LogSegment): Promise<SegmentIndexes> {
+    if (segment.indexes) return Promise.resolve(segment.indexes);
+    const cached = this.resources.indexCache.get(segment.logPath);
+    if (cached) return Promise.resolve(cached);
+    let loading = this.indexLoads.get(segment);
+    if (!loading) {
+      loading = this.loadIndexes(segment).finally(() => this.indexLoads.delete(segment));
+      this.indexLoads.set(segment, loading);
+    }
+    return loading;
+  }
+
+  private async loadIndexes(segment: LogSegment): Promise<SegmentIndexes> {
+    const loaded = await segment.loadIndexFiles(this.maxIndexEntries, this.endOffsetOf(segment));
+    if (typeof loaded !== 'string') {
+      this.resources.indexCache.put(segment.logPath, loaded);
+      return loaded;
+    }
+    this.logger.warn({ segment: segment.logPath, reason: loaded }, 'index files invalid, rebuilding');
+    return this.rebuildIndexes(segment);
+  }
+
+  /** Rescans a sealed segment to rebuild its index files. */
+  private async rebuildIndexes(segment: LogSegment): Promise<SegmentIndexes> {
+    const lease = await this.resources.fileHandles.acquire(segment.logPath);
+    let indexes: SegmentIndexes;
+    try {
+      const scan = await scanSegment(segment, lease.handle, segment.writtenBytes, this.scanOptions(false));
+      if (scan.problem) {
+        this.logger.error(
+          { segment: segment.logPath, position: scan.validBytes, reason: scan.problem },
+          'sealed segment has an unreadable batch; reads stop before it',
+        );
+      }
+      indexes = scan.indexes;
+    } finally {
+      lease.release();
+    }
+    if (segment.indexes) {
+      segment.indexes = indexes;
+      return indexes;
+    }
+    segment.finishTimeIndex(indexes);
+    await segment.writeIndexFiles(indexes);
+    this.resources.indexCache.put(segment.logPath, indexes);
+    return indexes;
+  }
+
+  private endOffsetOf(segment: LogSegment): number {
+    const next = this.segments[this.segments.indexOf(segment) + 1];
+    return next ? next.baseOffset : segment.nextOffset;
+  }
+
+  private scanOptions(verifyCrc: boolean) {
+    return {
+      verifyCrc,
+      indexIntervalBytes: this.config.indexIntervalBytes,
+      maxIndexEntries: this.maxIndexEntries,
+      nowMs: this.nowMs(),
+    };
+  }
+
+  /** The first batch at or after `fromOffset` (and before `boundOffset`) that `matches`, reading headers only. */
+  private async findBatch(
+    segment: LogSegment,
+    fromOffset: number,
+    boundOffset: number,
+    matches: (header: BatchHeader) => boolean,
+  ): Promise<BatchHeader | null> {
+    const entry =
+      fromOffset > segment.baseOffset
+        ? (await this.indexesOf(segment)).offsetIndex.lookup(fromOffset - segment.baseOffset)
+        : null;
+    let position = entry?.position ?? 0;
+    const endPosition = segment.writtenBytes;
+    const lease = await this.resources.fileHandles.acquire(segment.logPath);
+    try {
+      const window = Buffer.allocUnsafe(HEADER_WINDOW_BYTES);
+      while (position < endPosition) {
+        const got = await readFully(
+          lease.handle,
+          window,
+          Math.min(window.length, endPosition - position),
+          position,
+        );
+        if (got < BATCH_HEADER_BYTES) return null;
+        let at = 0;
+        while (got - at >= BATCH_HEADER_BYTES) {
+          const header = readBatchHeader(window, at);
+          if (header.sizeBytes < BATCH_HEADER_BYTES) return null;
+          if (header.lastOffset >= boundOffset) return null;
+          if (header.lastOffset >= fromOffset && matches(header)) return header;
+          at += header.sizeBytes;
+        }
+        position += at;
+      }
+      return null;
+    } finally {
+      lease.release();
+    }
+  }
+
+  /**
+   * ListOffsets by timestamp: the first batch whose max timestamp is at or after `timestampMs`, as its first
+   * offset (not below the log start offset) and that max timestamp. Batch granularity: records inside a batch
+   * are not decoded, so the offset may precede the first matching record of that batch.
+   */
+  async offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestamp: number } | null> {
+    if (this.failure) throw this.failure;
+    const boundOffset = this.highWatermarkOffset;
+    for (const segment of this.segments.slice()) {
+      if (segment.baseOffset >= boundOffset) break;
+      if (segment.largestTimestampMs < timestampMs || this.endOffsetOf(segment) <= this.startOffset) continue;
+      const indexes = await this.indexesOf(segment);
+      const entry = indexes.timeIndex.lookupBefore(timestampMs);
+      const from = Math.max(segment.baseOffset + (entry?.relativeOffset ?? 0), this.startOffset);
+      const found = await this.findBatch(segment, from, boundOffset, (h) => h.maxTimestampMs >= timestampMs);
+      if (found)
+        return { offset: Math.max(found.baseOffset, this.startOffset), timestamp: found.maxTimestampMs };
+    }
+    return null;
+  }
+
+  /** ListOffsets MAX_TIMESTAMP: the last offset of the batch with the largest timestamp, and that timestamp. */
+  async maxTimestampOffset(): Promise<{ offset: number; timestamp: number } | null> {
+    if (this.failure) throw this.failure;
+    let best: LogSegment | null = null;
+    for (const segment of this.segments) {
+      if (segment.largestTimestampMs >= 0 && segment.largestTimestampMs > (best?.largestTimestampMs ?? -1)) {
+        best = segment;
+      }
+    }
+    if (!best) return null;
+    const batchOffset = best.largestTimestampBatchOffset;
+    const header = await this.findBatch(
+      best,
+      batchOffset,
+      this.writtenOffset,
+      (h) => h.baseOffset >= batchOffset,
+    );
+    const offset = header?.baseOffset === batchOffset ? header.lastOffset : batchOffset;
+    return { offset: Math.max(offset, this.startOffset), timestamp: best.largestTimestampMs };
+  }
+
+  leaderEpochStartOffset(epoch: number): { epoch: number; endOffset: number } {
+    return this.epochs.endOffsetFor(epoch, this.writtenOffset);
+  }
+
+  // ----------------------------------------------------------------------------------------- maintenance
+
+  /** Runs `task` after every earlier maintenance task, one at a time. */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.maintenance.then(task, task);
+    this.maintenance = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Drops every batch at or after `offset` (a batch containing `offset` goes whole). The caller must not append
+   * while this runs; replication fetchers do not.
+   */
+  truncateTo(offset: number): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.failure) throw this.failure;
+      if (offset >= this.nextOffset) return;
+      this.truncating = true;
+      try {
+        await this.flushInternal();
+        if (offset <= (this.segments[0] as LogSegment).baseOffset || offset <= this.startOffset) {
+          await this.truncateFullyAndStartAt(offset);
+        } else {
+          await this.truncateWithinSegments(offset);
+        }
+        this.tail.clear();
+        this.highWatermarkOffset = Math.min(this.highWatermarkOffset, this.writtenOffset);
+        this.flushedOffset = Math.min(this.flushedOffset, this.writtenOffset);
+        if (this.epochs.truncateFromEnd(this.writtenOffset)) await this.epochs.persist();
+        await this.checkpointRecoveryPoint();
+        this.logger.info({ dir: this.dir, offset, logEndOffset: this.writtenOffset }, 'log truncated');
+      } catch (error) {
+        this.fail(error);
+        throw this.failure;
+      } finally {
+        this.truncating = false;
+      }
+    });
+  }
+
+  private async truncateWithinSegments(offset: number): Promise<void> {
+    const segment = this.segmentFor(offset) as LogSegment;
+    const index = this.segments.indexOf(segment);
+    await this.removeSegments(this.segments.slice(index + 1), 'truncation');
+    const header = await this.findBatch(segment, offset, Number.MAX_SAFE_INTEGER, () => true);
+    let truncateAt = segment.writtenBytes;
+    if (header) {
+      const entry =
+        header.baseOffset > segment.baseOffset ? await this.positionOf(segment, header.baseOffset) : 0;
+      truncateAt = entry;
+    }
+    await this.reactivate(segment, truncateAt);
+  }
+
+  /** Byte position of the batch starting at `baseOffset` in `segment`. */
+  private async positionOf(segment: LogSegment, baseOffset: number): Promise<number> {
+    const entry = (await this.indexesOf(segment)).offsetIndex.lookup(baseOffset - segment.baseOffset);
+    let position = entry?.position ?? 0;
+    const lease = await this.resources.fileHandles.acquire(segment.logPath);
+    try {
+      const header = Buffer.allocUnsafe(BATCH_HEADER_BYTES);
+      while (position < segment.writtenBytes) {
+        await readFully(lease.handle, header, header.length, position);
+        if (readInt64(header, 0) >= baseOffset) return position;
+        position += batchSizeAt(header, 0);
+      }
+      return position;
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** Makes `segment` the writable active segment again, cut to `sizeBytes`, with rebuilt indexes. */
+  private async reactivate(segment: LogSegment, sizeBytes: number): Promise<void> {
+    let handle = segment.writeHandle;
+    if (!handle) {
+      this.resources.fileHandles.forget(segment.logPath);
+      this.resources.indexCache.delete(segment.logPath);
+      handle = await open(segment.logPath, 'r+');
+      segment.writeHandle = handle;
+      segment.fileCreated = true;
+      segment.sealed = false;
+      this.resources.fileHandles.adopt(segment.logPath, handle);
+    }
+    await handle.truncate(sizeBytes);
+    await handle.datasync();
+    segment.sizeBytes = sizeBytes;
+    segment.writtenBytes = sizeBytes;
+    const scan = await scanSegment(segment, handle, sizeBytes, this.scanOptions(false));
+    segment.indexes = scan.indexes;
+    this.writerSegment = segment;
+    this.nextOffset = segment.nextOffset;
+    this.writtenOffset = segment.nextOffset;
+  }
+
+  private async truncateFullyAndStartAt(offset: number): Promise<void> {
+    await this.removeSegments(this.segments.slice(), 'truncation');
+    await this.createActiveSegment(offset);
+    this.startOffset = offset;
+    await this.writeLogStartOffsetCheckpoint();
+    if (this.epochs.truncateFromStart(offset)) await this.epochs.persist();
+  }
+
+  private async createActiveSegment(baseOffset: number): Promise<void> {
+    const segment = new LogSegment(this.dir, baseOffset, this.rollJitterMs());
+    segment.indexes = segment.resetIndexes(this.maxIndexEntries);
+    const handle = await open(segment.logPath, 'w+');
+    segment.writeHandle = handle;
+    segment.fileCreated = true;
+    this.resources.fileHandles.adopt(segment.logPath, handle);
+    await syncDirectory(this.dir);
+    this.segments.push(segment);
+    this.writerSegment = segment;
+    this.nextOffset = baseOffset;
+    this.writtenOffset = baseOffset;
+    this.flushedOffset = baseOffset;
+  }
+
+  /** Moves the log start offset up (DeleteRecords) and deletes the whole segments now below it. */
+  deleteRecordsBefore(offset: number): Promise<number> {
+    return this.exclusive(async () => {
+      if (this.failure) throw this.failure;
+      if (offset < 0 || offset > this.highWatermarkOffset) {
+        throw new OffsetOutOfRangeError(offset, this.startOffset, this.highWatermarkOffset);
+      }
+      if (offset <= this.startOffset) return this.startOffset;
+      this.startOffset = offset;
+      await this.writeLogStartOffsetCheckpoint();
+      if (this.epochs.truncateFromStart(offset)) await this.epochs.persist();
+      await this.deleteSegmentsFromStart(0, 'log start offset moved');
+      return this.startOffset;
+    });
+  }
+
+  /**
+   * Deletes whole sealed segments that are below the log start offset or, under the delete policy, older
+   * than retention.ms (by their largest timestamp) or beyond retention.bytes. Never the active segment.
+   */
+  enforceRetention(nowMs: number): Promise<number> {
+    return this.exclusive(async () => {
+      if (this.failure || this.closed) return 0;
+      const deletable = this.deletableSegmentCount();
+      let count = 0;
+      const endOf = (i: number) => (this.segments[i + 1] as LogSegment).baseOffset;
+      while (count < deletable && endOf(count) <= this.startOffset) count++;
+      if (deletesByRetention(this.config)) {
+        const { retentionMs, retentionBytes } = this.config;
+        if (retentionMs >= 0) {
+          while (
+            count < deletable &&
+            nowMs - retainedSinceMs(this.segments[count] as LogSegment) > retentionMs
+          ) {
+            count++;
+          }
+        }
+        if (retentionBytes >= 0) {
+          let size = this.sizeBytes;
+          for (let i = 0; i < count; i++) size -= (this.segments[i] as LogSegment).sizeBytes;
+          while (
+            count < deletable &&
+            size - (this.segments[count] as LogSegment).sizeBytes >= retentionBytes
+          ) {
+            size -= (this.segments[count] as LogSegment).sizeBytes;
+            count++;
+          }
+        }
+      }
+      if (count === 0) return 0;
+      return this.deleteSegmentsFromStart(count, 'retention');
+    });
+  }
+
+  /** How many segments from the start are sealed and not the active one. */
+  private deletableSegmentCount(): number {
+    let count = 0;
+    while (count < this.segments.length - 1 && (this.segments[count] as LogSegment).sealed) count++;
+    return count;
+  }
+
+  /** Deletes the first `count` segments (0: those entirely below the log start offset). */
+  private async deleteSegmentsFromStart(count: number, reason: string): Promise<number> {
+    const deletable = this.deletableSegmentCount();
+    let n = count;
+    if (n === 0) {
+      while (n < deletable && (this.segments[n + 1] as LogSegment).baseOffset <= this.startOffset) n++;
+    }
+    n = Math.min(n, deletable);
+    if (n === 0) return 0;
+    const doomed = this.segments.slice(0, n);
+    await this.removeSegments(doomed, reason);
+    const firstBase = (this.segments[0] as LogSegment).baseOffset;
+    if (firstBase > this.startOffset) {
+      this.startOffset = firstBase;
+      await this.writeLogStartOffsetCheckpoint();
+      if (this.epochs.truncateFromStart(firstBase)) await this.epochs.persist();
+    }
+    return n;
+  }
+
+  /** Takes segments out of the log now, renames their files to `.deleted`, unlinks them after the delay. */
+  private async removeSegments(doomed: LogSegment[], reason: string): Promise<void> {
+    if (doomed.length === 0) return;
+    const set = new Set(doomed);
+    this.segments = this.segments.filter((segment) => !set.has(segment));
+    const renamed: string[] = [];
+    for (const segment of doomed) {
+      segment.deleted = true;
+      if (this.writerSegment === segment) this.writerSegment = null;
+      segment.writeHandle = null;
+      segment.indexes = null;
+      this.resources.fileHandles.forget(segment.logPath);
+      this.resources.indexCache.delete(segment.logPath);
+      for (const path of [segment.logPath, segment.offsetIndexPath, segment.timeIndexPath]) {
+        try {
+          await rename(path, path + DELETED_SUFFIX);
+          renamed.push(path + DELETED_SUFFIX);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }
+      }
+    }
+    this.logger.info(
+      { dir: this.dir, reason, baseOffsets: doomed.map((segment) => segment.baseOffset) },
+      'segments deleted',
+    );
+    this.scheduleUnlink(renamed);
+  }
+
+  private scheduleUnlink(paths: string[]): void {
+    const run = async () => {
+      await Promise.all(paths.map((path) => unlink(path).catch(() => {})));
+    };
+    const timer = setTimeout(() => {
+      this.scheduledDeletions.delete(timer);
+      void run();
+    }, this.config.fileDeleteDelayMs);
+    timer.unref();
+    this.scheduledDeletions.set(timer, run);
+  }
+
+  updateConfig(config: LogConfig): void {
+    validateLogConfig(config);
+    this.config = { ...config };
+  }
+
+  // ------------------------------------------------------------------------------------------- lifecycle
+
+  /** Flushes, writes the active segment's indexes, checkpoints and the clean-shutdown marker, closes files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.maintenance;
+    if (!this.failure) {
+      try {
+        await this.flushInternal();
+        const active = this.activeSegment;
+        if (active.indexes) {
+          active.finishTimeIndex(active.indexes);
+          await active.writeIndexFiles(active.indexes);
+        }
+        await this.writeLogStartOffsetCheckpoint();
+        await this.epochs.persist();
+        await writeFileAtomically(join(this.dir, CLEAN_SHUTDOWN_FILE), '');
+      } catch (error) {
+        this.logger.error({ dir: this.dir, err: error }, 'unclean close: recovery will run on next open');
+      }
+    }
+    await this.runScheduledDeletions();
+    this.releaseResources();
+  }
+
+  /** Stops the log without the clean-shutdown work and releases its files (before its directory goes). */
+  async detach(): Promise<void> {
+    this.closed = true;
+    await this.maintenance;
+    await this.flushInternal().catch(() => {});
+    await this.runScheduledDeletions();
+    this.releaseResources();
+  }
+
+  /** Closes the log and removes its directory. */
+  async delete(): Promise<void> {
+    await this.detach();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async runScheduledDeletions(): Promise<void> {
+    const runs = [...this.scheduledDeletions];
+    this.scheduledDeletions.clear();
+    for (const [timer] of runs) clearTimeout(timer);
+    await Promise.all(runs.map(([, run]) => run()));
+  }
+
+  private releaseResources(): void {
+    for (const segment of this.segments) {
+      this.resources.fileHandles.forget(segment.logPath);
+      this.resources.indexCache.delete(segment.logPath);
+      segment.writeHandle = null;
+    }
+    this.tail.clear();
+    this.listeners.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------- recovery
+
+  private async load(): Promise<void> {
+    const names = await readdir(this.dir);
+    const clean = names.includes(CLEAN_SHUTDOWN_FILE);
+    const baseOffsets: number[] = [];
+    for (const name of names) {
+      const base = parseSegmentFileName(name, LOG_SUFFIX);
+      if (base !== null) baseOffsets.push(base);
+    }
+    baseOffsets.sort((a, b) => a - b);
+    await this.removeStrayFiles(names, new Set(baseOffsets));
+    const startCheckpoint = await readOffsetCheckpoint(join(this.dir, LOG_START_OFFSET_FILE));
+    const recoveryCheckpoint = await readOffsetCheckpoint(join(this.dir, RECOVERY_POINT_FILE));
+    this.epochs = await LeaderEpochCache.load(join(this.dir, LEADER_EPOCH_FILE));
+    this.segments = baseOffsets.map((base) => new LogSegment(this.dir, base, this.rollJitterMs()));
+    for (const segment of this.segments) await segment.refreshFileStats();
+
+    if (this.segments.length === 0) {
+      await this.createActiveSegment(startCheckpoint ?? 0);
+    } else {
+      const recoveryPoint = clean ? Number.MAX_SAFE_INTEGER : (recoveryCheckpoint ?? 0);
+      const firstToRecover = Math.min(
+        this.segments.indexOf(this.segmentFor(recoveryPoint) as LogSegment),
+        this.segments.length - 1,
+      );
+      for (let i = 0; i < firstToRecover; i++) {
+        await this.loadSealedSegment(
+          this.segments[i] as LogSegment,
+          (this.segments[i + 1] as LogSegment).baseOffset,
+        );
+      }
+      for (let i = firstToRecover; i < this.segments.length; i++) {
+        const segment = this.segments[i] as LogSegment;
+        await this.recoverSegment(segment, i === this.segments.length - 1, !clean);
+      }
+      const active = this.activeSegment;
+      this.nextOffset = active.nextOffset;
+      this.writtenOffset = active.nextOffset;
+      this.flushedOffset = active.nextOffset;
+      this.writerSegment = active;
+    }
+
+    this.startOffset = Math.max(startCheckpoint ?? 0, (this.segments[0] as LogSegment).baseOffset);
+    if (this.startOffset > this.writtenOffset) {
+      this.logger.warn(
+        { dir: this.dir, logStartOffset: this.startOffset, logEndOffset: this.writtenOffset },
+        'log ends before its start offset; starting empty at the start offset',
+      );
+      await this.truncateFullyAndStartAt(this.startOffset);
+    }
+    this.epochs.truncateFromEnd(this.writtenOffset);
+    this.epochs.truncateFromStart(this.startOffset);
+    await this.epochs.persist();
+    this.highWatermarkOffset = this.writtenOffset;
+    await this.writeLogStartOffsetCheckpoint();
+    await this.checkpointRecoveryPoint();
+    if (clean) {
+      // From here on a crash is unclean: the marker must be gone before any append.
+      await rm(join(this.dir, CLEAN_SHUTDOWN_FILE), { force: true });
+      await syncDirectory(this.dir);
+    }
+    this.lastFlushMs = this.nowMs();
+  }
+
+  private async removeStrayFiles(names: string[], baseOffsets: Set<number>): Promise<void> {
+    for (const name of names) {
+      const indexBase =
+        parseSegmentFileName(name, OFFSET_INDEX_SUFFIX) ?? parseSegmentFileName(name, TIME_INDEX_SUFFIX);
+      const orphanIndex = indexBase !== null && !baseOffsets.has(indexBase);
+      if (name.endsWith(DELETED_SUFFIX) || name.endsWith('.tmp') || orphanIndex) {
+        await rm(join(this.dir, name), { force: true, recursive: true });
+      }
+    }
+  }
+
+  /** A segment below the recovery point: trusted, with a cheap check of its index files. */
+  private async loadSealedSegment(segment: LogSegment, endOffset: number): Promise<void> {
+    segment.sealed = true;
+    segment.fileCreated = true;
+    segment.nextOffset = endOffset;
+    const check = await segment.quickIndexCheck();
+    if (typeof check !== 'string') {
+      segment.adoptTimestamps(check.last);
+      return;
+    }
+    this.logger.warn({ segment: segment.logPath, reason: check }, 'index files invalid, rebuilding');
+    await this.rebuildIndexes(segment);
+  }
+
+  /** Scans a segment after the recovery point, truncating at the first bad batch (and dropping later segments). */
+  private async recoverSegment(segment: LogSegment, isLast: boolean, unclean: boolean): Promise<void> {
+    const handle = await open(segment.logPath, 'r+');
+    let keepHandle = false;
+    try {
+      const scan = await scanSegment(segment, handle, segment.sizeBytes, this.scanOptions(true), (header) => {
+        if (unclean) this.epochs.assign(header.partitionLeaderEpoch, header.baseOffset);
+      });
+      let becomesLast = isLast;
+      if (scan.problem) {
+        this.logger.warn(
+          {
+            segment: segment.logPath,
+            position: scan.validBytes,
+            truncatedBytes: segment.sizeBytes - scan.validBytes,
+            nextOffset: segment.nextOffset,
+            reason: scan.problem,
+          },
+          'log recovery truncated an invalid tail',
+        );
+        await handle.truncate(scan.validBytes);
+        segment.sizeBytes = scan.validBytes;
+        segment.writtenBytes = scan.validBytes;
+        const later = this.segments.slice(this.segments.indexOf(segment) + 1);
+        if (later.length > 0) {
+          this.logger.warn(
+            { dir: this.dir, baseOffsets: later.map((s) => s.baseOffset) },
+            'log recovery deleted segments after the truncation point',
+          );
+          for (const dropped of later) {
+            for (const path of [dropped.logPath, dropped.offsetIndexPath, dropped.timeIndexPath]) {
+              await rm(path, { force: true });
+            }
+          }
+          this.segments = this.segments.slice(0, this.segments.indexOf(segment) + 1);
+        }
+        becomesLast = true;
+      }
+      if (unclean) await handle.datasync();
+      segment.fileCreated = true;
+      if (becomesLast) {
+        segment.indexes = scan.indexes;
+        segment.writeHandle = handle;
+        this.resources.fileHandles.adopt(segment.logPath, handle);
+        keepHandle = true;
+      } else {
+        segment.sealed = true;
+        segment.finishTimeIndex(scan.indexes);
+        await segment.writeIndexFiles(scan.indexes);
+        this.resources.indexCache.put(segment.logPath, scan.indexes);
+      }
+    } finally {
+      if (!keepHandle) await handle.close();
+    }
+  }
+}
+
+/** Checks that `batches` frames as whole magic-2 batches and returns how many offsets they take. */
+function countOffsets(batches: Buffer): number {
+  if (batches.length === 0) throw new CorruptBatchError('no batches to append');
+  let offsets = 0;
+  for (let at = 0; at < batches.length; ) {
+    if (batches.length - at < BATCH_HEADER_BYTES)
+      throw new CorruptBatchError(`truncated batch header at ${at}`);
+    const size = batchSizeAt(batches, at);
+    if (size < BATCH_HEADER_BYTES || at + size > batches.length) {
+      throw new CorruptBatchError(`batch at ${at} claims ${size} bytes`);
+    }
+    const magic = batches.readInt8(at + BatchField.MAGIC);
+    if (magic !== CURRENT_MAGIC) throw new CorruptBatchError(`batch at ${at} has magic ${magic}`);
+    const lastOffsetDelta = batches.readInt32BE(at + BatchField.LAST_OFFSET_DELTA);
+    if (lastOffsetDelta < 0)
+      throw new CorruptBatchError(`batch at ${at} has last offset delta ${lastOffsetDelta}`);
+    offsets += lastOffsetDelta + 1;
+    at += size;
+  }
+  return offsets;
+}
+
+/** Writes all of `buffers` at `position`, continuing after short writes. */
+async function writevFully(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let remaining = buffers;
+  let at = position;
+  let total = 0;
+  for (const buffer of buffers) total += buffer.length;
+  while (total > 0) {
+    const { bytesWritten } = await handle.writev(remaining, at);
+    total -= bytesWritten;
+    at += bytesWritten;
+    if (total === 0) break;
+    let skip = bytesWritten;
+    const rest: Buffer[] = [];
+    for (const buffer of remaining) {
+      if (skip >= buffer.length) {
+        skip -= buffer.length;
+        continue;
+      }
+      rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+      skip = 0;
+    }
+    remaining = rest;
+  }
+}
+
+function clampWindow(bytes: number): number {
+  return Math.min(MAX_READ_WINDOW_BYTES, Math.max(MIN_READ_WINDOW_BYTES, bytes));
+}
+
+/** Time retention counts from a segment's largest timestamp, or its file time when batches carry none. */
+function retainedSinceMs(segment: LogSegment): number {
+  return segment.largestTimestampMs >= 0 ? segment.largestTimestampMs : segment.modifiedMs;
+}

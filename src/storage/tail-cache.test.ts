@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { BatchField, writeInt64 } from './batch.js';
+import { TailCache, TailCacheBudget } from './tail-cache.js';
+import { makeBatch, splitBatches } from './test-support.js';
+
+function batchAt(offset: number, valueBytes = 100): Buffer {
+  const batch = makeBatch({ valueBytes });
+  writeInt64(batch, BatchField.BASE_OFFSET, offset);
+  return batch;
+}
+
+describe('TailCache', () => {
+  test('serves the batch containing the fetch offset and stops at bounds', () => {
+    const cache = new TailCache(new TailCacheBudget(1 << 20), 1 << 20, 512);
+    for (let offset = 10; offset < 20; offset++) cache.add(batchAt(offset), offset);
+    assert.equal(cache.read(9, 20, 1 << 20, false), null);
+    const all = cache.read(12, 20, 1 << 20, false);
+    assert.deepEqual(
+      splitBatches(all?.chunks ?? []).map((b) => b.baseOffset),
+      [12, 13, 14, 15, 16, 17, 18, 19],
+    );
+    assert.ok((all?.chunks.length ?? 0) >= 2, 'spans chunks');
+    const size = batchAt(0).length;
+    assert.equal(cache.read(12, 15, 1 << 20, false)?.bytes, 3 * size);
+    assert.equal(cache.read(12, 20, size * 2 + 1, false)?.bytes, 2 * size);
+    assert.equal(cache.read(12, 20, 1, false)?.bytes, 0);
+    assert.equal(cache.read(12, 20, 1, true)?.bytes, size);
+  });
+
+  test('per-log and global budgets evict the oldest chunks', () => {
+    const budget = new TailCacheBudget(3 * 1024);
+    const a = new TailCache(budget, 2 * 1024, 1024);
+    const b = new TailCache(budget, 2 * 1024, 1024);
+    for (let offset = 0; offset < 12; offset++) a.add(batchAt(offset, 300), offset);
+    assert.ok(a.bytes <= 2 * 1024);
+    assert.ok((a.firstOffset ?? 0) > 0);
+    for (let offset = 0; offset < 12; offset++) b.add(batchAt(offset, 300), offset);
+    assert.ok(budget.usedBytes <= 3 * 1024, `used ${budget.usedBytes}`);
+    assert.equal(a.bytes + b.bytes, budget.usedBytes);
+    const tail = b.read(11, 12, 1 << 20, false);
+    assert.deepEqual(
+      splitBatches(tail?.chunks ?? []).map((x) => x.baseOffset),
+      [11],
+    );
+    const big = batchAt(50, 5000);
+    assert.equal(a.add(big, 50), big, 'too big to cache: returned as is');
+    assert.equal(a.firstOffset, null);
+  });
+});

@@ -1,0 +1,152 @@
+import { BatchField, batchSizeAt, readInt64 } from './batch.js';
+
+/** A run of consecutive batches copied from appends, in offset order. */
+interface TailChunk {
+  readonly buffer: Buffer;
+  usedBytes: number;
+  readonly firstOffset: number;
+  owner: TailCache | null;
+}
+
+/** Bounds the bytes held by all tail caches together; when over, the globally oldest chunk goes first. */
+export class TailCacheBudget {
+  private readonly chunks = new Set<TailChunk>();
+  private used = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  get usedBytes(): number {
+    return this.used;
+  }
+
+  add(chunk: TailChunk): void {
+    this.chunks.add(chunk);
+    this.used += chunk.buffer.length;
+    while (this.used > this.maxBytes && this.chunks.size > 1) {
+      const oldest = this.chunks.values().next().value as TailChunk;
+      if (oldest.owner) oldest.owner.dropThrough(oldest);
+      else this.remove(oldest);
+    }
+  }
+
+  remove(chunk: TailChunk): void {
+    if (this.chunks.delete(chunk)) this.used -= chunk.buffer.length;
+  }
+}
+
+export interface ReadResult {
+  chunks: Buffer[];
+  bytes: number;
+}
+
+/**
+ * The most recently appended batches of one log, so consumers at the tail are served from memory. Holds a
+ * contiguous offset range ending at the log end offset; appends are copied in, and the copy is what the log
+ * writes to disk, so the producer's request buffer is not retained.
+ */
+export class TailCache {
+  private chunks: TailChunk[] = [];
+  private heldBytes = 0;
+
+  constructor(
+    private readonly budget: TailCacheBudget,
+    readonly maxBytes: number,
+    readonly chunkBytes: number,
+  ) {}
+
+  get firstOffset(): number | null {
+    return this.chunks[0]?.firstOffset ?? null;
+  }
+
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  /**
+   * Copies `data` (whole batches starting at `firstOffset`) into the cache and returns the copy. Data too big
+   * to cache ends the cached range; the caller's buffer is returned as is.
+   */
+  add(data: Buffer, firstOffset: number): Buffer {
+    if (data.length > this.maxBytes) {
+      this.clear();
+      return data;
+    }
+    let chunk = this.chunks.at(-1);
+    if (!chunk || chunk.buffer.length - chunk.usedBytes < data.length) {
+      chunk = {
+        buffer: Buffer.allocUnsafeSlow(Math.max(this.chunkBytes, data.length)),
+        usedBytes: 0,
+        firstOffset,
+        owner: this,
+      };
+      while (this.chunks.length > 0 && this.heldBytes + chunk.buffer.length > this.maxBytes) {
+        this.dropThrough(this.chunks[0] as TailChunk);
+      }
+      this.chunks.push(chunk);
+      this.heldBytes += chunk.buffer.length;
+      this.budget.add(chunk);
+      // The budget may have evicted this very chunk to make room elsewhere: then nothing is cached.
+      if (chunk.owner === null) return data;
+    }
+    const start = chunk.usedBytes;
+    data.copy(chunk.buffer, start);
+    chunk.usedBytes += data.length;
+    return chunk.buffer.subarray(start, start + data.length);
+  }
+
+  /** Drops `chunk` and every older one, keeping the cached range contiguous. */
+  dropThrough(chunk: TailChunk): void {
+    const index = this.chunks.indexOf(chunk);
+    const dropped = index < 0 ? [chunk] : this.chunks.splice(0, index + 1);
+    for (const old of dropped) {
+      if (old.owner === this) this.heldBytes -= old.buffer.length;
+      old.owner = null;
+      this.budget.remove(old);
+    }
+  }
+
+  clear(): void {
+    const last = this.chunks.at(-1);
+    if (last) this.dropThrough(last);
+  }
+
+  /**
+   * Whole batches from the one containing `fetchOffset`, each ending before `endOffset`, up to `maxBytes`
+   * (the first batch regardless when `minOneBatch`). Null when `fetchOffset` is older than the cache.
+   */
+  read(fetchOffset: number, endOffset: number, maxBytes: number, minOneBatch: boolean): ReadResult | null {
+    const first = this.chunks[0];
+    if (!first || fetchOffset < first.firstOffset) return null;
+    let index = this.chunks.length - 1;
+    while ((this.chunks[index] as TailChunk).firstOffset > fetchOffset) index--;
+    const result: ReadResult = { chunks: [], bytes: 0 };
+    let started = false;
+    for (; index < this.chunks.length; index++) {
+      const chunk = this.chunks[index] as TailChunk;
+      let at = 0;
+      let runStart = -1;
+      let stop = false;
+      while (at < chunk.usedBytes) {
+        const size = batchSizeAt(chunk.buffer, at);
+        const baseOffset = readInt64(chunk.buffer, at + BatchField.BASE_OFFSET);
+        const lastOffset = baseOffset + chunk.buffer.readInt32BE(at + BatchField.LAST_OFFSET_DELTA);
+        if (!started && lastOffset < fetchOffset) {
+          at += size;
+          continue;
+        }
+        started = true;
+        const fitsBytes = result.bytes + size <= maxBytes || (result.bytes === 0 && minOneBatch);
+        if (lastOffset >= endOffset || !fitsBytes) {
+          stop = true;
+          break;
+        }
+        if (runStart < 0) runStart = at;
+        result.bytes += size;
+        at += size;
+      }
+      if (runStart >= 0) result.chunks.push(chunk.buffer.subarray(runStart, at));
+      if (stop) break;
+    }
+    return result;
+  }
+}

@@ -1,0 +1,121 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32c } from '@node-rs/crc32';
+import { BatchField, readBatchHeader, readInt64, writeInt64 } from './batch.js';
+import type { LogConfig } from './config.js';
+
+/** Test-only helpers: builds real magic-2 batches and temporary directories. */
+
+function zigzagVarint(value: number): number[] {
+  let v = value >= 0 ? value * 2 : -value * 2 - 1;
+  const out: number[] = [];
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+  return out;
+}
+
+/** One uncompressed magic-2 batch of `records` records with `valueBytes`-byte values, timestamps from `timestampMs`. */
+export function makeBatch(options: {
+  records?: number;
+  timestampMs?: number;
+  valueBytes?: number;
+  fill?: number;
+}): Buffer {
+  const records = options.records ?? 1;
+  const timestampMs = options.timestampMs ?? 1_700_000_000_000;
+  const valueBytes = options.valueBytes ?? 10;
+  const bodies: Buffer[] = [];
+  for (let i = 0; i < records; i++) {
+    const value = Buffer.alloc(valueBytes, (options.fill ?? 0) + i);
+    const inner = Buffer.concat([
+      Buffer.from([
+        0,
+        ...zigzagVarint(i),
+        ...zigzagVarint(i),
+        ...zigzagVarint(-1),
+        ...zigzagVarint(valueBytes),
+      ]),
+      value,
+      Buffer.from(zigzagVarint(0)),
+    ]);
+    bodies.push(Buffer.from(zigzagVarint(inner.length)), inner);
+  }
+  const body = Buffer.concat(bodies);
+  const batch = Buffer.alloc(61 + body.length);
+  writeInt64(batch, BatchField.BASE_OFFSET, 0);
+  batch.writeInt32BE(batch.length - 12, BatchField.BATCH_LENGTH);
+  batch.writeInt32BE(-1, BatchField.PARTITION_LEADER_EPOCH);
+  batch.writeInt8(2, BatchField.MAGIC);
+  batch.writeInt16BE(0, BatchField.ATTRIBUTES);
+  batch.writeInt32BE(records - 1, BatchField.LAST_OFFSET_DELTA);
+  writeInt64(batch, BatchField.BASE_TIMESTAMP, timestampMs);
+  writeInt64(batch, BatchField.MAX_TIMESTAMP, timestampMs + records - 1);
+  writeInt64(batch, BatchField.PRODUCER_ID, -1);
+  batch.writeInt16BE(-1, 51);
+  batch.writeInt32BE(-1, 53);
+  batch.writeInt32BE(records, BatchField.RECORD_COUNT);
+  body.copy(batch, 61);
+  batch.writeUInt32BE(crc32c(batch.subarray(BatchField.ATTRIBUTES)), BatchField.CRC);
+  return batch;
+}
+
+/** Splits read chunks back into batches and checks each one's CRC. */
+export function splitBatches(chunks: Buffer[]): { baseOffset: number; lastOffset: number; batch: Buffer }[] {
+  const out: { baseOffset: number; lastOffset: number; batch: Buffer }[] = [];
+  for (const chunk of chunks) {
+    for (let at = 0; at < chunk.length; ) {
+      const header = readBatchHeader(chunk, at);
+      const batch = chunk.subarray(at, at + header.sizeBytes);
+      if (batch.length !== header.sizeBytes) throw new Error(`partial batch at ${at}`);
+      if (batch.readUInt32BE(BatchField.CRC) !== crc32c(batch.subarray(BatchField.ATTRIBUTES))) {
+        throw new Error(`bad crc at offset ${header.baseOffset}`);
+      }
+      out.push({ baseOffset: readInt64(batch, 0), lastOffset: header.lastOffset, batch });
+      at += header.sizeBytes;
+    }
+  }
+  return out;
+}
+
+export function testConfig(overrides: Partial<LogConfig> = {}): LogConfig {
+  return {
+    segmentBytes: 1024 * 1024,
+    segmentMs: 7 * 24 * 3600 * 1000,
+    indexIntervalBytes: 256,
+    maxIndexEntries: 1000,
+    flushMessages: Number.MAX_SAFE_INTEGER,
+    flushMs: Number.MAX_SAFE_INTEGER,
+    retentionMs: -1,
+    retentionBytes: -1,
+    cleanupPolicy: 'delete',
+    fileDeleteDelayMs: 0,
+    ...overrides,
+  };
+}
+
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-storage-'));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface CapturedLog {
+  level: string;
+  message: string;
+  fields: object;
+}
+
+export function captureLogger(): { logger: { info: Fn; warn: Fn; error: Fn }; lines: CapturedLog[] } {
+  const lines: CapturedLog[] = [];
+  const at = (level: string) => (fields: object, message: string) => lines.push({ level, message, fields });
+  return { logger: { info: at('info'), warn: at('warn'), error: at('error') }, lines };
+}
+
+type Fn = (fields: object, message: string) => void;

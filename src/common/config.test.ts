@@ -1,0 +1,353 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  BROKER_CONFIG_DEFS,
+  brokerConfigEntries,
+  ConfigError,
+  envVarName,
+  loadBrokerConfig,
+  renderConfigReference,
+} from './config.js';
+import { parseConfigFileText } from './config-file.js';
+import { ConfigSource, ConfigType } from './config-values.js';
+
+const propertiesFile = (text: string) => parseConfigFileText('/etc/sluice/server.properties', text);
+
+describe('loadBrokerConfig defaults', () => {
+  test('every documented default', () => {
+    const { explicitSettings, ...config } = loadBrokerConfig();
+    assert.deepEqual(config, {
+      listenHost: '127.0.0.1',
+      listenPort: 9092,
+      advertisedHost: '127.0.0.1',
+      advertisedPort: 9092,
+      nodeId: 0,
+      dataDir: './data',
+      autoCreateTopicsEnable: true,
+      numPartitions: 1,
+      defaultReplicationFactor: 1,
+      logSegmentBytes: 1073741824,
+      logRollMs: 604800000,
+      logIndexIntervalBytes: 4096,
+      logFlushIntervalMessages: Number.MAX_SAFE_INTEGER,
+      logFlushIntervalMs: null,
+      logRetentionMs: 604800000,
+      logRetentionBytes: -1,
+      logRetentionCheckIntervalMs: 300000,
+      logCleanupPolicy: 'delete',
+      logSegmentDeleteDelayMs: 60000,
+      messageMaxBytes: 1048588,
+      compressionType: 'producer',
+      logMessageTimestampType: 'CreateTime',
+      minInsyncReplicas: 1,
+      socketRequestMaxBytes: 104857600,
+      connectionsMaxIdleMs: 600000,
+      maxInFlightRequestsPerConnection: 100,
+      queuedMaxResponseBytes: 67108864,
+      offsetsTopicNumPartitions: 50,
+      offsetsTopicReplicationFactor: 1,
+      offsetsRetentionMinutes: 10080,
+      groupMinSessionTimeoutMs: 6000,
+      groupMaxSessionTimeoutMs: 1800000,
+      groupInitialRebalanceDelayMs: 3000,
+      groupMaxSize: 2147483647,
+      logLevel: 'info',
+      clusterId: null,
+      shutdownTimeoutMs: 30000,
+    });
+    assert.deepEqual(explicitSettings, {});
+  });
+
+  test('setting names map one-to-one onto environment variables', () => {
+    const names = BROKER_CONFIG_DEFS.map((def) => def.name);
+    for (const name of names) assert.doesNotMatch(name, /_/);
+    assert.equal(new Set(names.map(envVarName)).size, names.length);
+    assert.equal(envVarName('log.segment.bytes'), 'SLUICE_LOG_SEGMENT_BYTES');
+  });
+});
+
+describe('precedence: defaults < file < env < flags', () => {
+  const file = propertiesFile(
+    'num.partitions=2\nlog.segment.bytes=2000\nmessage.max.bytes=3000\nnode.id=4\n',
+  );
+  const env = { SLUICE_LOG_SEGMENT_BYTES: '5000', SLUICE_MESSAGE_MAX_BYTES: '6000', PATH: '/usr/bin' };
+  const flags = { 'message.max.bytes': '7000' };
+
+  test('each layer overrides the ones below it', () => {
+    const config = loadBrokerConfig({ file, env, flags });
+    assert.equal(config.numPartitions, 2);
+    assert.equal(config.logSegmentBytes, 5000);
+    assert.equal(config.messageMaxBytes, 7000);
+    assert.equal(config.nodeId, 4);
+    assert.equal(config.logRollMs, 604800000);
+    assert.deepEqual(config.explicitSettings['message.max.bytes'], {
+      text: '7000',
+      origin: 'flag',
+      location: 'command-line setting message.max.bytes',
+    });
+    assert.deepEqual(config.explicitSettings['log.segment.bytes'], {
+      text: '5000',
+      origin: 'env',
+      location: 'environment variable SLUICE_LOG_SEGMENT_BYTES',
+    });
+    assert.deepEqual(config.explicitSettings['num.partitions'], {
+      text: '2',
+      origin: 'file',
+      location: 'config file /etc/sluice/server.properties line 1',
+    });
+  });
+
+  test('empty environment values count as unset', () => {
+    const config = loadBrokerConfig({ file, env: { SLUICE_NUM_PARTITIONS: '' } });
+    assert.equal(config.numPartitions, 2);
+  });
+
+  test('unknown SLUICE_ variables warn instead of failing', () => {
+    const warnings: string[] = [];
+    const config = loadBrokerConfig({ env: { SLUICE_NUM_PARTITONS: '3' }, warn: (m) => warnings.push(m) });
+    assert.equal(config.numPartitions, 1);
+    assert.deepEqual(warnings, [
+      'Ignoring environment variable SLUICE_NUM_PARTITONS: it names no broker setting',
+    ]);
+  });
+});
+
+describe('config files', () => {
+  test('properties: comments, separators, continuation, escapes', () => {
+    const file = propertiesFile(
+      [
+        '# Sluice',
+        '! also a comment',
+        '   listeners = PLAINTEXT://0.0.0.0:19092',
+        'log.dirs: /var/lib/sluice\\',
+        '    /data',
+        'auto.create.topics.enable false',
+        'cluster.id=abc\\u0044ef',
+        '',
+      ].join('\n'),
+    );
+    assert.deepEqual(file.entries, {
+      listeners: 'PLAINTEXT://0.0.0.0:19092',
+      'log.dirs': '/var/lib/sluice/data',
+      'auto.create.topics.enable': 'false',
+      'cluster.id': 'abcDef',
+    });
+    const warnings: string[] = [];
+    const config = loadBrokerConfig({ file, warn: (m) => warnings.push(m) });
+    assert.equal(config.listenHost, '0.0.0.0');
+    assert.equal(config.listenPort, 19092);
+    assert.equal(config.advertisedHost, '127.0.0.1');
+    assert.equal(config.advertisedPort, 19092);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /advertising 127\.0\.0\.1:19092/);
+    assert.equal(config.dataDir, '/var/lib/sluice/data');
+    assert.equal(config.autoCreateTopicsEnable, false);
+    assert.equal(config.clusterId, 'abcDef');
+  });
+
+  test('properties line without a value is an error naming the line', () => {
+    assert.throws(
+      () => propertiesFile('num.partitions=3\nlog.segment.bytes\n'),
+      new ConfigError(
+        'Config file /etc/sluice/server.properties line 2: "log.segment.bytes" has no value (expected key=value)',
+      ),
+    );
+  });
+
+  test('properties key with a separator but no value is an error too', () => {
+    assert.throws(() => propertiesFile('log.segment.bytes = \n'), /line 1: "log.segment.bytes" has no value/);
+  });
+
+  test('JSON: numbers, booleans, null and lists', () => {
+    const file = parseConfigFileText(
+      'sluice.json',
+      JSON.stringify({
+        'num.partitions': 6,
+        'auto.create.topics.enable': false,
+        'log.cleanup.policy': ['delete', 'compact'],
+        'log.flush.interval.ms': null,
+      }),
+    );
+    const config = loadBrokerConfig({ file });
+    assert.equal(config.numPartitions, 6);
+    assert.equal(config.autoCreateTopicsEnable, false);
+    assert.equal(config.logCleanupPolicy, 'compact,delete');
+    assert.equal(config.logFlushIntervalMs, null);
+    assert.equal(config.explicitSettings['log.flush.interval.ms'], undefined);
+  });
+
+  test('JSON that is not an object of scalars is rejected', () => {
+    assert.throws(() => parseConfigFileText('a.json', '[1]'), /must hold one JSON object/);
+    assert.throws(() => parseConfigFileText('a.json', '{"x": {"y": 1}}'), /"x" must be a string/);
+    assert.throws(() => parseConfigFileText('a.json', '{'), /is not valid JSON/);
+  });
+});
+
+describe('errors name the key', () => {
+  test('unknown key in the file, with a suggestion', () => {
+    assert.throws(
+      () => loadBrokerConfig({ file: propertiesFile('# x\nlog.segment.byte=100\n') }),
+      new ConfigError(
+        'Unknown broker setting "log.segment.byte" in config file /etc/sluice/server.properties line 2 ' +
+          '(did you mean log.segment.bytes?)',
+      ),
+    );
+  });
+
+  test('unknown key in flags', () => {
+    assert.throws(
+      () => loadBrokerConfig({ flags: { 'no.such.thing': '1' } }),
+      new ConfigError('Unknown broker setting "no.such.thing" in command-line setting no.such.thing'),
+    );
+  });
+
+  test('bad values say what was expected and where they came from', () => {
+    assert.throws(
+      () => loadBrokerConfig({ env: { SLUICE_LOG_SEGMENT_BYTES: '10' } }),
+      new ConfigError(
+        'Invalid value "10" for log.segment.bytes (environment variable SLUICE_LOG_SEGMENT_BYTES): ' +
+          'expected an integer in [14, 2147483647]',
+      ),
+    );
+    assert.throws(
+      () => loadBrokerConfig({ flags: { 'auto.create.topics.enable': 'yes' } }),
+      new ConfigError(
+        'Invalid value "yes" for auto.create.topics.enable (command-line setting auto.create.topics.enable): ' +
+          'expected true or false',
+      ),
+    );
+    assert.throws(
+      () => loadBrokerConfig({ flags: { 'num.partitions': '1.5' } }),
+      /Invalid value "1\.5" for num\.partitions .*expected an integer in \[1, 2147483647\]/,
+    );
+    assert.throws(
+      () => loadBrokerConfig({ flags: { 'compression.type': 'brotli' } }),
+      /expected one of producer, uncompressed, gzip, snappy, lz4, zstd/,
+    );
+    assert.throws(() => loadBrokerConfig({ flags: { listeners: 'localhost' } }), /expected HOST:PORT/);
+    assert.throws(() => loadBrokerConfig({ flags: { listeners: 'SSL://h:1' } }), /only the PLAINTEXT/);
+    assert.throws(() => loadBrokerConfig({ flags: { 'log.dirs': '/a,/b' } }), /single log dir/);
+  });
+
+  test('a bad value is an error even when a higher layer overrides it', () => {
+    assert.throws(
+      () =>
+        loadBrokerConfig({ file: propertiesFile('num.partitions=zero\n'), flags: { 'num.partitions': '2' } }),
+      /Invalid value "zero" for num\.partitions \(config file .* line 1\)/,
+    );
+  });
+
+  test('advertised.listeners must be reachable', () => {
+    assert.throws(
+      () => loadBrokerConfig({ flags: { 'advertised.listeners': '0.0.0.0:9092' } }),
+      /clients cannot connect to a wildcard address/,
+    );
+    assert.throws(
+      () => loadBrokerConfig({ flags: { 'advertised.listeners': 'h:0' } }),
+      /expected a port in \[1, 65535\]/,
+    );
+  });
+
+  test('session timeout bounds must be ordered', () => {
+    assert.throws(
+      () =>
+        loadBrokerConfig({
+          flags: { 'group.min.session.timeout.ms': '9000', 'group.max.session.timeout.ms': '8000' },
+        }),
+      /group\.min\.session\.timeout\.ms \(9000\) must not exceed group\.max\.session\.timeout\.ms \(8000\)/,
+    );
+  });
+});
+
+describe('addresses', () => {
+  test('listener forms', () => {
+    const at = (listeners: string) => {
+      const c = loadBrokerConfig({ flags: { listeners }, warn: () => {} });
+      return [c.listenHost, c.listenPort, c.advertisedHost, c.advertisedPort];
+    };
+    assert.deepEqual(at('localhost:0'), ['localhost', 0, 'localhost', 0]);
+    assert.deepEqual(at('PLAINTEXT://:9093'), ['0.0.0.0', 9093, '127.0.0.1', 9093]);
+    assert.deepEqual(at('[::1]:9094'), ['::1', 9094, '::1', 9094]);
+  });
+
+  test('an explicit advertised listener is kept', () => {
+    const config = loadBrokerConfig({
+      flags: { listeners: '0.0.0.0:9092', 'advertised.listeners': 'broker.example.com:19092' },
+    });
+    assert.equal(config.advertisedHost, 'broker.example.com');
+    assert.equal(config.advertisedPort, 19092);
+  });
+});
+
+describe('retention and roll synonyms', () => {
+  test('hours and minutes convert to ms', () => {
+    assert.equal(loadBrokerConfig({ flags: { 'log.retention.hours': '2' } }).logRetentionMs, 7_200_000);
+    assert.equal(loadBrokerConfig({ flags: { 'log.retention.minutes': '3' } }).logRetentionMs, 180_000);
+    assert.equal(loadBrokerConfig({ flags: { 'log.retention.hours': '-1' } }).logRetentionMs, -1);
+    assert.equal(loadBrokerConfig({ flags: { 'log.roll.hours': '1' } }).logRollMs, 3_600_000);
+  });
+
+  test('within one layer ms beats minutes beats hours', () => {
+    const file = propertiesFile('log.retention.hours=1\nlog.retention.minutes=5\n');
+    assert.equal(loadBrokerConfig({ file }).logRetentionMs, 300_000);
+    const withMs = propertiesFile('log.retention.hours=1\nlog.retention.minutes=5\nlog.retention.ms=1234\n');
+    assert.equal(loadBrokerConfig({ file: withMs }).logRetentionMs, 1234);
+  });
+
+  test('a higher layer wins even with a coarser unit', () => {
+    const file = propertiesFile('log.retention.ms=1234\n');
+    assert.equal(
+      loadBrokerConfig({ file, env: { SLUICE_LOG_RETENTION_HOURS: '1' } }).logRetentionMs,
+      3_600_000,
+    );
+  });
+});
+
+describe('brokerConfigEntries', () => {
+  test('values, sources and synonyms', () => {
+    const config = loadBrokerConfig({
+      flags: { 'log.retention.hours': '2', 'num.partitions': '3' },
+      env: { SLUICE_LOG_RETENTION_MS: '5000' },
+    });
+    const entries = new Map(brokerConfigEntries(config).map((e) => [e.name, e]));
+    assert.equal(entries.size, BROKER_CONFIG_DEFS.length);
+    assert.deepEqual(entries.get('num.partitions'), {
+      name: 'num.partitions',
+      value: '3',
+      source: ConfigSource.STATIC_BROKER_CONFIG,
+      readOnly: true,
+      sensitive: false,
+      type: ConfigType.INT,
+      documentation: 'Partition count of auto-created topics.',
+      synonyms: [
+        { name: 'num.partitions', value: '3', source: ConfigSource.STATIC_BROKER_CONFIG },
+        { name: 'num.partitions', value: '1', source: ConfigSource.DEFAULT_CONFIG },
+      ],
+    });
+    const retention = entries.get('log.retention.ms')!;
+    assert.equal(retention.value, '7200000');
+    assert.equal(retention.source, ConfigSource.STATIC_BROKER_CONFIG);
+    assert.equal(retention.type, ConfigType.LONG);
+    assert.deepEqual(retention.synonyms, [
+      { name: 'log.retention.hours', value: '2', source: ConfigSource.STATIC_BROKER_CONFIG },
+      { name: 'log.retention.ms', value: '5000', source: ConfigSource.STATIC_BROKER_CONFIG },
+      { name: 'log.retention.ms', value: '604800000', source: ConfigSource.DEFAULT_CONFIG },
+    ]);
+    const segment = entries.get('log.segment.bytes')!;
+    assert.equal(segment.value, '1073741824');
+    assert.equal(segment.source, ConfigSource.DEFAULT_CONFIG);
+    assert.equal(entries.get('log.flush.interval.messages')!.value, '9223372036854775807');
+    assert.equal(entries.get('log.flush.interval.ms')!.value, null);
+    assert.equal(entries.get('listeners')!.value, '127.0.0.1:9092');
+  });
+});
+
+test('renderConfigReference: one row per setting', () => {
+  const table = renderConfigReference().split('\n');
+  assert.equal(table[0], '| Setting | Type | Default | Valid values | Environment variable | Description |');
+  assert.equal(table.length, BROKER_CONFIG_DEFS.length + 2);
+  assert.equal(
+    table.find((row) => row.startsWith('| `log.segment.bytes`')),
+    '| `log.segment.bytes` | int | `1073741824` | [14, 2147483647] | `SLUICE_LOG_SEGMENT_BYTES` | Maximum size of one log segment. |',
+  );
+});

@@ -1,0 +1,843 @@
+// Broker configuration: Kafka's setting names, one definition table (type, default, allowed values, doc) that
+// drives parsing, DescribeConfigs and the README reference, and a loader that layers
+// built-in defaults < config file < SLUICE_* environment variables < command-line flags.
+
+import type { ConfigFile } from './config-file.js';
+import { ConfigError } from './config-file.js';
+import {
+  type CleanupPolicy,
+  COMPRESSION_TYPES,
+  type CompressionType,
+  ConfigSource,
+  ConfigType,
+  formatHostPort,
+  formatLong,
+  type HostPort,
+  INT32_MAX,
+  type IntRange,
+  InvalidValueError,
+  isWildcardHost,
+  parseBoolean,
+  parseCleanupPolicy,
+  parseEnum,
+  parseEnumIgnoreCase,
+  parseHostPort,
+  parseInt16,
+  parseInt32,
+  parseLong,
+  TIMESTAMP_TYPES,
+  type TimestampType,
+} from './config-values.js';
+
+export { ConfigError } from './config-file.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type ConfigOrigin = 'file' | 'env' | 'flag';
+
+/** A setting the user gave explicitly, with the layer that won. */
+export interface ExplicitSetting {
+  text: string;
+  origin: ConfigOrigin;
+  /** Where it was written, for messages: a file path and line, an environment variable or a flag. */
+  location: string;
+}
+
+/** Typed broker configuration. Field names are the camelCase of the Kafka names, except where noted. */
+export interface BrokerConfig {
+  /** From `listeners` (one address); 0.0.0.0 listens on every interface. */
+  listenHost: string;
+  /** From `listeners`; 0 asks the OS for a free port. */
+  listenPort: number;
+  /** From `advertised.listeners`, or derived from the listener; never a wildcard address. */
+  advertisedHost: string;
+  /** 0 only when derived from a port-0 listener: advertise the port the listener actually bound. */
+  advertisedPort: number;
+  nodeId: number;
+  /** `log.dirs` (one directory). */
+  dataDir: string;
+  autoCreateTopicsEnable: boolean;
+  numPartitions: number;
+  defaultReplicationFactor: number;
+  logSegmentBytes: number;
+  /** `log.roll.ms`, or `log.roll.hours` converted. */
+  logRollMs: number;
+  logIndexIntervalBytes: number;
+  logFlushIntervalMessages: number;
+  /** null: no time-based flush. */
+  logFlushIntervalMs: number | null;
+  /** `log.retention.ms`, or `log.retention.minutes`/`log.retention.hours` converted; -1 keeps forever. */
+  logRetentionMs: number;
+  /** -1: no size limit. */
+  logRetentionBytes: number;
+  logRetentionCheckIntervalMs: number;
+  logCleanupPolicy: CleanupPolicy;
+  logSegmentDeleteDelayMs: number;
+  messageMaxBytes: number;
+  compressionType: CompressionType;
+  logMessageTimestampType: TimestampType;
+  minInsyncReplicas: number;
+  socketRequestMaxBytes: number;
+  connectionsMaxIdleMs: number;
+  maxInFlightRequestsPerConnection: number;
+  queuedMaxResponseBytes: number;
+  offsetsTopicNumPartitions: number;
+  offsetsTopicReplicationFactor: number;
+  offsetsRetentionMinutes: number;
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  groupInitialRebalanceDelayMs: number;
+  groupMaxSize: number;
+  logLevel: LogLevel;
+  /** null: the metadata store generates one on first start and keeps it. */
+  clusterId: string | null;
+  shutdownTimeoutMs: number;
+  /** Every setting given explicitly, by Kafka name (DescribeConfigs reports these as STATIC_BROKER_CONFIG). */
+  explicitSettings: Readonly<Record<string, ExplicitSetting>>;
+}
+
+/** Settings as parsed, before the two addresses are flattened into host and port fields. */
+interface SettingValues
+  extends Omit<
+    BrokerConfig,
+    'listenHost' | 'listenPort' | 'advertisedHost' | 'advertisedPort' | 'explicitSettings'
+  > {
+  listener: HostPort;
+  advertisedListener: HostPort | null;
+}
+
+type Field = keyof SettingValues;
+
+interface DefCommon {
+  /** Kafka's dotted name. */
+  name: string;
+  type: ConfigType;
+  /** Default as text, exactly as documented; null when unset by default. */
+  defaultText: string | null;
+  /** Allowed values, for the reference and error messages. */
+  valid: string;
+  doc: string;
+}
+
+/** A setting that fills one BrokerConfig field. */
+export interface FieldDef<F extends Field> extends DefCommon {
+  kind: 'field';
+  field: F;
+  parse(text: string): NonNullable<SettingValues[F]>;
+  format(value: NonNullable<SettingValues[F]>): string;
+}
+
+/** Kafka's coarser-unit alias of a millisecond setting (log.retention.hours for log.retention.ms). */
+export interface UnitSynonymDef extends DefCommon {
+  kind: 'unit-synonym';
+  field: 'logRetentionMs' | 'logRollMs';
+  /** Name of the millisecond setting it stands for. */
+  synonymOf: string;
+  unitMs: number;
+  parse(text: string): number;
+}
+
+export type BrokerConfigDef = { [F in Field]: FieldDef<F> }[Field] | UnitSynonymDef;
+
+function intDef<F extends Field>(
+  name: string,
+  field: F,
+  defaultText: string | null,
+  range: IntRange,
+  doc: string,
+  type: ConfigType = ConfigType.INT,
+): FieldDef<F> {
+  const parse = type === ConfigType.LONG ? parseLong : type === ConfigType.SHORT ? parseInt16 : parseInt32;
+  const upper =
+    range.max ?? (type === ConfigType.LONG ? '...' : type === ConfigType.SHORT ? 32767 : INT32_MAX);
+  return {
+    kind: 'field',
+    name,
+    field,
+    type,
+    defaultText,
+    valid: `[${range.min ?? '...'}, ${upper}]`,
+    doc,
+    parse: (text) => parse(text, range) as NonNullable<SettingValues[F]>,
+    format: (value) => formatLong(value as number),
+  };
+}
+
+function longDef<F extends Field>(
+  name: string,
+  field: F,
+  defaultText: string | null,
+  range: IntRange,
+  doc: string,
+): FieldDef<F> {
+  return intDef(name, field, defaultText, range, doc, ConfigType.LONG);
+}
+
+function enumDef<F extends Field>(
+  name: string,
+  field: F,
+  defaultText: string,
+  allowed: readonly string[],
+  doc: string,
+  ignoreCase = false,
+): FieldDef<F> {
+  return {
+    kind: 'field',
+    name,
+    field,
+    type: ConfigType.STRING,
+    defaultText,
+    valid: allowed.join(', '),
+    doc,
+    parse: (text) =>
+      (ignoreCase ? parseEnumIgnoreCase(text, allowed) : parseEnum(text, allowed)) as NonNullable<
+        SettingValues[F]
+      >,
+    format: (value) => String(value),
+  };
+}
+
+function hostPortDef<F extends 'listener' | 'advertisedListener'>(
+  name: string,
+  field: F,
+  defaultText: string | null,
+  doc: string,
+): FieldDef<F> {
+  return {
+    kind: 'field',
+    name,
+    field,
+    type: ConfigType.STRING,
+    defaultText,
+    valid: 'HOST:PORT or PLAINTEXT://HOST:PORT',
+    doc,
+    parse: parseHostPort,
+    format: formatHostPort,
+  };
+}
+
+function unitSynonym(
+  name: string,
+  synonymOf: string,
+  field: UnitSynonymDef['field'],
+  unitMs: number,
+  defaultText: string | null,
+  range: IntRange,
+  doc: string,
+): UnitSynonymDef {
+  return {
+    kind: 'unit-synonym',
+    name,
+    synonymOf,
+    field,
+    unitMs,
+    type: ConfigType.INT,
+    defaultText,
+    valid: `[${range.min ?? '...'}, ${INT32_MAX}]`,
+    doc,
+    parse: (text) => parseInt32(text, range),
+  };
+}
+
+const CLUSTER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+
+/** Every broker setting. Order is the order of DescribeConfigs and of the README reference. */
+export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
+  hostPortDef(
+    'listeners',
+    'listener',
+    '127.0.0.1:9092',
+    'Address the broker accepts client connections on. An empty host or 0.0.0.0 listens on every interface.',
+  ),
+  hostPortDef(
+    'advertised.listeners',
+    'advertisedListener',
+    null,
+    'Address given to clients in Metadata responses. Defaults to the listener; when the listener is a ' +
+      'wildcard (0.0.0.0) Sluice advertises 127.0.0.1 and logs a warning. Set it when clients connect ' +
+      'through another name (a container, a load balancer).',
+  ),
+  intDef('node.id', 'nodeId', '0', { min: 0 }, 'Id of this broker. The data directory records it.'),
+  {
+    kind: 'field',
+    name: 'log.dirs',
+    field: 'dataDir',
+    type: ConfigType.STRING,
+    defaultText: './data',
+    valid: 'a directory path (one)',
+    doc: 'Directory holding partition logs and the metadata store.',
+    parse: (text) => {
+      const trimmed = text.trim();
+      if (trimmed === '') throw new InvalidValueError('a directory path');
+      if (trimmed.includes(','))
+        throw new InvalidValueError('one directory path; Sluice uses a single log dir');
+      return trimmed;
+    },
+    format: (value) => value,
+  },
+  {
+    kind: 'field',
+    name: 'auto.create.topics.enable',
+    field: 'autoCreateTopicsEnable',
+    type: ConfigType.BOOLEAN,
+    defaultText: 'true',
+    valid: 'true, false',
+    doc: 'Create a topic when a client asks Metadata for one that does not exist.',
+    parse: parseBoolean,
+    format: String,
+  },
+  intDef('num.partitions', 'numPartitions', '1', { min: 1 }, 'Partition count of auto-created topics.'),
+  intDef(
+    'default.replication.factor',
+    'defaultReplicationFactor',
+    '1',
+    { min: 1, max: 32767 },
+    'Replication factor of auto-created topics.',
+  ),
+  intDef(
+    'log.segment.bytes',
+    'logSegmentBytes',
+    '1073741824',
+    { min: 14 },
+    'Maximum size of one log segment.',
+  ),
+  longDef('log.roll.ms', 'logRollMs', '604800000', { min: 1 }, 'Roll a new segment after this long.'),
+  unitSynonym(
+    'log.roll.hours',
+    'log.roll.ms',
+    'logRollMs',
+    HOUR_MS,
+    '168',
+    { min: 1 },
+    'log.roll.ms in hours; used when log.roll.ms is not set.',
+  ),
+  intDef(
+    'log.index.interval.bytes',
+    'logIndexIntervalBytes',
+    '4096',
+    { min: 0 },
+    'Bytes of records between two offset index entries.',
+  ),
+  longDef(
+    'log.flush.interval.messages',
+    'logFlushIntervalMessages',
+    '9223372036854775807',
+    { min: 1 },
+    'fsync a partition after this many messages (the default leaves flushing to the OS).',
+  ),
+  longDef(
+    'log.flush.interval.ms',
+    'logFlushIntervalMs',
+    null,
+    { min: 0 },
+    'fsync a partition when its oldest unflushed message is this old (unset: never by time).',
+  ),
+  longDef(
+    'log.retention.ms',
+    'logRetentionMs',
+    '604800000',
+    { min: -1 },
+    'Delete segments older than this; -1 keeps them forever.',
+  ),
+  unitSynonym(
+    'log.retention.minutes',
+    'log.retention.ms',
+    'logRetentionMs',
+    MINUTE_MS,
+    null,
+    { min: -1 },
+    'log.retention.ms in minutes; used when log.retention.ms is not set.',
+  ),
+  unitSynonym(
+    'log.retention.hours',
+    'log.retention.ms',
+    'logRetentionMs',
+    HOUR_MS,
+    '168',
+    { min: -1 },
+    'log.retention.ms in hours; used when neither log.retention.ms nor log.retention.minutes is set.',
+  ),
+  longDef(
+    'log.retention.bytes',
+    'logRetentionBytes',
+    '-1',
+    {},
+    'Delete oldest segments while a partition is larger than this; -1: no size limit.',
+  ),
+  longDef(
+    'log.retention.check.interval.ms',
+    'logRetentionCheckIntervalMs',
+    '300000',
+    { min: 1 },
+    'How often retention is enforced.',
+  ),
+  {
+    kind: 'field',
+    name: 'log.cleanup.policy',
+    field: 'logCleanupPolicy',
+    type: ConfigType.LIST,
+    defaultText: 'delete',
+    valid: 'delete, compact, compact,delete',
+    doc: 'Default cleanup policy of topics.',
+    parse: parseCleanupPolicy,
+    format: String,
+  },
+  longDef(
+    'log.segment.delete.delay.ms',
+    'logSegmentDeleteDelayMs',
+    '60000',
+    { min: 0 },
+    'Wait this long before deleting the files of a removed segment (lets in-flight reads finish).',
+  ),
+  intDef(
+    'message.max.bytes',
+    'messageMaxBytes',
+    '1048588',
+    { min: 0 },
+    'Largest record batch the broker accepts (topic override: max.message.bytes).',
+  ),
+  enumDef(
+    'compression.type',
+    'compressionType',
+    'producer',
+    COMPRESSION_TYPES,
+    'Compression of stored batches; producer keeps what the producer sent.',
+    true,
+  ),
+  enumDef(
+    'log.message.timestamp.type',
+    'logMessageTimestampType',
+    'CreateTime',
+    TIMESTAMP_TYPES,
+    'Timestamp stored in batches: the producer’s (CreateTime) or the broker’s append time (LogAppendTime).',
+  ),
+  intDef(
+    'min.insync.replicas',
+    'minInsyncReplicas',
+    '1',
+    { min: 1 },
+    'Fewest in-sync replicas for an acks=all produce to succeed.',
+  ),
+  intDef(
+    'socket.request.max.bytes',
+    'socketRequestMaxBytes',
+    '104857600',
+    { min: 1 },
+    'Largest request the broker reads; a bigger size prefix closes the connection.',
+  ),
+  longDef(
+    'connections.max.idle.ms',
+    'connectionsMaxIdleMs',
+    '600000',
+    { min: -1 },
+    'Close connections idle for this long; -1 never.',
+  ),
+  intDef(
+    'max.in.flight.requests.per.connection',
+    'maxInFlightRequestsPerConnection',
+    '100',
+    { min: 1 },
+    'Sluice-specific (broker side). Requests read from one connection and not yet answered; at the limit ' +
+      'the broker stops reading that socket until responses go out (they keep their order).',
+  ),
+  longDef(
+    'queued.max.response.bytes',
+    'queuedMaxResponseBytes',
+    '67108864',
+    { min: 1 },
+    'Sluice-specific. Response bytes queued for one connection that the client has not read yet; above ' +
+      'this the broker stops reading that socket until the backlog drains.',
+  ),
+  intDef(
+    'offsets.topic.num.partitions',
+    'offsetsTopicNumPartitions',
+    '50',
+    { min: 1 },
+    'Partitions of __consumer_offsets (fixed once the topic exists).',
+  ),
+  intDef(
+    'offsets.topic.replication.factor',
+    'offsetsTopicReplicationFactor',
+    '1',
+    { min: 1, max: 32767 },
+    'Replication factor of __consumer_offsets.',
+    ConfigType.SHORT,
+  ),
+  intDef(
+    'offsets.retention.minutes',
+    'offsetsRetentionMinutes',
+    '10080',
+    { min: 1 },
+    'Keep committed offsets of an empty group this long.',
+  ),
+  intDef(
+    'group.min.session.timeout.ms',
+    'groupMinSessionTimeoutMs',
+    '6000',
+    { min: 0 },
+    'Smallest session timeout a consumer may ask for.',
+  ),
+  intDef(
+    'group.max.session.timeout.ms',
+    'groupMaxSessionTimeoutMs',
+    '1800000',
+    { min: 0 },
+    'Largest session timeout a consumer may ask for.',
+  ),
+  intDef(
+    'group.initial.rebalance.delay.ms',
+    'groupInitialRebalanceDelayMs',
+    '3000',
+    { min: 0 },
+    'Wait this long for more members before the first rebalance of an empty group.',
+  ),
+  intDef(
+    'group.max.size',
+    'groupMaxSize',
+    '2147483647',
+    { min: 1 },
+    'Most members one consumer group may have.',
+  ),
+  enumDef('log.level', 'logLevel', 'info', LOG_LEVELS, 'Sluice-specific. Broker log verbosity.'),
+  {
+    kind: 'field',
+    name: 'cluster.id',
+    field: 'clusterId',
+    type: ConfigType.STRING,
+    defaultText: null,
+    valid: '1-64 characters of [A-Za-z0-9_-]',
+    doc:
+      'Cluster id reported to clients. Unset: generated on first start and kept in the data directory; ' +
+      'a set value must match the one kept there.',
+    parse: (text) => {
+      const trimmed = text.trim();
+      if (!CLUSTER_ID_PATTERN.test(trimmed)) throw new InvalidValueError('1-64 characters of [A-Za-z0-9_-]');
+      return trimmed;
+    },
+    format: (value) => value,
+  },
+  longDef(
+    'shutdown.timeout.ms',
+    'shutdownTimeoutMs',
+    '30000',
+    { min: 1 },
+    'Sluice-specific. Longest a graceful shutdown may take before the process exits with an error.',
+  ),
+];
+
+const DEFS_BY_NAME = new Map<string, BrokerConfigDef>(BROKER_CONFIG_DEFS.map((def) => [def.name, def]));
+
+/** Defs filling each field, most specific first (ms before minutes before hours). */
+const DEFS_BY_FIELD = new Map<Field, BrokerConfigDef[]>();
+for (const def of BROKER_CONFIG_DEFS) {
+  const list = DEFS_BY_FIELD.get(def.field) ?? [];
+  list.push(def);
+  DEFS_BY_FIELD.set(def.field, list);
+}
+for (const list of DEFS_BY_FIELD.values()) list.sort((a, b) => unitOf(a) - unitOf(b));
+
+function unitOf(def: BrokerConfigDef): number {
+  return def.kind === 'unit-synonym' ? def.unitMs : 1;
+}
+
+export function getBrokerConfigDef(name: string): BrokerConfigDef | undefined {
+  return DEFS_BY_NAME.get(name);
+}
+
+/**
+ * The environment variable for a setting: `SLUICE_` + the name upper-cased with dots as underscores
+ * (`log.segment.bytes` → `SLUICE_LOG_SEGMENT_BYTES`). No Kafka name contains an underscore, so the mapping
+ * is one-to-one.
+ */
+export function envVarName(configName: string): string {
+  return `SLUICE_${configName.toUpperCase().replace(/\./g, '_')}`;
+}
+
+const ENV_PREFIX = 'SLUICE_';
+const DEF_NAMES_BY_ENV = new Map(BROKER_CONFIG_DEFS.map((def) => [envVarName(def.name), def.name]));
+
+export interface LoadBrokerConfigOptions {
+  /** Settings from the command line, by Kafka name (the CLI maps --listen and friends onto these). */
+  flags?: Readonly<Record<string, string>>;
+  /** Usually process.env. Empty values count as unset. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** A parsed config file (see readConfigFile). */
+  file?: ConfigFile;
+  /** Receives non-fatal remarks (an unknown SLUICE_* variable, a wildcard listener advertised as 127.0.0.1). */
+  warn?: (message: string) => void;
+}
+
+interface Layer {
+  origin: ConfigOrigin;
+  entries: Map<string, ExplicitSetting>;
+}
+
+/** Builds the typed configuration; throws ConfigError naming the key for anything it cannot accept. */
+export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerConfig {
+  const warn = options.warn ?? (() => {});
+  const layers = [fileLayer(options.file), envLayer(options.env ?? {}, warn), flagLayer(options.flags ?? {})];
+
+  const explicitSettings: Record<string, ExplicitSetting> = {};
+  for (const layer of layers) {
+    for (const [name, setting] of layer.entries) {
+      // Every given value must be valid, even one a higher layer overrides.
+      parseSetting(DEFS_BY_NAME.get(name)!, setting);
+      explicitSettings[name] = setting;
+    }
+  }
+
+  const values: Record<string, unknown> = {};
+  for (const [field, defs] of DEFS_BY_FIELD) values[field] = resolveField(defs, layers);
+  const { listener, advertisedListener, ...rest } = values as unknown as SettingValues;
+  const advertised = advertisedListener ?? advertiseListener(listener, warn);
+  if (advertisedListener !== null) {
+    const where = explicitSettings['advertised.listeners']!.location;
+    const text = formatHostPort(advertisedListener);
+    if (isWildcardHost(advertisedListener.host)) {
+      throw new ConfigError(
+        `Invalid value "${text}" for advertised.listeners (${where}): clients cannot connect to a wildcard ` +
+          'address; give a host name or IP they can reach',
+      );
+    }
+    if (advertisedListener.port === 0) {
+      throw new ConfigError(
+        `Invalid value "${text}" for advertised.listeners (${where}): expected a port in [1, 65535]`,
+      );
+    }
+  }
+
+  const config: BrokerConfig = {
+    ...rest,
+    listenHost: listener.host,
+    listenPort: listener.port,
+    advertisedHost: advertised.host,
+    advertisedPort: advertised.port,
+    explicitSettings,
+  };
+  if (config.groupMinSessionTimeoutMs > config.groupMaxSessionTimeoutMs) {
+    throw new ConfigError(
+      `group.min.session.timeout.ms (${config.groupMinSessionTimeoutMs}) must not exceed ` +
+        `group.max.session.timeout.ms (${config.groupMaxSessionTimeoutMs})`,
+    );
+  }
+  return config;
+}
+
+function advertiseListener(listener: HostPort, warn: (message: string) => void): HostPort {
+  if (!isWildcardHost(listener.host)) return { ...listener };
+  warn(
+    `listeners is ${formatHostPort(listener)}, which clients cannot connect to; advertising ` +
+      `127.0.0.1:${listener.port}. Set advertised.listeners to the address clients should use.`,
+  );
+  return { host: '127.0.0.1', port: listener.port };
+}
+
+function fileLayer(file: ConfigFile | undefined): Layer {
+  const entries = new Map<string, ExplicitSetting>();
+  if (!file) return { origin: 'file', entries };
+  for (const [name, text] of Object.entries(file.entries)) {
+    const line = file.lines[name];
+    const location =
+      line === undefined ? `config file ${file.path}` : `config file ${file.path} line ${line}`;
+    if (!DEFS_BY_NAME.has(name)) throw unknownKey(name, location);
+    if (text !== null) entries.set(name, { text, origin: 'file', location });
+  }
+  return { origin: 'file', entries };
+}
+
+function envLayer(env: Readonly<Record<string, string | undefined>>, warn: (message: string) => void): Layer {
+  const entries = new Map<string, ExplicitSetting>();
+  for (const [variable, text] of Object.entries(env)) {
+    if (!variable.startsWith(ENV_PREFIX) || text === undefined || text === '') continue;
+    const name = DEF_NAMES_BY_ENV.get(variable);
+    if (name === undefined) {
+      warn(`Ignoring environment variable ${variable}: it names no broker setting`);
+      continue;
+    }
+    entries.set(name, { text, origin: 'env', location: `environment variable ${variable}` });
+  }
+  return { origin: 'env', entries };
+}
+
+function flagLayer(flags: Readonly<Record<string, string>>): Layer {
+  const entries = new Map<string, ExplicitSetting>();
+  for (const [name, text] of Object.entries(flags)) {
+    const location = `command-line setting ${name}`;
+    if (!DEFS_BY_NAME.has(name)) throw unknownKey(name, location);
+    entries.set(name, { text, origin: 'flag', location });
+  }
+  return { origin: 'flag', entries };
+}
+
+function unknownKey(name: string, location: string): ConfigError {
+  const suggestion = closestName(name);
+  const hint = suggestion ? ` (did you mean ${suggestion}?)` : '';
+  return new ConfigError(`Unknown broker setting "${name}" in ${location}${hint}`);
+}
+
+function closestName(name: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 4;
+  for (const candidate of DEFS_BY_NAME.keys()) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+function parseSetting(def: BrokerConfigDef, setting: ExplicitSetting): unknown {
+  try {
+    return def.parse(setting.text);
+  } catch (error) {
+    if (error instanceof InvalidValueError) {
+      throw new ConfigError(
+        `Invalid value "${setting.text}" for ${def.name} (${setting.location}): ${error.message}`,
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * The highest layer that sets any name of the field wins; within that layer the most specific unit wins
+ * (log.retention.ms over log.retention.minutes over log.retention.hours, as in Kafka).
+ */
+function resolveField(defs: readonly BrokerConfigDef[], layers: readonly Layer[]): unknown {
+  for (let index = layers.length - 1; index >= 0; index--) {
+    for (const def of defs) {
+      const setting = layers[index]!.entries.get(def.name);
+      if (setting === undefined) continue;
+      const value = parseSetting(def, setting);
+      return def.kind === 'unit-synonym' ? toMs(value as number, def.unitMs) : value;
+    }
+  }
+  const primary = defs[0]!;
+  return primary.defaultText === null ? null : primary.parse(primary.defaultText);
+}
+
+function toMs(value: number, unitMs: number): number {
+  if (value < 0) return value;
+  return Math.min(value * unitMs, Number.MAX_SAFE_INTEGER);
+}
+
+/** One entry of a DescribeConfigs answer. */
+export interface ConfigEntry {
+  name: string;
+  value: string | null;
+  source: ConfigSource;
+  readOnly: boolean;
+  sensitive: boolean;
+  type: ConfigType;
+  documentation: string;
+  /** The settings the value could come from, highest precedence first, including the entry itself. */
+  synonyms: { name: string; value: string | null; source: ConfigSource }[];
+}
+
+/**
+ * Broker configs as DescribeConfigs (resource type BROKER = 4) reports them. All are static (read-only): a
+ * running Sluice broker does not change its own settings.
+ */
+export function brokerConfigEntries(config: BrokerConfig): ConfigEntry[] {
+  return BROKER_CONFIG_DEFS.map((def) => {
+    const synonyms = brokerSynonyms(config, def);
+    return {
+      name: def.name,
+      value: describedValue(config, def),
+      source: synonyms[0]!.source,
+      readOnly: true,
+      sensitive: false,
+      type: def.type,
+      documentation: def.doc,
+      synonyms,
+    };
+  });
+}
+
+function describedValue(config: BrokerConfig, def: BrokerConfigDef): string | null {
+  if (def.kind === 'unit-synonym') return config.explicitSettings[def.name]?.text.trim() ?? def.defaultText;
+  return formatFieldValue(def, settingValue(config, def.field));
+}
+
+function settingValue<F extends Field>(config: BrokerConfig, field: F): SettingValues[F] {
+  if (field === 'listener') return { host: config.listenHost, port: config.listenPort } as SettingValues[F];
+  if (field === 'advertisedListener') {
+    return { host: config.advertisedHost, port: config.advertisedPort } as SettingValues[F];
+  }
+  return config[field as Exclude<F, 'listener' | 'advertisedListener'>] as unknown as SettingValues[F];
+}
+
+function formatFieldValue<F extends Field>(def: FieldDef<F>, value: SettingValues[F]): string | null {
+  return value === null ? null : def.format(value as NonNullable<SettingValues[F]>);
+}
+
+/**
+ * Synonyms of a broker setting: the explicitly set names of its field in resolution order, then the built-in
+ * default. A millisecond setting lists its minute/hour aliases; an alias lists only itself.
+ */
+export function brokerSynonyms(config: BrokerConfig, def: BrokerConfigDef): ConfigEntry['synonyms'] {
+  const names =
+    def.kind === 'unit-synonym' ? [def] : orderedByPrecedence(config, DEFS_BY_FIELD.get(def.field)!);
+  const synonyms: ConfigEntry['synonyms'] = [];
+  for (const member of names) {
+    const setting = config.explicitSettings[member.name];
+    if (setting) {
+      synonyms.push({
+        name: member.name,
+        value: setting.text.trim(),
+        source: ConfigSource.STATIC_BROKER_CONFIG,
+      });
+    }
+  }
+  const defaultValue =
+    def.kind === 'field' && def.field === 'advertisedListener'
+      ? formatHostPort({ host: config.advertisedHost, port: config.advertisedPort })
+      : def.defaultText;
+  synonyms.push({ name: def.name, value: defaultValue, source: ConfigSource.DEFAULT_CONFIG });
+  return synonyms;
+}
+
+const ORIGIN_RANK: Record<ConfigOrigin, number> = { flag: 0, env: 1, file: 2 };
+
+function orderedByPrecedence(config: BrokerConfig, defs: readonly BrokerConfigDef[]): BrokerConfigDef[] {
+  const rank = (def: BrokerConfigDef) => {
+    const setting = config.explicitSettings[def.name];
+    return setting ? ORIGIN_RANK[setting.origin] : 3;
+  };
+  return [...defs].sort((a, b) => rank(a) - rank(b) || unitOf(a) - unitOf(b));
+}
+
+/** The README's configuration reference: one Markdown table row per setting. */
+export function renderConfigReference(): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const rows = BROKER_CONFIG_DEFS.map((def) => {
+    const typeName = Object.entries(ConfigType)
+      .find(([, code]) => code === def.type)![0]
+      .toLowerCase();
+    const defaultText = def.defaultText === null ? '(unset)' : `\`${def.defaultText}\``;
+    return `| \`${def.name}\` | ${typeName} | ${cell(defaultText)} | ${cell(def.valid)} | \`${envVarName(def.name)}\` | ${cell(def.doc)} |`;
+  });
+  return [
+    '| Setting | Type | Default | Valid values | Environment variable | Description |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}

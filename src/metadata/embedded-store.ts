@@ -1,0 +1,658 @@
+// Single-node metadata store kept in the data directory:
+//
+//   <dataDir>/__metadata/meta.properties   node id and cluster id; written once, checked on every start
+//   <dataDir>/__metadata/metadata.json     snapshot of topics and brokers, replaced atomically on each write
+//
+// The snapshot starts with one header line (format, version, body length, CRC-32C of the body) so that a torn
+// or bit-flipped file is detected instead of being read as an empty cluster. Writes go through a bounded
+// queue: each computes the next state from the current one, makes it durable, and only then makes it visible
+// to reads and listeners.
+
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32c } from '@node-rs/crc32';
+import type { Logger } from 'pino';
+import { validateTopicConfigs } from '../common/topic-config.js';
+import { isUuid, randomUuid } from '../protocol/primitives/uuid.js';
+import { syncDirectory, TEMP_MARKER, writeFileDurably } from './durable-file.js';
+import {
+  InvalidConfigError,
+  InvalidPartitionsError,
+  InvalidReplicaAssignmentError,
+  InvalidTopicError,
+  MetadataBusyError,
+  MetadataCorruptError,
+  MetadataIdentityError,
+  MetadataUnavailableError,
+  StaleEpochError,
+  TopicExistsError,
+  UnknownPartitionError,
+  UnknownTopicError,
+} from './errors.js';
+import { checkTopicName, topicNamesCollide, unifyCollisionChars } from './topic-name.js';
+import type {
+  BrokerRecord,
+  MetadataEvent,
+  MetadataStore,
+  NewTopic,
+  PartitionRecord,
+  TopicRecord,
+} from './types.js';
+
+export const METADATA_DIR = '__metadata';
+export const SNAPSHOT_FILE = 'metadata.json';
+export const META_PROPERTIES_FILE = 'meta.properties';
+const SNAPSHOT_FORMAT = 'sluice-metadata';
+const SNAPSHOT_VERSION = 1;
+const META_VERSION = 1;
+const INIT_DIR_PREFIX = `${METADATA_DIR}.init-`;
+const DEFAULT_MAX_PENDING_WRITES = 1024;
+
+export interface EmbeddedMetadataStoreOptions {
+  /** This broker's id; the data directory must belong to it. Default 0. */
+  nodeId?: number;
+  /** Configured cluster.id: must match the stored one; null/undefined adopts (or first generates) it. */
+  clusterId?: string | null;
+  /** Receives listener failures. */
+  logger?: Logger;
+  /** Bound of the write queue. */
+  maxPendingWrites?: number;
+}
+
+interface Snapshot {
+  topics: TopicRecord[];
+  brokers: BrokerRecord[];
+}
+
+/** Immutable view served to readers; each write builds a new one. */
+class View {
+  readonly topicsByName: ReadonlyMap<string, TopicRecord>;
+  readonly topicsById: ReadonlyMap<string, TopicRecord>;
+  /** Names with '.' mapped to '_', for the collision check. */
+  readonly unifiedNames: ReadonlyMap<string, string>;
+  readonly topicList: readonly TopicRecord[];
+  readonly brokerList: readonly BrokerRecord[];
+
+  constructor(topics: readonly TopicRecord[], brokers: readonly BrokerRecord[]) {
+    this.topicList = Object.freeze(
+      [...topics].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    );
+    this.brokerList = Object.freeze([...brokers].sort((a, b) => a.nodeId - b.nodeId));
+    this.topicsByName = new Map(this.topicList.map((topic) => [topic.name, topic]));
+    this.topicsById = new Map(this.topicList.map((topic) => [topic.topicId, topic]));
+    this.unifiedNames = new Map(this.topicList.map((topic) => [unifyCollisionChars(topic.name), topic.name]));
+  }
+
+  withTopic(topic: TopicRecord): View {
+    return new View([...this.topicList.filter((t) => t.name !== topic.name), topic], this.brokerList);
+  }
+
+  withoutTopic(name: string): View {
+    return new View(
+      this.topicList.filter((t) => t.name !== name),
+      this.brokerList,
+    );
+  }
+
+  withBroker(broker: BrokerRecord): View {
+    return new View(this.topicList, [...this.brokerList.filter((b) => b.nodeId !== broker.nodeId), broker]);
+  }
+
+  snapshot(): Snapshot {
+    return { topics: [...this.topicList], brokers: [...this.brokerList] };
+  }
+}
+
+interface Change<T> {
+  /** undefined: nothing changed, nothing to write. */
+  view: View | undefined;
+  result: T;
+  events: MetadataEvent[];
+}
+
+export class EmbeddedMetadataStore implements MetadataStore {
+  #view: View;
+  #tail: Promise<void> = Promise.resolve();
+  #pendingWrites = 0;
+  #closed = false;
+  /** First disk failure: after it the file may not match memory, so every later write is refused. */
+  #failure: Error | undefined;
+  readonly #listeners = new Set<(event: MetadataEvent) => void>();
+
+  private constructor(
+    private readonly dir: string,
+    private readonly nodeId: number,
+    private readonly storedClusterId: string,
+    snapshot: Snapshot,
+    private readonly logger: Logger | undefined,
+    private readonly maxPendingWrites: number,
+  ) {
+    this.#view = new View(snapshot.topics.map(freezeTopic), snapshot.brokers.map(freezeBroker));
+  }
+
+  /**
+   * Opens the store under `<dataDir>/__metadata`, creating it (with a new cluster id unless one is configured)
+   * on first use. Throws MetadataCorruptError if the files exist but cannot be trusted, and
+   * MetadataIdentityError if they belong to another node id or cluster id.
+   */
+  static async open(
+    dataDir: string,
+    options: EmbeddedMetadataStoreOptions = {},
+  ): Promise<EmbeddedMetadataStore> {
+    const nodeId = options.nodeId ?? 0;
+    const dir = join(dataDir, METADATA_DIR);
+    await mkdir(dataDir, { recursive: true });
+    await removeLeftovers(dataDir, (name) => name.startsWith(INIT_DIR_PREFIX));
+    if (!(await exists(dir))) {
+      await refuseOrphanedPartitionData(dataDir);
+      await initialize(dataDir, nodeId, options.clusterId ?? randomUuid());
+    }
+    await removeLeftovers(dir, (name) => name.includes(TEMP_MARKER));
+
+    const meta = await readMetaProperties(join(dir, META_PROPERTIES_FILE));
+    if (meta.nodeId !== nodeId) {
+      throw new MetadataIdentityError(
+        `Data directory ${dataDir} belongs to node ${meta.nodeId}, but this broker is node.id ${nodeId}. ` +
+          'Use that node id or another data directory.',
+      );
+    }
+    if (options.clusterId != null && options.clusterId !== meta.clusterId) {
+      throw new MetadataIdentityError(
+        `Data directory ${dataDir} belongs to cluster ${meta.clusterId}, but cluster.id is set to ` +
+          `${options.clusterId}. Remove the setting or use another data directory.`,
+      );
+    }
+    const snapshot = await readSnapshot(join(dir, SNAPSHOT_FILE));
+    return new EmbeddedMetadataStore(
+      dir,
+      nodeId,
+      meta.clusterId,
+      snapshot,
+      options.logger,
+      options.maxPendingWrites ?? DEFAULT_MAX_PENDING_WRITES,
+    );
+  }
+
+  clusterId(): string {
+    return this.storedClusterId;
+  }
+
+  controllerId(): number {
+    return this.nodeId;
+  }
+
+  listTopics(): readonly TopicRecord[] {
+    return this.#view.topicList;
+  }
+
+  getTopic(name: string): TopicRecord | undefined {
+    return this.#view.topicsByName.get(name);
+  }
+
+  getTopicById(topicId: string): TopicRecord | undefined {
+    return this.#view.topicsById.get(topicId);
+  }
+
+  listBrokers(): readonly BrokerRecord[] {
+    return this.#view.brokerList;
+  }
+
+  createTopic(topic: NewTopic): Promise<TopicRecord> {
+    return this.#write((view) => {
+      checkTopicName(topic.name);
+      if (view.topicsByName.has(topic.name)) throw new TopicExistsError(topic.name);
+      const collidesWith = view.unifiedNames.get(unifyCollisionChars(topic.name));
+      if (collidesWith !== undefined && topicNamesCollide(topic.name, collidesWith)) {
+        throw new InvalidTopicError(
+          `Topic '${topic.name}' collides with existing topic: ${collidesWith} ('.' and '_' are treated alike).`,
+        );
+      }
+      checkPartitions(topic.name, topic.partitions, 0);
+      checkConfigs(topic.configs);
+      let topicId = randomUuid();
+      while (view.topicsById.has(topicId)) topicId = randomUuid();
+      const created = freezeTopic({
+        name: topic.name,
+        topicId,
+        partitions: topic.partitions.map(copyPartition),
+        configs: { ...topic.configs },
+        createdAtMs: Date.now(),
+        internal: topic.internal,
+      });
+      return {
+        view: view.withTopic(created),
+        result: created,
+        events: [{ type: 'topic-created', topic: created }],
+      };
+    });
+  }
+
+  deleteTopic(name: string): Promise<TopicRecord> {
+    return this.#write((view) => {
+      const topic = requireTopic(view, name);
+      return { view: view.withoutTopic(name), result: topic, events: [{ type: 'topic-deleted', topic }] };
+    });
+  }
+
+  createPartitions(name: string, added: PartitionRecord[]): Promise<TopicRecord> {
+    return this.#write((view) => {
+      const topic = requireTopic(view, name);
+      if (added.length === 0) {
+        throw new InvalidPartitionsError(
+          `Topic '${name}' already has ${topic.partitions.length} partitions.`,
+        );
+      }
+      checkPartitions(name, added, topic.partitions.length);
+      const copies = added.map(copyPartition);
+      const updated = freezeTopic({ ...topic, partitions: [...topic.partitions, ...copies] });
+      const addedFrozen = updated.partitions.slice(topic.partitions.length);
+      return {
+        view: view.withTopic(updated),
+        result: updated,
+        events: [{ type: 'partitions-created', topic: updated, added: addedFrozen }],
+      };
+    });
+  }
+
+  alterTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicRecord> {
+    return this.#write((view) => {
+      const previous = requireTopic(view, name);
+      checkConfigs(configs);
+      const updated = freezeTopic({ ...previous, configs: { ...configs } });
+      return {
+        view: view.withTopic(updated),
+        result: updated,
+        events: [{ type: 'topic-configs-altered', topic: updated, previous }],
+      };
+    });
+  }
+
+  updatePartition(name: string, partition: PartitionRecord): Promise<void> {
+    return this.#write((view) => {
+      const topic = requireTopic(view, name);
+      const previous = topic.partitions[partition.partition];
+      if (!Number.isInteger(partition.partition) || previous === undefined) {
+        throw new UnknownPartitionError(name, partition.partition);
+      }
+      checkPartition(name, partition, partition.partition);
+      if (
+        partition.leaderEpoch < previous.leaderEpoch ||
+        partition.partitionEpoch < previous.partitionEpoch
+      ) {
+        throw new StaleEpochError(
+          `Update of ${name}-${partition.partition} has leader epoch ${partition.leaderEpoch} and partition ` +
+            `epoch ${partition.partitionEpoch}, older than the stored ${previous.leaderEpoch} and ` +
+            `${previous.partitionEpoch}.`,
+        );
+      }
+      const partitions = [...topic.partitions];
+      partitions[partition.partition] = copyPartition(partition);
+      const updated = freezeTopic({ ...topic, partitions });
+      const stored = updated.partitions[partition.partition]!;
+      return {
+        view: view.withTopic(updated),
+        result: undefined,
+        events: [{ type: 'partition-updated', topic: updated, partition: stored, previous }],
+      };
+    });
+  }
+
+  registerBroker(broker: BrokerRecord): Promise<void> {
+    checkBroker(broker);
+    return this.#write((view) => {
+      const existing = view.brokerList.find((b) => b.nodeId === broker.nodeId);
+      // Every start registers again; an unchanged record needs no disk write and no event.
+      if (existing && sameBroker(existing, broker)) return { view: undefined, result: undefined, events: [] };
+      const stored = freezeBroker({ ...broker });
+      return {
+        view: view.withBroker(stored),
+        result: undefined,
+        events: [{ type: 'broker-registered', broker: stored }],
+      };
+    });
+  }
+
+  onChange(listener: (event: MetadataEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#tail;
+  }
+
+  /** Queues a write; `change` runs when the write's turn comes, on the then-current view. */
+  #write<T>(change: (view: View) => Change<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new MetadataUnavailableError('The metadata store is closed.'));
+    if (this.#pendingWrites >= this.maxPendingWrites) {
+      return Promise.reject(new MetadataBusyError(this.maxPendingWrites));
+    }
+    this.#pendingWrites++;
+    const run = this.#tail.then(async () => {
+      if (this.#failure) {
+        throw new MetadataUnavailableError('An earlier metadata write failed; restart the broker.', {
+          cause: this.#failure,
+        });
+      }
+      const next = change(this.#view);
+      if (next.view === undefined) return next.result;
+      try {
+        await writeFileDurably(this.dir, SNAPSHOT_FILE, encodeSnapshot(next.view.snapshot()));
+      } catch (error) {
+        this.#failure = error as Error;
+        throw new MetadataUnavailableError(`Writing ${join(this.dir, SNAPSHOT_FILE)} failed.`, {
+          cause: error,
+        });
+      }
+      this.#view = next.view;
+      for (const event of next.events) this.#emit(event);
+      return next.result;
+    });
+    const settled = run.then(
+      () => {},
+      () => {},
+    );
+    this.#tail = settled.then(() => {
+      this.#pendingWrites--;
+    });
+    return run;
+  }
+
+  #emit(event: MetadataEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        // A broken listener must not undo a durable write or starve the other listeners.
+        if (this.logger)
+          this.logger.error({ err: error, event: event.type }, 'metadata change listener failed');
+        else process.emitWarning(`metadata change listener failed: ${String(error)}`);
+      }
+    }
+  }
+}
+
+function requireTopic(view: View, name: string): TopicRecord {
+  const topic = view.topicsByName.get(name);
+  if (!topic) throw new UnknownTopicError(name);
+  return topic;
+}
+
+function checkConfigs(configs: Record<string, string>): void {
+  for (const value of Object.values(configs)) {
+    if (typeof value !== 'string') throw new InvalidConfigError('Topic config values must be strings.');
+  }
+  const validation = validateTopicConfigs(configs);
+  if (!validation.ok) throw new InvalidConfigError(validation.message);
+}
+
+function checkPartitions(
+  topic: string,
+  partitions: readonly PartitionRecord[],
+  firstPartition: number,
+): void {
+  if (firstPartition === 0 && partitions.length === 0) {
+    throw new InvalidPartitionsError(`Topic '${topic}' needs at least one partition.`);
+  }
+  partitions.forEach((partition, index) => {
+    if (partition.partition !== firstPartition + index) {
+      throw new InvalidPartitionsError(
+        `Partitions of '${topic}' must be numbered consecutively from ${firstPartition}; found ` +
+          `${partition.partition} at position ${index}.`,
+      );
+    }
+    checkPartition(topic, partition, firstPartition + index);
+  });
+}
+
+function checkPartition(topic: string, partition: PartitionRecord, number: number): void {
+  const where = `${topic}-${number}`;
+  const isBrokerId = (id: number) => Number.isInteger(id) && id >= 0;
+  if (!Array.isArray(partition.replicas) || partition.replicas.length === 0) {
+    throw new InvalidReplicaAssignmentError(`Partition ${where} has no replicas.`);
+  }
+  if (
+    !partition.replicas.every(isBrokerId) ||
+    new Set(partition.replicas).size !== partition.replicas.length
+  ) {
+    throw new InvalidReplicaAssignmentError(`Replicas of ${where} must be distinct broker ids.`);
+  }
+  if (partition.leader !== -1 && !partition.replicas.includes(partition.leader)) {
+    throw new InvalidReplicaAssignmentError(
+      `Leader ${partition.leader} of ${where} is not one of its replicas.`,
+    );
+  }
+  if (
+    !Array.isArray(partition.isr) ||
+    !partition.isr.every((id) => partition.replicas.includes(id)) ||
+    new Set(partition.isr).size !== partition.isr.length
+  ) {
+    throw new InvalidReplicaAssignmentError(`ISR of ${where} must be distinct replicas of the partition.`);
+  }
+  for (const [label, epoch] of [
+    ['leader epoch', partition.leaderEpoch],
+    ['partition epoch', partition.partitionEpoch],
+  ] as const) {
+    if (!Number.isInteger(epoch) || epoch < 0) {
+      throw new InvalidPartitionsError(`The ${label} of ${where} must be a non-negative integer.`);
+    }
+  }
+}
+
+function checkBroker(broker: BrokerRecord): void {
+  if (!Number.isInteger(broker.nodeId) || broker.nodeId < 0)
+    throw new RangeError(`bad node id ${broker.nodeId}`);
+  if (typeof broker.host !== 'string' || broker.host === '') throw new RangeError('broker host must be set');
+  if (!Number.isInteger(broker.port) || broker.port < 1 || broker.port > 65535) {
+    throw new RangeError(`bad broker port ${broker.port}`);
+  }
+}
+
+function sameBroker(a: BrokerRecord, b: BrokerRecord): boolean {
+  return a.host === b.host && a.port === b.port && a.rack === b.rack;
+}
+
+function copyPartition(partition: PartitionRecord): PartitionRecord {
+  return {
+    partition: partition.partition,
+    replicas: [...partition.replicas],
+    leader: partition.leader,
+    leaderEpoch: partition.leaderEpoch,
+    isr: [...partition.isr],
+    partitionEpoch: partition.partitionEpoch,
+  };
+}
+
+/** Records handed to readers are frozen so that no caller can change the store's state behind its back. */
+function freezeTopic(topic: TopicRecord): TopicRecord {
+  for (const partition of topic.partitions) {
+    Object.freeze(partition.replicas);
+    Object.freeze(partition.isr);
+    Object.freeze(partition);
+  }
+  Object.freeze(topic.partitions);
+  Object.freeze(topic.configs);
+  return Object.freeze(topic);
+}
+
+function freezeBroker(broker: BrokerRecord): BrokerRecord {
+  return Object.freeze(broker);
+}
+
+// ---- files ----
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+async function removeLeftovers(dir: string, isLeftover: (name: string) => boolean): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (isLeftover(name)) await rm(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Partition directories (`<topic>-<n>`) without a metadata store mean the metadata was lost; starting with
+ * empty metadata would orphan (and could later delete) that data.
+ */
+async function refuseOrphanedPartitionData(dataDir: string): Promise<void> {
+  const entries = await readdir(dataDir, { withFileTypes: true });
+  const partitionDir = entries.find(
+    (entry) => entry.isDirectory() && /^[a-zA-Z0-9._-]+-\d+$/.test(entry.name),
+  );
+  if (partitionDir) {
+    throw new MetadataCorruptError(
+      `Data directory ${dataDir} holds partition data (${partitionDir.name}) but no ${METADATA_DIR} directory; ` +
+        'refusing to start with empty metadata over it. Restore __metadata or use another data directory.',
+    );
+  }
+}
+
+/** Builds both files in a scratch directory and renames it into place, so a crash leaves all or nothing. */
+async function initialize(dataDir: string, nodeId: number, clusterId: string): Promise<void> {
+  const scratch = join(dataDir, `${INIT_DIR_PREFIX}${process.pid}-${Date.now()}`);
+  await mkdir(scratch);
+  await writeFileDurably(scratch, META_PROPERTIES_FILE, encodeMetaProperties(nodeId, clusterId));
+  await writeFileDurably(scratch, SNAPSHOT_FILE, encodeSnapshot({ topics: [], brokers: [] }));
+  await rename(scratch, join(dataDir, METADATA_DIR));
+  await syncDirectory(dataDir);
+}
+
+function encodeMetaProperties(nodeId: number, clusterId: string): string {
+  return [
+    '# Identity of this Sluice data directory; checked on every start. Do not edit.',
+    `version=${META_VERSION}`,
+    `node.id=${nodeId}`,
+    `cluster.id=${clusterId}`,
+    '',
+  ].join('\n');
+}
+
+async function readMetaProperties(path: string): Promise<{ nodeId: number; clusterId: string }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new MetadataCorruptError(`Cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    const equals = trimmed.indexOf('=');
+    if (equals > 0) values.set(trimmed.slice(0, equals).trim(), trimmed.slice(equals + 1).trim());
+  }
+  const version = values.get('version');
+  const nodeIdText = values.get('node.id');
+  const clusterId = values.get('cluster.id');
+  if (version !== String(META_VERSION) || !nodeIdText || !/^\d+$/.test(nodeIdText) || !clusterId) {
+    throw new MetadataCorruptError(
+      `${path} is damaged or from an unknown version (expected version=${META_VERSION}, node.id and cluster.id).`,
+    );
+  }
+  return { nodeId: Number(nodeIdText), clusterId };
+}
+
+/** Header line `{"format","version","bodyBytes","crc32c"}` then the JSON body. */
+export function encodeSnapshot(snapshot: Snapshot): Buffer {
+  const body = Buffer.from(JSON.stringify(snapshot), 'utf8');
+  const header = JSON.stringify({
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_VERSION,
+    bodyBytes: body.length,
+    crc32c: crc32c(body),
+  });
+  return Buffer.concat([Buffer.from(`${header}\n`, 'utf8'), body]);
+}
+
+async function readSnapshot(path: string): Promise<Snapshot> {
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (error) {
+    throw new MetadataCorruptError(
+      `Cannot read the metadata snapshot ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}); ` +
+        'refusing to start with empty metadata over an existing data directory.',
+      { cause: error },
+    );
+  }
+  return decodeSnapshot(path, data);
+}
+
+export function decodeSnapshot(path: string, data: Buffer): Snapshot {
+  const corrupt = (reason: string) =>
+    new MetadataCorruptError(
+      `Metadata snapshot ${path} is corrupt: ${reason}. Refusing to start; restore the file from a backup ` +
+        'or move the data directory aside.',
+    );
+  const newline = data.indexOf(0x0a);
+  if (newline < 0) throw corrupt('no header line');
+  let header: { format?: unknown; version?: unknown; bodyBytes?: unknown; crc32c?: unknown };
+  try {
+    header = JSON.parse(data.subarray(0, newline).toString('utf8'));
+  } catch {
+    throw corrupt('unreadable header');
+  }
+  if (header.format !== SNAPSHOT_FORMAT) throw corrupt('not a Sluice metadata file');
+  if (header.version !== SNAPSHOT_VERSION) throw corrupt(`unsupported version ${String(header.version)}`);
+  const body = data.subarray(newline + 1);
+  if (body.length !== header.bodyBytes) {
+    throw corrupt(`body is ${body.length} bytes, header says ${String(header.bodyBytes)}`);
+  }
+  if (crc32c(body) !== header.crc32c) throw corrupt('checksum mismatch');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw corrupt('body is not JSON');
+  }
+  const problem = describeSnapshotProblem(parsed);
+  if (problem) throw corrupt(problem);
+  return parsed as Snapshot;
+}
+
+/** Shape check of a decoded snapshot; returns what is wrong, or undefined. */
+function describeSnapshotProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'body is not an object';
+  const { topics, brokers } = value as { topics?: unknown; brokers?: unknown };
+  if (!Array.isArray(topics) || !Array.isArray(brokers)) return 'missing topics or brokers';
+  const isInt = (n: unknown) => Number.isInteger(n);
+  const isIntArray = (a: unknown) => Array.isArray(a) && a.every(isInt);
+  for (const topic of topics as Partial<TopicRecord>[]) {
+    const ok =
+      typeof topic.name === 'string' &&
+      typeof topic.topicId === 'string' &&
+      isUuid(topic.topicId) &&
+      isInt(topic.createdAtMs) &&
+      typeof topic.internal === 'boolean' &&
+      typeof topic.configs === 'object' &&
+      topic.configs !== null &&
+      Array.isArray(topic.partitions) &&
+      topic.partitions.every(
+        (p, index) =>
+          p.partition === index &&
+          isIntArray(p.replicas) &&
+          isIntArray(p.isr) &&
+          isInt(p.leader) &&
+          isInt(p.leaderEpoch) &&
+          isInt(p.partitionEpoch),
+      );
+    if (!ok) return `topic entry ${JSON.stringify(topic.name ?? null)} is malformed`;
+  }
+  for (const broker of brokers as Partial<BrokerRecord>[]) {
+    const ok =
+      isInt(broker.nodeId) &&
+      typeof broker.host === 'string' &&
+      isInt(broker.port) &&
+      (broker.rack === null || typeof broker.rack === 'string');
+    if (!ok) return 'broker entry is malformed';
+  }
+  return undefined;
+}

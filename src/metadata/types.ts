@@ -1,0 +1,70 @@
+// The cluster metadata model and the store contract. Reads are synchronous (the request path looks topics up
+// on every request) and served from memory; writes are asynchronous and durable before they resolve, so an
+// etcd-backed store can implement the same interface.
+
+export interface PartitionRecord {
+  partition: number;
+  /** Broker ids; the first is the preferred leader. */
+  replicas: number[];
+  /** Broker id of the leader, or -1 when there is none. */
+  leader: number;
+  leaderEpoch: number;
+  isr: number[];
+  /** Bumped on every change of the partition's record. */
+  partitionEpoch: number;
+}
+
+export interface TopicRecord {
+  name: string;
+  /** Kafka UUID text: URL-safe base64 of 16 bytes without padding (22 characters). */
+  topicId: string;
+  /** Ordered by partition number, numbered 0..n-1. */
+  partitions: PartitionRecord[];
+  /** Topic config overrides only (the effective config adds broker settings and defaults). */
+  configs: Record<string, string>;
+  createdAtMs: number;
+  internal: boolean;
+}
+
+export interface BrokerRecord {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+export type NewTopic = Omit<TopicRecord, 'topicId' | 'createdAtMs'>;
+
+/** What changed. Records in events are the new (frozen) state; `previous` is the state before. */
+export type MetadataEvent =
+  | { type: 'topic-created'; topic: TopicRecord }
+  | { type: 'topic-deleted'; topic: TopicRecord }
+  | { type: 'partitions-created'; topic: TopicRecord; added: readonly PartitionRecord[] }
+  | { type: 'topic-configs-altered'; topic: TopicRecord; previous: TopicRecord }
+  | { type: 'partition-updated'; topic: TopicRecord; partition: PartitionRecord; previous: PartitionRecord }
+  | { type: 'broker-registered'; broker: BrokerRecord };
+
+export interface MetadataStore {
+  clusterId(): string;
+  controllerId(): number;
+  listTopics(): readonly TopicRecord[];
+  getTopic(name: string): TopicRecord | undefined;
+  getTopicById(topicId: string): TopicRecord | undefined;
+  /** Rejects with TopicExistsError, InvalidTopicError, InvalidPartitionsError, InvalidReplicaAssignmentError. */
+  createTopic(topic: NewTopic): Promise<TopicRecord>;
+  /** Rejects with UnknownTopicError. */
+  deleteTopic(name: string): Promise<TopicRecord>;
+  /** `added` continues the numbering. Rejects with UnknownTopicError or InvalidPartitionsError. */
+  createPartitions(name: string, added: PartitionRecord[]): Promise<TopicRecord>;
+  /** Replaces the whole override set. Rejects with UnknownTopicError or InvalidConfigError. */
+  alterTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicRecord>;
+  /** Rejects with UnknownTopicError, UnknownPartitionError or StaleEpochError (epochs never go back). */
+  updatePartition(name: string, partition: PartitionRecord): Promise<void>;
+  /** Adds or replaces the broker with the same node id. */
+  registerBroker(broker: BrokerRecord): Promise<void>;
+  listBrokers(): readonly BrokerRecord[];
+  /** Listeners run after the change is durable and visible to reads. Returns an unsubscribe function. */
+  onChange(listener: (event: MetadataEvent) => void): () => void;
+  /** Waits for queued writes, then rejects further writes. */
+  close(): Promise<void>;
+}

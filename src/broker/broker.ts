@@ -1,0 +1,92 @@
+// Starts one Sluice broker: metadata store, logs, coordinator and the Kafka listener, in that order, and
+// stops them in reverse on close.
+import type { BrokerConfig } from '../common/config.js';
+import type { Logger } from '../common/logger.js';
+import { EmbeddedMetadataStore } from '../metadata/index.js';
+import { LogManager } from '../storage/index.js';
+import type { BrokerServices } from './context.js';
+import { Controller } from './controller.js';
+import { createDispatcher } from './dispatcher.js';
+import { brokerHandlers } from './handlers/index.js';
+import { ReplicaManager } from './replica-manager.js';
+import { KafkaServer } from './server.js';
+import { defaultLogConfig } from './topic-settings.js';
+
+export interface RunningBroker {
+  readonly host: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
+  const metadata = await EmbeddedMetadataStore.open(config.dataDir, { nodeId: config.nodeId });
+  const logs = await LogManager.open(config.dataDir, defaultLogConfig(config), { logger });
+  const replicaManager = new ReplicaManager(config.nodeId, config, metadata, logs, logger);
+  const controller = new Controller(config, metadata, replicaManager, logger);
+  const advertised = { host: config.advertisedHost, port: config.advertisedPort };
+  await replicaManager.syncWithMetadata();
+
+  const services: BrokerServices = {
+    nodeId: config.nodeId,
+    config,
+    logger,
+    metadata,
+    replicaManager,
+    controller,
+    advertised,
+  };
+  const server = new KafkaServer({
+    host: config.listenHost,
+    port: config.listenPort,
+    handler: createDispatcher(services, brokerHandlers()),
+    logger,
+    maxRequestBytes: config.socketRequestMaxBytes,
+    maxInFlightRequests: config.maxInFlightRequestsPerConnection,
+    maxQueuedResponseBytes: config.queuedMaxResponseBytes,
+    idleTimeoutMs: config.connectionsMaxIdleMs,
+  });
+  const bound = await server.listen();
+  // With port 0 the OS picks the port; clients must be told the real one.
+  if (advertised.port === 0) advertised.port = bound.port;
+  await metadata.registerBroker({
+    nodeId: config.nodeId,
+    host: advertised.host,
+    port: advertised.port,
+    rack: null,
+  });
+
+  const unsubscribe = metadata.onChange(() => {
+    void replicaManager.syncWithMetadata();
+  });
+  logs.startBackgroundTasks();
+
+  logger.info(
+    {
+      host: bound.host,
+      port: bound.port,
+      advertised: `${advertised.host}:${advertised.port}`,
+      nodeId: config.nodeId,
+    },
+    'Sluice broker ready',
+  );
+
+  let closing: Promise<void> | null = null;
+  return {
+    host: bound.host,
+    port: bound.port,
+    close() {
+      closing ??= (async () => {
+        logger.info('shutting down');
+        unsubscribe();
+        // Wake long polls first so in-flight fetches answer promptly, then drain the connections.
+        replicaManager.purgatory.close();
+        await server.close(config.shutdownTimeoutMs);
+        await replicaManager.close();
+        await logs.close();
+        await metadata.close();
+        logger.info('shut down cleanly');
+      })();
+      return closing;
+    },
+  };
+}

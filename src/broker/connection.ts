@@ -1,0 +1,392 @@
+import type { Socket } from 'node:net';
+import { FrameDecodeError, FrameDecoder } from './frame-decoder.js';
+
+/** Who is on the other end of a connection; passed to the request handler with every request. */
+export interface ConnectionInfo {
+  id: number;
+  remoteAddress: string;
+  remotePort: number;
+  listener: string;
+}
+
+export interface RequestFrame {
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+  /** The whole request after the size prefix, header included; a subarray of the socket chunk when possible. */
+  payload: Buffer;
+}
+
+/**
+ * Returns the response WITHOUT its size prefix as chunks (written by reference), or null to send nothing
+ * (Produce with acks=0). A thrown or rejected error closes that connection.
+ */
+export type RequestHandler = (
+  request: RequestFrame,
+  connection: ConnectionInfo,
+) => Promise<Buffer[] | null> | Buffer[] | null;
+
+/** Matches pino's `logger.info(context, message)` calling convention. */
+export type LogFn = (context: Record<string, unknown>, message: string) => void;
+
+export interface ServerLogger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+}
+
+/** Monotonic counters shared by the server and all its connections (plain fields: bumped on hot paths). */
+export interface ServerCounters {
+  connectionsAccepted: number;
+  requestsReceived: number;
+  responsesSent: number;
+  bytesIn: number;
+  bytesOut: number;
+  framesRejected: number;
+  handlerErrors: number;
+  idleConnectionsClosed: number;
+  readPauses: number;
+}
+
+export interface ConnectionLimits {
+  maxRequestBytes: number;
+  maxInFlightRequests: number;
+  maxQueuedResponseBytes: number;
+}
+
+/** A handler produced a response whose size cannot be expressed in the int32 size prefix. */
+export class ResponseTooLargeError extends Error {
+  override name = 'ResponseTooLargeError';
+  constructor(readonly responseBytes: number) {
+    super(`response of ${responseBytes} bytes does not fit an int32 size prefix`);
+  }
+}
+
+/** A handler returned something other than null, an array of Buffers, or a promise of one. */
+export class InvalidResponseError extends Error {
+  override name = 'InvalidResponseError';
+  constructor() {
+    super('request handler must return null, an array of Buffers, or a promise of one');
+  }
+}
+
+const MAX_FRAME_BYTES = 0x7fffffff;
+const INITIAL_SLOT_CAPACITY = 8;
+
+/**
+ * One request's place in the response order. Slots are recycled, and each carries its own settle callbacks so
+ * that dispatching a request allocates no closures.
+ */
+interface ResponseSlot {
+  done: boolean;
+  response: Buffer[] | null;
+  responseBytes: number;
+  readonly onResolved: (response: Buffer[] | null) => void;
+  readonly onRejected: (error: unknown) => void;
+}
+
+enum ConnectionState {
+  /** Reading and answering requests. */
+  Open = 0,
+  /** No new requests are read; in-flight requests finish, their responses flush, then the socket ends. */
+  Draining = 1,
+  Closed = 2,
+}
+
+function uncorkSocket(connection: Connection): void {
+  connection.uncork();
+}
+
+/**
+ * One client connection: decodes request frames, runs the handler for each (many at once), writes responses
+ * strictly in request order, and stops reading the socket while too much is outstanding.
+ */
+export class Connection {
+  private state = ConnectionState.Open;
+  private readonly decoder: FrameDecoder;
+  /** Ring of response slots in request order: `inFlight` slots starting at `head`. */
+  private slots: ResponseSlot[] = [];
+  private head = 0;
+  private inFlight = 0;
+  /** Bytes of responses that are complete but wait behind an earlier, unfinished response. */
+  private waitingResponseBytes = 0;
+  private readingPaused = false;
+  /** True while the decoder runs, so that completions it triggers do not re-enter it. */
+  private decoding = false;
+  private corked = false;
+  private lastActivityMs = Date.now();
+
+  constructor(
+    private readonly socket: Socket,
+    readonly info: ConnectionInfo,
+    private readonly handler: RequestHandler,
+    private readonly limits: ConnectionLimits,
+    private readonly counters: ServerCounters,
+    private readonly logger: ServerLogger,
+  ) {
+    this.decoder = new FrameDecoder(limits.maxRequestBytes, (frame) => this.onFrame(frame));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.updateReading());
+    socket.on('end', () => this.onPeerEnd());
+    socket.on('error', (error: NodeJS.ErrnoException) => this.onSocketError(error));
+    socket.on('close', () => this.onClose());
+  }
+
+  get inFlightRequests(): number {
+    return this.inFlight;
+  }
+
+  /** Response bytes not yet handed to the kernel: waiting for order plus buffered in the socket. */
+  get queuedResponseBytes(): number {
+    return this.waitingResponseBytes + this.socket.writableLength;
+  }
+
+  get isReadingPaused(): boolean {
+    return this.readingPaused;
+  }
+
+  /** True when nothing was received for idleTimeoutMs and no request or response is outstanding. */
+  isIdle(nowMs: number, idleTimeoutMs: number): boolean {
+    return (
+      this.state === ConnectionState.Open &&
+      this.inFlight === 0 &&
+      this.socket.writableLength === 0 &&
+      nowMs - this.lastActivityMs >= idleTimeoutMs
+    );
+  }
+
+  /** Stops reading new requests; ends the socket once in-flight requests are answered and flushed. */
+  beginGracefulClose(): void {
+    if (this.state !== ConnectionState.Open) return;
+    this.state = ConnectionState.Draining;
+    this.decoder.discard();
+    // Keep consuming (and dropping) input: it lets the peer's FIN be seen, and closing a socket with unread
+    // bytes would send a reset that can destroy responses the peer has not read yet.
+    if (this.readingPaused) {
+      this.readingPaused = false;
+      this.socket.resume();
+    }
+    if (this.inFlight === 0) this.socket.end();
+  }
+
+  destroy(reason: string): void {
+    if (this.state === ConnectionState.Closed) return;
+    this.logger.debug({ connection: this.info, reason }, 'closing connection');
+    this.state = ConnectionState.Closed;
+    this.decoder.discard();
+    this.socket.destroy();
+  }
+
+  uncork(): void {
+    this.corked = false;
+    if (!this.socket.destroyed) this.socket.uncork();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.counters.bytesIn += chunk.length;
+    this.lastActivityMs = Date.now();
+    if (this.state !== ConnectionState.Open) return;
+    this.runDecoder(chunk);
+    this.updateReading();
+  }
+
+  /** Pushes a chunk into the decoder, or resumes held input when `chunk` is null; false if it closed. */
+  private runDecoder(chunk: Buffer | null): boolean {
+    this.decoding = true;
+    try {
+      if (chunk === null) this.decoder.resume();
+      else this.decoder.push(chunk);
+      return true;
+    } catch (error) {
+      if (error instanceof FrameDecodeError) {
+        this.counters.framesRejected++;
+        this.logger.info({ connection: this.info, err: error }, 'rejected request frame');
+        this.destroy(error.message);
+      } else {
+        this.logger.error({ connection: this.info, err: error }, 'unexpected error while reading requests');
+        this.destroy('unexpected error');
+      }
+      return false;
+    } finally {
+      this.decoding = false;
+    }
+  }
+
+  private onFrame(frame: Buffer): boolean {
+    if (this.state !== ConnectionState.Open) return false;
+    this.counters.requestsReceived++;
+    const slot = this.acquireSlot();
+    const request: RequestFrame = {
+      apiKey: frame.readInt16BE(0),
+      apiVersion: frame.readInt16BE(2),
+      correlationId: frame.readInt32BE(4),
+      payload: frame,
+    };
+    let result: Promise<Buffer[] | null> | Buffer[] | null;
+    try {
+      result = this.handler(request, this.info);
+    } catch (error) {
+      this.onHandlerError(error);
+      return false;
+    }
+    if (result === null || Array.isArray(result)) this.complete(slot, result);
+    else if (typeof result?.then === 'function') result.then(slot.onResolved, slot.onRejected);
+    else this.onHandlerError(new InvalidResponseError());
+    return this.state === ConnectionState.Open && !this.mustPauseReading();
+  }
+
+  private mustPauseReading(): boolean {
+    return (
+      this.inFlight >= this.limits.maxInFlightRequests ||
+      this.waitingResponseBytes + this.socket.writableLength >= this.limits.maxQueuedResponseBytes ||
+      this.socket.writableNeedDrain
+    );
+  }
+
+  /** Pauses or resumes reading to match the limits; the single place that decides it. */
+  private updateReading(): void {
+    if (this.decoding || this.state !== ConnectionState.Open) return;
+    if (!this.mustPauseReading() && this.decoder.isStopped) {
+      // Frames already received go first; they may fill the limits again.
+      if (!this.runDecoder(null)) return;
+    }
+    if (this.mustPauseReading() || this.decoder.isStopped) {
+      if (!this.readingPaused) {
+        this.readingPaused = true;
+        this.counters.readPauses++;
+        this.socket.pause();
+      }
+    } else if (this.readingPaused) {
+      this.readingPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  private acquireSlot(): ResponseSlot {
+    if (this.inFlight === this.slots.length) this.growSlots();
+    const slot = this.slots[(this.head + this.inFlight) % this.slots.length]!;
+    this.inFlight++;
+    return slot;
+  }
+
+  private growSlots(): void {
+    const capacity = Math.max(
+      Math.min(Math.max(INITIAL_SLOT_CAPACITY, this.slots.length * 2), this.limits.maxInFlightRequests),
+      this.slots.length + 1,
+    );
+    const grown: ResponseSlot[] = [];
+    for (let i = 0; i < this.inFlight; i++) grown.push(this.slots[(this.head + i) % this.slots.length]!);
+    while (grown.length < capacity) grown.push(this.createSlot());
+    this.slots = grown;
+    this.head = 0;
+  }
+
+  private createSlot(): ResponseSlot {
+    const slot: ResponseSlot = {
+      done: false,
+      response: null,
+      responseBytes: 0,
+      onResolved: (response) => {
+        // Must not throw: the promise returned by `then` is dropped, so a throw would be an unhandled rejection.
+        try {
+          this.complete(slot, response);
+        } catch (error) {
+          this.onHandlerError(error);
+        }
+      },
+      onRejected: (error) => this.onHandlerError(error),
+    };
+    return slot;
+  }
+
+  private complete(slot: ResponseSlot, response: Buffer[] | null): void {
+    if (this.state === ConnectionState.Closed) return;
+    let responseBytes = 0;
+    if (response !== null) {
+      if (!Array.isArray(response)) {
+        this.onHandlerError(new InvalidResponseError());
+        return;
+      }
+      for (const chunk of response) {
+        if (!(chunk instanceof Uint8Array)) {
+          this.onHandlerError(new InvalidResponseError());
+          return;
+        }
+        responseBytes += chunk.length;
+      }
+    }
+    if (responseBytes > MAX_FRAME_BYTES) {
+      this.onHandlerError(new ResponseTooLargeError(responseBytes));
+      return;
+    }
+    slot.done = true;
+    slot.response = response;
+    slot.responseBytes = responseBytes;
+    this.waitingResponseBytes += responseBytes;
+    if (slot === this.slots[this.head]) this.writeCompletedResponses();
+  }
+
+  /** Writes every completed response at the head of the order; stops at the first unfinished one. */
+  private writeCompletedResponses(): void {
+    while (this.inFlight > 0) {
+      const slot = this.slots[this.head]!;
+      if (!slot.done) break;
+      const response = slot.response;
+      const responseBytes = slot.responseBytes;
+      slot.done = false;
+      slot.response = null;
+      this.waitingResponseBytes -= responseBytes;
+      this.head = (this.head + 1) % this.slots.length;
+      this.inFlight--;
+      if (response !== null) this.writeResponse(response, responseBytes);
+    }
+    if (this.state === ConnectionState.Draining && this.inFlight === 0) this.socket.end();
+    else this.updateReading();
+  }
+
+  private writeResponse(response: Buffer[], responseBytes: number): void {
+    // Corked until the next tick: every response completed in this tick (e.g. many small ones from a single
+    // chunk, or a size prefix with its record chunks) leaves in one writev.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(uncorkSocket, this);
+    }
+    const sizePrefix = Buffer.allocUnsafe(4);
+    sizePrefix.writeInt32BE(responseBytes, 0);
+    this.socket.write(sizePrefix);
+    for (const chunk of response) if (chunk.length > 0) this.socket.write(chunk);
+    this.counters.responsesSent++;
+    this.counters.bytesOut += 4 + responseBytes;
+    this.lastActivityMs = Date.now();
+  }
+
+  private onHandlerError(error: unknown): void {
+    if (this.state === ConnectionState.Closed) return;
+    this.counters.handlerErrors++;
+    this.logger.error({ connection: this.info, err: error }, 'request handler failed; closing connection');
+    this.destroy('request handler failed');
+  }
+
+  /** The peer will send no more requests: answer those already received, then close our side too. */
+  private onPeerEnd(): void {
+    if (this.state !== ConnectionState.Open) return;
+    this.logger.debug({ connection: this.info, bufferedBytes: this.decoder.bufferedBytes }, 'peer ended');
+    this.beginGracefulClose();
+  }
+
+  private onSocketError(error: NodeJS.ErrnoException): void {
+    const expected = error.code === 'ECONNRESET' || error.code === 'EPIPE' || error.code === 'ETIMEDOUT';
+    const context = { connection: this.info, err: error, code: error.code };
+    if (expected) this.logger.debug(context, 'socket error');
+    else this.logger.warn(context, 'socket error');
+  }
+
+  private onClose(): void {
+    this.state = ConnectionState.Closed;
+    this.decoder.discard();
+    for (const slot of this.slots) slot.response = null;
+    this.waitingResponseBytes = 0;
+  }
+}

@@ -1,0 +1,87 @@
+// What a request handler can reach: the broker's services, the connection it came on and its header.
+// Handlers stay thin; the state they act on lives in these services.
+import type { BrokerConfig } from '../common/config.js';
+import type { Logger } from '../common/logger.js';
+import type { MetadataStore } from '../metadata/index.js';
+import type { Reader } from '../protocol/primitives/reader.js';
+import type { Writer } from '../protocol/primitives/writer.js';
+import type { Controller } from './controller.js';
+import type { ReplicaManager } from './replica-manager.js';
+import type { ConnectionInfo } from './server.js';
+
+export interface BrokerServices {
+  readonly nodeId: number;
+  readonly config: BrokerConfig;
+  readonly logger: Logger;
+  readonly metadata: MetadataStore;
+  readonly replicaManager: ReplicaManager;
+  readonly controller: Controller;
+  /** Where clients reach this broker (Metadata, FindCoordinator, DescribeCluster). */
+  readonly advertised: { host: string; port: number };
+}
+
+export interface RequestContext {
+  readonly broker: BrokerServices;
+  readonly connection: ConnectionInfo;
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly clientId: string | null;
+}
+
+interface ApiCodec<Req, Res> {
+  readonly key: number;
+  readonly name: string;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  decodeRequest(r: Reader, version: number): Req;
+  encodeResponse(w: Writer, msg: Res, version: number): void;
+}
+
+/**
+ * One Kafka API as this broker serves it. `minVersion..maxVersion` is what ApiVersions advertises; a request
+ * outside it but inside the schema is answered by `errorResponse` with UNSUPPORTED_VERSION.
+ * `handle` returning null sends no response (Produce with acks=0).
+ */
+export interface ApiHandler<Req, Res> {
+  readonly api: ApiCodec<Req, Res>;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  handle(ctx: RequestContext, request: Req): Promise<Res | null> | Res | null;
+  errorResponse(ctx: RequestContext, request: Req, errorCode: number): Res;
+}
+
+/** A handler with its message types erased, so handlers of every API fit in one table. */
+export interface RegisteredHandler {
+  readonly key: number;
+  readonly name: string;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  readonly schemaMinVersion: number;
+  readonly schemaMaxVersion: number;
+  /** Decodes, handles, and returns the body encoder (or null for no response). */
+  process(ctx: RequestContext, body: Reader): Promise<((w: Writer) => void) | null>;
+  /** Decodes and returns the encoder of an error answer for this request. */
+  reject(ctx: RequestContext, body: Reader, errorCode: number): (w: Writer) => void;
+}
+
+export function registerHandler<Req, Res>(handler: ApiHandler<Req, Res>): RegisteredHandler {
+  const { api } = handler;
+  return {
+    key: api.key,
+    name: api.name,
+    minVersion: handler.minVersion,
+    maxVersion: handler.maxVersion,
+    schemaMinVersion: api.minVersion,
+    schemaMaxVersion: api.maxVersion,
+    async process(ctx, body) {
+      const request = api.decodeRequest(body, ctx.apiVersion);
+      const response = await handler.handle(ctx, request);
+      if (response === null) return null;
+      return (w) => api.encodeResponse(w, response, ctx.apiVersion);
+    },
+    reject(ctx, body, errorCode) {
+      const response = handler.errorResponse(ctx, api.decodeRequest(body, ctx.apiVersion), errorCode);
+      return (w) => api.encodeResponse(w, response, ctx.apiVersion);
+    },
+  };
+}

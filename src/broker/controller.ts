@@ -1,0 +1,324 @@
+// Topic administration on behalf of the cluster: validates requests, places replicas, and writes the result
+// to the metadata store; the replica manager then opens or removes the logs. With the embedded store this
+// broker is the only controller; the etcd store will elect one.
+import type { BrokerConfig } from '../common/config.js';
+import type { Logger } from '../common/logger.js';
+import { validateTopicConfigs } from '../common/topic-config.js';
+import {
+  assignReplicas,
+  type MetadataStore,
+  type PartitionRecord,
+  type TopicRecord,
+  validateTopicName,
+} from '../metadata/index.js';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import type { ReplicaManager } from './replica-manager.js';
+
+export interface TopicSpec {
+  name: string;
+  numPartitions: number;
+  replicationFactor: number;
+  /** Explicit replica lists by partition index; when given, numPartitions and replicationFactor are -1. */
+  assignments: ReadonlyMap<number, readonly number[]>;
+  configs: Record<string, string | null>;
+}
+
+export interface AdminResult {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+export interface CreateTopicResult extends AdminResult {
+  topic: TopicRecord | null;
+  numPartitions: number;
+  replicationFactor: number;
+}
+
+export type ConfigOperation = 'set' | 'delete' | 'append' | 'subtract';
+
+export const OK: AdminResult = { errorCode: ErrorCode.NONE, errorMessage: null };
+
+export function failure(errorCode: number, errorMessage: string): AdminResult {
+  return { errorCode, errorMessage };
+}
+
+// Internal topics are created by the broker itself; clients may not create or delete them.
+const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
+
+export class Controller {
+  constructor(
+    private readonly config: BrokerConfig,
+    private readonly metadata: MetadataStore,
+    private readonly replicaManager: ReplicaManager,
+    private readonly logger: Logger,
+  ) {}
+
+  private liveBrokerIds(): number[] {
+    return this.metadata
+      .listBrokers()
+      .map((b) => b.nodeId)
+      .sort((a, b) => a - b);
+  }
+
+  async createTopic(spec: TopicSpec, validateOnly: boolean, internal = false): Promise<CreateTopicResult> {
+    const fail = (errorCode: number, errorMessage: string): CreateTopicResult => ({
+      errorCode,
+      errorMessage,
+      topic: null,
+      numPartitions: -1,
+      replicationFactor: -1,
+    });
+    const nameError = validateTopicName(spec.name);
+    if (nameError !== null) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
+    if (!internal && INTERNAL_TOPICS.has(spec.name)) {
+      return fail(
+        ErrorCode.INVALID_REQUEST,
+        `${spec.name} is an internal topic and is created by the broker`,
+      );
+    }
+    if (this.metadata.getTopic(spec.name) !== undefined) {
+      return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`);
+    }
+    const configCheck = validateTopicConfigs(spec.configs);
+    if (!configCheck.ok) return fail(configCheck.errorCode, configCheck.message);
+
+    let partitions: PartitionRecord[];
+    try {
+      partitions = this.placePartitions(spec);
+    } catch (error) {
+      if (error instanceof KafkaError) return fail(error.code, error.message);
+      throw error;
+    }
+    const configs: Record<string, string> = {};
+    for (const [key, value] of Object.entries(spec.configs)) if (value !== null) configs[key] = value;
+    const replicationFactor = partitions[0]?.replicas.length ?? 0;
+    if (validateOnly) {
+      return { ...OK, topic: null, numPartitions: partitions.length, replicationFactor };
+    }
+    const topic = await this.metadata.createTopic({ name: spec.name, partitions, configs, internal });
+    await this.replicaManager.syncWithMetadata();
+    this.logger.info({ topic: spec.name, partitions: partitions.length, replicationFactor }, 'created topic');
+    return { ...OK, topic, numPartitions: partitions.length, replicationFactor };
+  }
+
+  private placePartitions(spec: TopicSpec): PartitionRecord[] {
+    const brokers = this.liveBrokerIds();
+    if (spec.assignments.size > 0) {
+      if (spec.numPartitions !== -1 || spec.replicationFactor !== -1) {
+        throw new KafkaError(
+          ErrorCode.INVALID_REQUEST,
+          'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.',
+        );
+      }
+      return this.explicitPartitions(spec.assignments, 0, brokers);
+    }
+    const numPartitions = spec.numPartitions === -1 ? this.config.numPartitions : spec.numPartitions;
+    const replicationFactor =
+      spec.replicationFactor === -1 ? this.config.defaultReplicationFactor : spec.replicationFactor;
+    if (numPartitions <= 0) {
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
+    }
+    if (replicationFactor <= 0) {
+      throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
+    }
+    return assignReplicas(brokers, numPartitions, replicationFactor).map((replicas, partition) =>
+      newPartition(partition, replicas),
+    );
+  }
+
+  private explicitPartitions(
+    assignments: ReadonlyMap<number, readonly number[]>,
+    firstIndex: number,
+    brokers: readonly number[],
+  ): PartitionRecord[] {
+    const partitions: PartitionRecord[] = [];
+    const size = [...assignments.values()][0]?.length ?? 0;
+    for (let i = 0; i < assignments.size; i++) {
+      const replicas = assignments.get(firstIndex + i);
+      if (replicas === undefined) {
+        throw new KafkaError(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          'Partitions must be numbered consecutively from 0.',
+        );
+      }
+      if (replicas.length === 0 || replicas.length !== size) {
+        throw new KafkaError(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          'All partitions must have the same number of replicas.',
+        );
+      }
+      if (new Set(replicas).size !== replicas.length) {
+        throw new KafkaError(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          `Duplicate brokers in the assignment ${replicas.join(',')}.`,
+        );
+      }
+      const unknown = replicas.find((id) => !brokers.includes(id));
+      if (unknown !== undefined) {
+        throw new KafkaError(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          `Broker ${unknown} is not a registered broker.`,
+        );
+      }
+      partitions.push(newPartition(firstIndex + i, [...replicas]));
+    }
+    return partitions;
+  }
+
+  /** Kafka creates unknown topics on Metadata requests when auto.create.topics.enable is on. */
+  async autoCreateTopic(name: string): Promise<AdminResult> {
+    const result = await this.createTopic(
+      { name, numPartitions: -1, replicationFactor: -1, assignments: new Map(), configs: {} },
+      false,
+    );
+    // Another request may have created it a moment ago.
+    if (result.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) return OK;
+    return result;
+  }
+
+  async deleteTopic(name: string): Promise<AdminResult> {
+    if (this.metadata.getTopic(name) === undefined) {
+      return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+    }
+    if (INTERNAL_TOPICS.has(name)) {
+      return failure(ErrorCode.INVALID_REQUEST, `${name} is an internal topic and cannot be deleted`);
+    }
+    await this.metadata.deleteTopic(name);
+    await this.replicaManager.syncWithMetadata();
+    this.logger.info({ topic: name }, 'deleted topic');
+    return OK;
+  }
+
+  async createPartitions(
+    name: string,
+    count: number,
+    assignments: readonly (readonly number[])[] | null,
+    validateOnly: boolean,
+  ): Promise<AdminResult> {
+    const topic = this.metadata.getTopic(name);
+    if (topic === undefined) {
+      return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
+    }
+    const current = topic.partitions.length;
+    if (count < current) {
+      return failure(
+        ErrorCode.INVALID_PARTITIONS,
+        `Topic currently has ${current} partitions, which is higher than the requested ${count}.`,
+      );
+    }
+    if (count === current) {
+      return failure(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
+    }
+    const added = count - current;
+    let partitions: PartitionRecord[];
+    try {
+      const brokers = this.liveBrokerIds();
+      if (assignments !== null) {
+        if (assignments.length !== added) {
+          return failure(
+            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            `Increasing the number of partitions by ${added} but ${assignments.length} assignments provided.`,
+          );
+        }
+        partitions = this.explicitPartitions(
+          new Map(assignments.map((replicas, i) => [current + i, replicas])),
+          current,
+          brokers,
+        );
+      } else {
+        const replicationFactor = topic.partitions[0]?.replicas.length ?? 1;
+        partitions = assignReplicas(brokers, added, replicationFactor, current).map((replicas, i) =>
+          newPartition(current + i, replicas),
+        );
+      }
+    } catch (error) {
+      if (error instanceof KafkaError) return failure(error.code, error.message);
+      throw error;
+    }
+    if (validateOnly) return OK;
+    await this.metadata.createPartitions(name, partitions);
+    await this.replicaManager.syncWithMetadata();
+    this.logger.info({ topic: name, partitions: count }, 'added partitions');
+    return OK;
+  }
+
+  /** Replaces the topic's whole override set (the legacy AlterConfigs semantics). */
+  async replaceTopicConfigs(
+    name: string,
+    configs: Record<string, string | null>,
+    validateOnly: boolean,
+  ): Promise<AdminResult> {
+    const topic = this.metadata.getTopic(name);
+    if (topic === undefined)
+      return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist.`);
+    return this.writeTopicConfigs(name, configs, validateOnly);
+  }
+
+  /** Applies set/delete/append/subtract operations to the topic's overrides (IncrementalAlterConfigs). */
+  async alterTopicConfigs(
+    name: string,
+    operations: readonly { name: string; operation: ConfigOperation; value: string | null }[],
+    validateOnly: boolean,
+  ): Promise<AdminResult> {
+    const topic = this.metadata.getTopic(name);
+    if (topic === undefined)
+      return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist.`);
+    const next: Record<string, string | null> = { ...topic.configs };
+    for (const op of operations) {
+      switch (op.operation) {
+        case 'set':
+          next[op.name] = op.value;
+          break;
+        case 'delete':
+          delete next[op.name];
+          break;
+        case 'append':
+        case 'subtract': {
+          if (op.name !== 'cleanup.policy') {
+            return failure(
+              ErrorCode.INVALID_CONFIG,
+              `Config ${op.name} is not a list; ${op.operation.toUpperCase()} needs a list config.`,
+            );
+          }
+          const items = new Set(
+            (next[op.name] ?? this.config.logCleanupPolicy).split(',').filter((s) => s !== ''),
+          );
+          for (const item of (op.value ?? '').split(',').filter((s) => s !== '')) {
+            if (op.operation === 'append') items.add(item);
+            else items.delete(item);
+          }
+          next[op.name] = [...items].join(',');
+          break;
+        }
+      }
+    }
+    return this.writeTopicConfigs(name, next, validateOnly);
+  }
+
+  private async writeTopicConfigs(
+    name: string,
+    configs: Record<string, string | null>,
+    validateOnly: boolean,
+  ): Promise<AdminResult> {
+    const check = validateTopicConfigs(configs);
+    if (!check.ok) return failure(check.errorCode, check.message);
+    if (validateOnly) return OK;
+    const overrides: Record<string, string> = {};
+    for (const [key, value] of Object.entries(configs)) if (value !== null) overrides[key] = value;
+    await this.metadata.alterTopicConfigs(name, overrides);
+    await this.replicaManager.syncWithMetadata();
+    this.logger.info({ topic: name, configs: overrides }, 'altered topic configs');
+    return OK;
+  }
+}
+
+function newPartition(partition: number, replicas: number[]): PartitionRecord {
+  return {
+    partition,
+    replicas,
+    leader: replicas[0] ?? -1,
+    leaderEpoch: 0,
+    isr: [...replicas],
+    partitionEpoch: 0,
+  };
+}

@@ -1,0 +1,236 @@
+// Fetch for consumers: read each requested partition from its offset, and if fewer than min_bytes are
+// available, wait (long poll) until an append or max_wait_ms. Response size follows KIP-74: partitions
+// are filled in request order until max_bytes, and the first batch is returned whole even if larger.
+import { ErrorCode } from '../../protocol/errors.js';
+import {
+  FetchApi,
+  type FetchRequest,
+  type FetchResponse as GeneratedFetchResponse,
+} from '../../protocol/generated/index.js';
+import type { RecordsPayload } from '../../protocol/primitives/writer.js';
+import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
+import type { FetchPartitionResult, HostedPartition } from '../replica-manager.js';
+
+// Records go out as the log's batch buffers, by reference.
+type FetchResponse = GeneratedFetchResponse<RecordsPayload>;
+type TopicResponse = FetchResponse['responses'][number];
+type PartitionData = TopicResponse['partitions'][number];
+
+interface PlannedPartition {
+  readonly topicIndex: number;
+  readonly partition: number;
+  readonly hosted: HostedPartition | undefined;
+  readonly errorCode: number;
+  readonly fetchOffset: number;
+  readonly partitionMaxBytes: number;
+  readonly currentLeaderEpoch: number;
+  readonly lastFetchedEpoch: number;
+}
+
+// Kafka caps a consumer's wait at the request's own timeout; we also bound it so a hostile max_wait_ms
+// cannot park a request for days.
+const MAX_WAIT_CAP_MS = 300_000;
+
+function emptyPartition(partitionIndex: number, errorCode: number): PartitionData {
+  return {
+    partitionIndex,
+    errorCode,
+    highWatermark: -1n,
+    lastStableOffset: -1n,
+    logStartOffset: -1n,
+    divergingEpoch: { epoch: -1, endOffset: -1n },
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+    snapshotId: { endOffset: -1n, epoch: -1 },
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: [],
+  };
+}
+
+function errorResponse(request: FetchRequest, errorCode: number, topLevel: boolean): FetchResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: topLevel ? errorCode : ErrorCode.NONE,
+    sessionId: 0,
+    responses: topLevel
+      ? []
+      : request.topics.map((topic) => ({
+          topic: topic.topic,
+          topicId: topic.topicId,
+          partitions: topic.partitions.map((p) => emptyPartition(p.partition, errorCode)),
+        })),
+    nodeEndpoints: [],
+  };
+}
+
+function plan(ctx: RequestContext, request: FetchRequest): PlannedPartition[] {
+  const { replicaManager, metadata } = ctx.broker;
+  const byTopicId = ctx.apiVersion >= 13;
+  const planned: PlannedPartition[] = [];
+  request.topics.forEach((topic, topicIndex) => {
+    const name = byTopicId ? metadata.getTopicById(topic.topicId)?.name : topic.topic;
+    for (const p of topic.partitions) {
+      const hosted = name === undefined ? undefined : replicaManager.get(name, p.partition);
+      let errorCode: number = ErrorCode.NONE;
+      if (hosted === undefined) {
+        errorCode =
+          byTopicId && name === undefined ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      } else if (!replicaManager.isLeader(hosted)) {
+        errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+      } else {
+        errorCode = replicaManager.checkLeaderEpoch(hosted, p.currentLeaderEpoch);
+      }
+      planned.push({
+        topicIndex,
+        partition: p.partition,
+        hosted,
+        errorCode,
+        fetchOffset: Number(p.fetchOffset),
+        partitionMaxBytes: p.partitionMaxBytes,
+        currentLeaderEpoch: p.currentLeaderEpoch,
+        lastFetchedEpoch: p.lastFetchedEpoch,
+      });
+    }
+  });
+  return planned;
+}
+
+async function readAll(
+  ctx: RequestContext,
+  request: FetchRequest,
+  planned: readonly PlannedPartition[],
+): Promise<{ results: FetchPartitionResult[]; bytes: number; errors: boolean }> {
+  const { replicaManager } = ctx.broker;
+  let budget = ctx.apiVersion >= 3 ? request.maxBytes : Number.MAX_SAFE_INTEGER;
+  let bytes = 0;
+  let errors = false;
+  const results: FetchPartitionResult[] = [];
+  for (const p of planned) {
+    if (p.errorCode !== ErrorCode.NONE || p.hosted === undefined) {
+      errors = true;
+      results.push(failedRead(p.errorCode));
+      continue;
+    }
+    const diverging = divergingEpoch(p);
+    if (diverging !== null) {
+      results.push({ ...failedRead(ErrorCode.NONE), ...logBounds(ctx, p.hosted), divergingEpoch: diverging });
+      continue;
+    }
+    const result = await replicaManager.readPartition(
+      p.hosted,
+      p.fetchOffset,
+      Math.min(p.partitionMaxBytes, budget),
+      request.isolationLevel,
+      bytes === 0,
+    );
+    if (result.errorCode !== ErrorCode.NONE) errors = true;
+    bytes += result.bytes;
+    budget = Math.max(0, budget - result.bytes);
+    results.push(result);
+  }
+  return { results, bytes, errors };
+}
+
+function logBounds(
+  ctx: RequestContext,
+  hosted: HostedPartition,
+): Pick<FetchPartitionResult, 'highWatermark' | 'lastStableOffset' | 'logStartOffset'> {
+  return {
+    highWatermark: hosted.log.highWatermark,
+    lastStableOffset: ctx.broker.replicaManager.lastStableOffset(hosted),
+    logStartOffset: hosted.log.logStartOffset,
+  };
+}
+
+/** KIP-595/Fetch v12: a fetcher whose last fetched epoch ends before its offset has diverged from our log. */
+function divergingEpoch(p: PlannedPartition): { epoch: number; endOffset: number } | null {
+  if (p.lastFetchedEpoch < 0 || p.hosted === undefined) return null;
+  const end = p.hosted.log.leaderEpochStartOffset(p.lastFetchedEpoch);
+  if (end.epoch !== p.lastFetchedEpoch || end.endOffset < p.fetchOffset) return end;
+  return null;
+}
+
+function failedRead(errorCode: number): FetchPartitionResult {
+  return {
+    errorCode,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    chunks: [],
+    bytes: 0,
+    divergingEpoch: null,
+  };
+}
+
+function toResponse(
+  request: FetchRequest,
+  planned: readonly PlannedPartition[],
+  results: readonly FetchPartitionResult[],
+): FetchResponse {
+  const responses: TopicResponse[] = request.topics.map((topic) => ({
+    topic: topic.topic,
+    topicId: topic.topicId,
+    partitions: [],
+  }));
+  planned.forEach((p, i) => {
+    const r = results[i]!;
+    responses[p.topicIndex]!.partitions.push({
+      partitionIndex: p.partition,
+      errorCode: r.errorCode,
+      highWatermark: BigInt(r.highWatermark),
+      lastStableOffset: BigInt(r.lastStableOffset),
+      logStartOffset: BigInt(r.logStartOffset),
+      divergingEpoch:
+        r.divergingEpoch === null
+          ? { epoch: -1, endOffset: -1n }
+          : { epoch: r.divergingEpoch.epoch, endOffset: BigInt(r.divergingEpoch.endOffset) },
+      currentLeader: { leaderId: -1, leaderEpoch: -1 },
+      snapshotId: { endOffset: -1n, epoch: -1 },
+      abortedTransactions: request.isolationLevel === 1 ? [] : null,
+      preferredReadReplica: -1,
+      records: r.chunks,
+    });
+  });
+  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] };
+}
+
+const handler: ApiHandler<FetchRequest, FetchResponse> = {
+  api: FetchApi,
+  minVersion: 0,
+  maxVersion: 17,
+  async handle(ctx, request) {
+    const replicaId = ctx.apiVersion >= 15 ? request.replicaState.replicaId : request.replicaId;
+    if (replicaId >= 0) {
+      // Follower fetching belongs to replication, which this broker does not run yet.
+      return errorResponse(request, ErrorCode.NOT_LEADER_OR_FOLLOWER, false);
+    }
+    if (ctx.apiVersion >= 7) {
+      // We never create incremental fetch sessions (KIP-227 lets a broker decline with session id 0), so
+      // every fetch is a full one; a request naming a session can only be stale.
+      if (request.sessionId !== 0) return errorResponse(request, ErrorCode.FETCH_SESSION_ID_NOT_FOUND, true);
+      if (request.sessionEpoch > 0)
+        return errorResponse(request, ErrorCode.INVALID_FETCH_SESSION_EPOCH, true);
+    }
+    const planned = plan(ctx, request);
+    const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), MAX_WAIT_CAP_MS);
+    const keys = planned.flatMap((p) => (p.hosted === undefined ? [] : [p.hosted.key]));
+    for (;;) {
+      const { results, bytes, errors } = await readAll(ctx, request, planned);
+      const remainingMs = deadline - Date.now();
+      if (bytes >= request.minBytes || errors || remainingMs <= 0) {
+        return toResponse(request, planned, results);
+      }
+      const appended = await ctx.broker.replicaManager.purgatory.waitForAppend(keys, remainingMs);
+      if (!appended) {
+        // Timed out or shutting down: answer with whatever there is now.
+        const last = await readAll(ctx, request, planned);
+        return toResponse(request, planned, last.results);
+      }
+    }
+  },
+  errorResponse(_ctx, request, errorCode) {
+    return errorResponse(request, errorCode, false);
+  },
+};
+
+export const fetchHandler = registerHandler(handler);

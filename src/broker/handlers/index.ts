@@ -1,0 +1,28 @@
+// The broker's API table: every API it serves and the versions it advertises.
+import type { RegisteredHandler } from '../context.js';
+import { apiVersionsHandler } from './api-versions.js';
+import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
+import { describeClusterHandler } from './describe-cluster.js';
+import { fetchHandler } from './fetch.js';
+import { listOffsetsHandler } from './list-offsets.js';
+import { metadataHandler } from './metadata.js';
+import { produceHandler } from './produce.js';
+import { createPartitionsHandler, createTopicsHandler, deleteTopicsHandler } from './topics.js';
+
+export function brokerHandlers(): RegisteredHandler[] {
+  const handlers: RegisteredHandler[] = [
+    produceHandler,
+    fetchHandler,
+    listOffsetsHandler,
+    metadataHandler,
+    createTopicsHandler,
+    deleteTopicsHandler,
+    createPartitionsHandler,
+    describeConfigsHandler,
+    alterConfigsHandler,
+    incrementalAlterConfigsHandler,
+    describeClusterHandler,
+  ];
+  handlers.push(apiVersionsHandler(handlers));
+  return handlers;
+}

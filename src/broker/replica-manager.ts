@@ -1,0 +1,298 @@
+// The partitions this broker hosts and the produce/fetch paths through them. It keeps, per partition, the
+// replica state the metadata store assigns (leader, leader epoch, replicas, ISR) next to its log, and
+// applies the topic's configs on the way in (validation, compression.type, timestamp type, size limits).
+import type { BrokerConfig } from '../common/config.js';
+import type { Logger } from '../common/logger.js';
+import type { MetadataStore, PartitionRecord, TopicRecord } from '../metadata/index.js';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import {
+  type BatchSetSummary,
+  type CodecIdValue,
+  convertLegacyToBatch,
+  isLegacyMessageSet,
+  recompressBatch,
+  stampLogAppendTime,
+  validateBatches,
+} from '../protocol/records/index.js';
+import type { LogManager, PartitionLog } from '../storage/index.js';
+import { FetchPurgatory } from './purgatory.js';
+import { type PartitionSettings, partitionSettings } from './topic-settings.js';
+
+export interface HostedPartition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: string;
+  topicId: string;
+  log: PartitionLog;
+  state: PartitionRecord;
+  settings: PartitionSettings;
+}
+
+export interface ProduceOutcome {
+  errorCode: number;
+  errorMessage: string | null;
+  baseOffset: number;
+  logAppendTimeMs: number;
+  logStartOffset: number;
+}
+
+export interface FetchPartitionResult {
+  errorCode: number;
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
+  chunks: Buffer[];
+  bytes: number;
+  divergingEpoch: { epoch: number; endOffset: number } | null;
+}
+
+export const READ_UNCOMMITTED = 0;
+export const READ_COMMITTED = 1;
+
+const ZSTD_CODEC = 4;
+
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+export class ReplicaManager {
+  readonly purgatory = new FetchPurgatory();
+  private readonly partitions = new Map<string, HostedPartition>();
+  private syncing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly nodeId: number,
+    private readonly config: BrokerConfig,
+    private readonly metadata: MetadataStore,
+    private readonly logs: LogManager,
+    private readonly logger: Logger,
+  ) {}
+
+  get(topic: string, partition: number): HostedPartition | undefined {
+    return this.partitions.get(partitionKey(topic, partition));
+  }
+
+  hostedPartitions(): IterableIterator<HostedPartition> {
+    return this.partitions.values();
+  }
+
+  /**
+   * Brings hosted partitions in line with the metadata store: opens logs for new replicas, applies changed
+   * configs and replica state, deletes logs of deleted topics. Runs serialised; callers await the pass that
+   * covers their change.
+   */
+  syncWithMetadata(): Promise<void> {
+    const pass = this.syncing.then(() => this.syncOnce());
+    this.syncing = pass.catch((error: unknown) => {
+      this.logger.error({ err: error }, 'applying metadata to hosted partitions failed');
+    });
+    return pass;
+  }
+
+  private async syncOnce(): Promise<void> {
+    if (this.closed) return;
+    const wanted = new Map<string, { topic: TopicRecord; state: PartitionRecord }>();
+    for (const topic of this.metadata.listTopics()) {
+      for (const state of topic.partitions) {
+        if (state.replicas.includes(this.nodeId)) {
+          wanted.set(partitionKey(topic.name, state.partition), { topic, state });
+        }
+      }
+    }
+    for (const [key, hosted] of this.partitions) {
+      const next = wanted.get(key);
+      if (next === undefined || next.topic.topicId !== hosted.topicId) {
+        this.partitions.delete(key);
+        await this.logs.deletePartition(hosted.topic, hosted.partition);
+      }
+    }
+    for (const [key, { topic, state }] of wanted) {
+      const settings = partitionSettings(this.config, topic.configs);
+      const existing = this.partitions.get(key);
+      if (existing !== undefined) {
+        existing.state = state;
+        existing.settings = settings;
+        existing.log.updateConfig(settings.log);
+        continue;
+      }
+      const log = await this.logs.getOrCreate(topic.name, state.partition, settings.log);
+      const hosted: HostedPartition = {
+        topic: topic.name,
+        partition: state.partition,
+        key,
+        topicId: topic.topicId,
+        log,
+        state,
+        settings,
+      };
+      log.onAppend(() => this.purgatory.notifyAppend(key));
+      this.partitions.set(key, hosted);
+    }
+  }
+
+  /**
+   * Validates and appends one partition's records from a Produce request. Everything up to the log append
+   * is synchronous, so pipelined requests on one connection get offsets in request order.
+   */
+  appendRecords(
+    topic: string,
+    partition: number,
+    records: Buffer | null,
+    acks: number,
+    produceVersion: number,
+  ): Promise<ProduceOutcome> {
+    const hosted = this.partitions.get(partitionKey(topic, partition));
+    if (hosted === undefined) return Promise.resolve(failedProduce(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+    if (hosted.state.leader !== this.nodeId)
+      return Promise.resolve(failedProduce(ErrorCode.NOT_LEADER_OR_FOLLOWER));
+    if (records === null || records.length === 0) {
+      return Promise.resolve(
+        failedProduce(ErrorCode.INVALID_RECORD, 'the produce request carries no records'),
+      );
+    }
+    const { settings } = hosted;
+    let batches: Buffer;
+    try {
+      batches = this.prepareBatches(records, produceVersion, settings);
+    } catch (error) {
+      if (error instanceof KafkaError) return Promise.resolve(failedProduce(error.code, error.message));
+      throw error;
+    }
+    if (acks === -1 && hosted.state.isr.length < settings.minInsyncReplicas) {
+      return Promise.resolve(
+        failedProduce(
+          ErrorCode.NOT_ENOUGH_REPLICAS,
+          `${hosted.state.isr.length} in-sync replicas, min.insync.replicas is ${settings.minInsyncReplicas}`,
+        ),
+      );
+    }
+    const logAppendTimeMs = settings.logAppendTime ? Date.now() : -1;
+    if (logAppendTimeMs >= 0) stampLogAppendTime(batches, logAppendTimeMs);
+    return hosted.log.append(batches, hosted.state.leaderEpoch).then(
+      (result) => ({
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        baseOffset: result.baseOffset,
+        logAppendTimeMs,
+        logStartOffset: result.logStartOffset,
+      }),
+      (error: unknown) => {
+        if (error instanceof KafkaError) return failedProduce(error.code, error.message);
+        this.logger.error({ err: error, topic, partition }, 'append failed');
+        return failedProduce(ErrorCode.KAFKA_STORAGE_ERROR, 'the broker could not write to its log');
+      },
+    );
+  }
+
+  private prepareBatches(records: Buffer, produceVersion: number, settings: PartitionSettings): Buffer {
+    let batches = records;
+    if (isLegacyMessageSet(records)) {
+      if (produceVersion >= 3) {
+        throw new KafkaError(ErrorCode.INVALID_RECORD, 'Produce v3+ requires record batches of magic 2');
+      }
+      batches = convertLegacyToBatch(records);
+    }
+    const summary = validateBatches(batches, { maxBatchBytes: settings.maxMessageBytes });
+    for (const batch of summary.batches) {
+      if (batch.codec === ZSTD_CODEC && produceVersion < 7) {
+        throw new KafkaError(
+          ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+          'zstd needs Produce v7 or later (KIP-110)',
+        );
+      }
+      if (batch.isControl) {
+        throw new KafkaError(ErrorCode.INVALID_RECORD, 'producers may not write control batches');
+      }
+      if (batch.producerId >= 0 || batch.isTransactional) {
+        // Idempotent and transactional producing need InitProducerId, which this broker does not offer yet.
+        throw new KafkaError(
+          ErrorCode.UNKNOWN_PRODUCER_ID,
+          'idempotent and transactional producers are not supported yet',
+        );
+      }
+    }
+    if (settings.compressionCodec !== null) {
+      batches = recompressBatches(batches, summary, settings.compressionCodec);
+    }
+    return batches;
+  }
+
+  /** Reads one partition for a consumer Fetch. Never throws for per-partition conditions. */
+  async readPartition(
+    hosted: HostedPartition,
+    fetchOffset: number,
+    maxBytes: number,
+    isolationLevel: number,
+    minOneBatch: boolean,
+  ): Promise<FetchPartitionResult> {
+    const { log } = hosted;
+    const highWatermark = log.highWatermark;
+    const lastStableOffset = this.lastStableOffset(hosted);
+    const result: FetchPartitionResult = {
+      errorCode: ErrorCode.NONE,
+      highWatermark,
+      lastStableOffset,
+      logStartOffset: log.logStartOffset,
+      chunks: [],
+      bytes: 0,
+      divergingEpoch: null,
+    };
+    if (fetchOffset < log.logStartOffset || fetchOffset > log.logEndOffset) {
+      result.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
+      return result;
+    }
+    const maxOffset = isolationLevel === READ_COMMITTED ? lastStableOffset : highWatermark;
+    if (fetchOffset >= maxOffset || maxBytes <= 0) return result;
+    try {
+      const read = await log.read(fetchOffset, maxBytes, { maxOffset, minOneBatch });
+      result.chunks = read.chunks;
+      result.bytes = read.bytes;
+    } catch (error) {
+      if (error instanceof KafkaError) {
+        result.errorCode = error.code;
+      } else {
+        this.logger.error({ err: error, topic: hosted.topic, partition: hosted.partition }, 'read failed');
+        result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+      }
+    }
+    return result;
+  }
+
+  /** Where read_committed consumers stop. Without transactions nothing is pending, so it is the high watermark. */
+  lastStableOffset(hosted: HostedPartition): number {
+    return hosted.log.highWatermark;
+  }
+
+  /** Kafka's check of the epoch a client believes the leader has (KIP-320). */
+  checkLeaderEpoch(hosted: HostedPartition, currentLeaderEpoch: number): number {
+    if (currentLeaderEpoch < 0) return ErrorCode.NONE;
+    if (currentLeaderEpoch < hosted.state.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
+    if (currentLeaderEpoch > hosted.state.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
+    return ErrorCode.NONE;
+  }
+
+  isLeader(hosted: HostedPartition): boolean {
+    return hosted.state.leader === this.nodeId;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.purgatory.close();
+    await this.syncing;
+  }
+}
+
+/** Re-encodes batches whose codec differs from the topic's compression.type. */
+function recompressBatches(batches: Buffer, summary: BatchSetSummary, codec: CodecIdValue): Buffer {
+  if (summary.batches.every((batch) => batch.codec === codec)) return batches;
+  return Buffer.concat(
+    summary.batches.map((batch) =>
+      recompressBatch(batches.subarray(batch.position, batch.position + batch.length), codec),
+    ),
+  );
+}
+
+function failedProduce(errorCode: number, errorMessage: string | null = null): ProduceOutcome {
+  return { errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+}

@@ -1,0 +1,210 @@
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { Connection, type RequestHandler, type ServerCounters, type ServerLogger } from './connection.js';
+
+export type {
+  ConnectionInfo,
+  LogFn,
+  RequestFrame,
+  RequestHandler,
+  ServerLogger,
+} from './connection.js';
+export { InvalidResponseError, ResponseTooLargeError } from './connection.js';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  handler: RequestHandler;
+  logger: ServerLogger;
+  /** socket.request.max.bytes: a larger size prefix closes the connection before anything is buffered. */
+  maxRequestBytes: number;
+  /** Per connection: reading stops while this many requests await their response. */
+  maxInFlightRequests: number;
+  /** Per connection: reading stops while this many response bytes wait to be written. */
+  maxQueuedResponseBytes: number;
+  /** connections.max.idle.ms: close connections with no traffic and nothing outstanding for this long. */
+  idleTimeoutMs: number;
+  /** Reported to the handler in ConnectionInfo.listener; defaults to 'PLAINTEXT'. */
+  listenerName?: string;
+}
+
+export interface ServerStats extends ServerCounters {
+  connectionsOpen: number;
+  /** Summed over open connections at the time of the call. */
+  inFlightRequests: number;
+  queuedResponseBytes: number;
+  readPausedConnections: number;
+}
+
+/** An option is not a positive integer (or is otherwise unusable). */
+export class InvalidServerOptionError extends Error {
+  override name = 'InvalidServerOptionError';
+  constructor(
+    readonly option: string,
+    readonly value: unknown,
+  ) {
+    super(`server option ${option} must be a positive integer, got ${String(value)}`);
+  }
+}
+
+const MAX_IDLE_SWEEP_INTERVAL_MS = 1000;
+const MIN_IDLE_SWEEP_INTERVAL_MS = 10;
+
+/**
+ * The TCP layer of the broker: accepts connections and carries Kafka request and response frames between
+ * sockets and the request handler. It knows nothing about API bodies.
+ */
+export class KafkaServer {
+  private readonly server: Server;
+  private readonly connections = new Set<Connection>();
+  private readonly counters: ServerCounters = {
+    connectionsAccepted: 0,
+    requestsReceived: 0,
+    responsesSent: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    framesRejected: 0,
+    handlerErrors: 0,
+    idleConnectionsClosed: 0,
+    readPauses: 0,
+  };
+  private readonly listenerName: string;
+  private nextConnectionId = 1;
+  private idleSweepTimer: NodeJS.Timeout | null = null;
+  private closePromise: Promise<void> | null = null;
+  private onAllConnectionsClosed: (() => void) | null = null;
+
+  constructor(private readonly options: ServerOptions) {
+    for (const option of [
+      'maxRequestBytes',
+      'maxInFlightRequests',
+      'maxQueuedResponseBytes',
+      'idleTimeoutMs',
+    ] as const) {
+      const value = options[option];
+      if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidServerOptionError(option, value);
+    }
+    this.listenerName = options.listenerName ?? 'PLAINTEXT';
+    this.server = createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true }, (socket) =>
+      this.accept(socket),
+    );
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  listen(): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      const onListenError = (error: Error) => reject(error);
+      this.server.once('error', onListenError);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', onListenError);
+        // After listening, errors are accept failures (e.g. EMFILE); the server keeps going.
+        this.server.on('error', (error) => this.options.logger.error({ err: error }, 'server socket error'));
+        this.startIdleSweep();
+        const address = this.server.address() as AddressInfo;
+        this.options.logger.info({ host: address.address, port: address.port }, 'listening');
+        resolve({ host: address.address, port: address.port });
+      });
+    });
+  }
+
+  /**
+   * Stops accepting, stops reading new requests, lets in-flight requests finish and their responses flush, then
+   * ends the sockets; whatever is still open after timeoutMs is destroyed. Resolves when every socket is closed.
+   */
+  close(timeoutMs: number): Promise<void> {
+    if (this.closePromise !== null) return this.closePromise;
+    this.stopIdleSweep();
+    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const connectionsClosed = new Promise<void>((resolve) => {
+      if (this.connections.size === 0) resolve();
+      else this.onAllConnectionsClosed = resolve;
+    });
+    for (const connection of this.connections) connection.beginGracefulClose();
+    const forceCloseTimer = setTimeout(() => {
+      if (this.connections.size > 0) {
+        this.options.logger.warn(
+          { connections: this.connections.size, timeoutMs },
+          'graceful close timed out; destroying connections',
+        );
+      }
+      for (const connection of this.connections) connection.destroy('graceful close timed out');
+    }, timeoutMs);
+    this.closePromise = Promise.all([serverClosed, connectionsClosed]).then(() => {
+      clearTimeout(forceCloseTimer);
+      this.options.logger.info({}, 'server closed');
+    });
+    return this.closePromise;
+  }
+
+  stats(): ServerStats {
+    let inFlightRequests = 0;
+    let queuedResponseBytes = 0;
+    let readPausedConnections = 0;
+    for (const connection of this.connections) {
+      inFlightRequests += connection.inFlightRequests;
+      queuedResponseBytes += connection.queuedResponseBytes;
+      if (connection.isReadingPaused) readPausedConnections++;
+    }
+    return {
+      ...this.counters,
+      connectionsOpen: this.connections.size,
+      inFlightRequests,
+      queuedResponseBytes,
+      readPausedConnections,
+    };
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closePromise !== null) {
+      socket.destroy();
+      return;
+    }
+    this.counters.connectionsAccepted++;
+    socket.setNoDelay(true);
+    const info = {
+      id: this.nextConnectionId++,
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      listener: this.listenerName,
+    };
+    const connection = new Connection(
+      socket,
+      info,
+      this.options.handler,
+      this.options,
+      this.counters,
+      this.options.logger,
+    );
+    this.connections.add(connection);
+    socket.once('close', () => {
+      this.connections.delete(connection);
+      if (this.connections.size === 0 && this.onAllConnectionsClosed !== null) this.onAllConnectionsClosed();
+    });
+    this.options.logger.debug({ connection: info }, 'connection accepted');
+  }
+
+  private startIdleSweep(): void {
+    const intervalMs = Math.min(
+      MAX_IDLE_SWEEP_INTERVAL_MS,
+      Math.max(MIN_IDLE_SWEEP_INTERVAL_MS, Math.floor(this.options.idleTimeoutMs / 4)),
+    );
+    this.idleSweepTimer = setInterval(() => this.closeIdleConnections(), intervalMs);
+    this.idleSweepTimer.unref();
+  }
+
+  private stopIdleSweep(): void {
+    if (this.idleSweepTimer !== null) clearInterval(this.idleSweepTimer);
+    this.idleSweepTimer = null;
+  }
+
+  private closeIdleConnections(): void {
+    const nowMs = Date.now();
+    for (const connection of this.connections) {
+      if (!connection.isIdle(nowMs, this.options.idleTimeoutMs)) continue;
+      this.counters.idleConnectionsClosed++;
+      connection.destroy('idle');
+    }
+  }
+}

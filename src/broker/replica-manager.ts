@@ -9,6 +9,8 @@ import {
   type BatchSetSummary,
   type CodecIdValue,
   convertLegacyToBatch,
+  type DecodedRecord,
+  decodeRecordBatchesAsync,
   isLegacyMessageSet,
   recompressBatch,
   stampLogAppendTime,
@@ -44,6 +46,11 @@ export interface FetchPartitionResult {
   chunks: Buffer[];
   bytes: number;
   divergingEpoch: { epoch: number; endOffset: number } | null;
+}
+
+export interface TimestampAndOffset {
+  offset: number;
+  timestamp: number;
 }
 
 export const READ_UNCOMMITTED = 0;
@@ -257,6 +264,42 @@ export class ReplicaManager {
       }
     }
     return result;
+  }
+
+  /**
+   * ListOffsets by timestamp: the first record at or after `timestampMs`. The log's time index finds the
+   * batch; the batch is decoded to find the record, since a batch spans a range of timestamps.
+   */
+  async offsetForTimestamp(hosted: HostedPartition, timestampMs: number): Promise<TimestampAndOffset | null> {
+    const batch = await hosted.log.offsetForTimestamp(timestampMs);
+    if (batch === null) return null;
+    const record = await this.findRecord(hosted, batch.offset, (r) => r.timestamp >= timestampMs);
+    return record === null ? batch : { offset: record.offset, timestamp: record.timestamp };
+  }
+
+  /** ListOffsets MAX_TIMESTAMP (KIP-734): the first record carrying the partition's largest timestamp. */
+  async maxTimestampOffset(hosted: HostedPartition): Promise<TimestampAndOffset | null> {
+    const batch = await hosted.log.maxTimestampOffset();
+    if (batch === null) return null;
+    const record = await this.findRecord(hosted, batch.offset, (r) => r.timestamp === batch.timestamp, true);
+    return record === null ? batch : { offset: record.offset, timestamp: record.timestamp };
+  }
+
+  /** The first record of the batch holding `offset` (at or after it, unless `wholeBatch`) that matches. */
+  private async findRecord(
+    hosted: HostedPartition,
+    offset: number,
+    matches: (record: DecodedRecord) => boolean,
+    wholeBatch = false,
+  ): Promise<DecodedRecord | null> {
+    const { chunks } = await hosted.log.read(offset, 1, { minOneBatch: true });
+    const first = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    for (const batch of await decodeRecordBatchesAsync(first)) {
+      for (const record of batch.records) {
+        if ((wholeBatch || record.offset >= offset) && matches(record)) return record;
+      }
+    }
+    return null;
   }
 
   /** Where read_committed consumers stop. Without transactions nothing is pending, so it is the high watermark. */

@@ -66,14 +66,14 @@ async function listOffset(
     case LATEST_TIERED:
       return answer(index, ErrorCode.NONE, -1, -1, -1);
     case MAX_TIMESTAMP: {
-      const found = await log.maxTimestampOffset();
+      const found = await replicaManager.maxTimestampOffset(hosted);
       return found === null
         ? answer(index, ErrorCode.NONE)
         : answer(index, ErrorCode.NONE, found.offset, found.timestamp, epoch);
     }
     default: {
       if (timestamp < 0) return answer(index, ErrorCode.NONE);
-      const found = await log.offsetForTimestamp(timestamp);
+      const found = await replicaManager.offsetForTimestamp(hosted, timestamp);
       return found === null
         ? answer(index, ErrorCode.NONE)
         : answer(index, ErrorCode.NONE, found.offset, found.timestamp, epoch);

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import * as generated from '../generated/index.js';
 import { ProtocolDecodeError } from '../primitives/errors.js';
 import { Reader } from '../primitives/reader.js';
@@ -14,17 +13,16 @@ import { ZERO_UUID } from '../primitives/uuid.js';
 import { Writer } from '../primitives/writer.js';
 import {
   contains,
+  DEFAULT_MESSAGES_FOLDER,
   type FieldSpec,
   type FieldType,
   loadMessages,
   type MessageSpec,
+  repositoryRoot,
   type StructSpec,
 } from './schema.js';
 
-const MESSAGES_FOLDER = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../../shared/kafka-protocol/messages',
-);
+const MESSAGES_FOLDER = path.resolve(repositoryRoot(), DEFAULT_MESSAGES_FOLDER);
 const SAMPLES_PER_VERSION = 4;
 
 type Codec = {

@@ -2,8 +2,25 @@
 // model. The files are JSON with `//` comments; everything the generator and the round-trip tests need to
 // know about a message is resolved here once: version ranges, struct definitions, nullability, tags.
 
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where the schemas live by default, relative to the repository root. */
+export const DEFAULT_MESSAGES_FOLDER = '../shared/kafka-protocol/messages';
+
+/** The folder holding package.json above this file, in src/ or compiled in dist/. */
+export function repositoryRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir)
+      throw new Error('cannot find the repository root (no package.json above the generator)');
+    dir = parent;
+  }
+  return dir;
+}
 
 /** An inclusive version range; `max` is Infinity for open ranges such as "3+". */
 export interface VersionRange {

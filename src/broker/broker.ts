@@ -2,6 +2,7 @@
 // stops them in reverse on close.
 import type { BrokerConfig } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
+import { GroupCoordinator, realScheduler } from '../coordinator/index.js';
 import { EmbeddedMetadataStore } from '../metadata/index.js';
 import { LogManager } from '../storage/index.js';
 import type { BrokerServices } from './context.js';
@@ -9,6 +10,7 @@ import { Controller } from './controller.js';
 import { createDispatcher } from './dispatcher.js';
 import { brokerHandlers } from './handlers/index.js';
 import { ReplicaManager } from './replica-manager.js';
+import { OFFSETS_TOPIC, OffsetsTopic } from './offsets-topic.js';
 import { KafkaServer } from './server.js';
 import { defaultLogConfig } from './topic-settings.js';
 
@@ -19,11 +21,28 @@ export interface RunningBroker {
 }
 
 export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
-  const metadata = await EmbeddedMetadataStore.open(config.dataDir, { nodeId: config.nodeId });
+  const metadata = await EmbeddedMetadataStore.open(config.dataDir, { nodeId: config.nodeId, clusterId: config.clusterId, logger });
   const logs = await LogManager.open(config.dataDir, defaultLogConfig(config), { logger });
   const replicaManager = new ReplicaManager(config.nodeId, config, metadata, logs, logger);
   const controller = new Controller(config, metadata, replicaManager, logger);
   const advertised = { host: config.advertisedHost, port: config.advertisedPort };
+  const offsetsTopic = new OffsetsTopic(config, replicaManager, controller, logger);
+  const groupCoordinator = new GroupCoordinator({
+    log: offsetsTopic,
+    scheduler: realScheduler,
+    config: {
+      offsetsTopicPartitions: offsetsTopic.partitionCount(metadata.getTopic(OFFSETS_TOPIC)?.partitions.length),
+      groupMinSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+      groupMaxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+      groupMaxSize: config.groupMaxSize,
+      groupInitialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+      offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
+    },
+    logger: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
+  });
+  groupCoordinator.start();
+  offsetsTopic.attach(groupCoordinator);
+  const stopLeadershipSync = replicaManager.onSynced(() => offsetsTopic.syncLeadership());
   await replicaManager.syncWithMetadata();
 
   const services: BrokerServices = {
@@ -33,6 +52,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     metadata,
     replicaManager,
     controller,
+    groupCoordinator,
+    offsetsTopic,
     advertised,
   };
   const server = new KafkaServer({
@@ -81,6 +102,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
         // Wake long polls first so in-flight fetches answer promptly, then drain the connections.
         replicaManager.purgatory.close();
         await server.close(config.shutdownTimeoutMs);
+        stopLeadershipSync();
+        groupCoordinator.shutdown();
         await replicaManager.close();
         await logs.close();
         await metadata.close();

@@ -5,7 +5,9 @@ import type { Logger } from '../common/logger.js';
 import type { MetadataStore } from '../metadata/index.js';
 import type { Reader } from '../protocol/primitives/reader.js';
 import type { Writer } from '../protocol/primitives/writer.js';
+import type { GroupCoordinator } from '../coordinator/index.js';
 import type { Controller } from './controller.js';
+import type { OffsetsTopic } from './offsets-topic.js';
 import type { ReplicaManager } from './replica-manager.js';
 import type { ConnectionInfo } from './server.js';
 
@@ -16,6 +18,8 @@ export interface BrokerServices {
   readonly metadata: MetadataStore;
   readonly replicaManager: ReplicaManager;
   readonly controller: Controller;
+  readonly groupCoordinator: GroupCoordinator;
+  readonly offsetsTopic: OffsetsTopic;
   /** Where clients reach this broker (Metadata, FindCoordinator, DescribeCluster). */
   readonly advertised: { host: string; port: number };
 }

@@ -66,6 +66,7 @@ export class ReplicaManager {
   readonly purgatory = new FetchPurgatory();
   private readonly partitions = new Map<string, HostedPartition>();
   private syncing: Promise<void> = Promise.resolve();
+  private readonly syncListeners = new Set<() => void>();
   private closed = false;
 
   constructor(
@@ -95,6 +96,12 @@ export class ReplicaManager {
       this.logger.error({ err: error }, 'applying metadata to hosted partitions failed');
     });
     return pass;
+  }
+
+  /** Called after each pass of syncWithMetadata, when hosted partitions may have changed. */
+  onSynced(listener: () => void): () => void {
+    this.syncListeners.add(listener);
+    return () => this.syncListeners.delete(listener);
   }
 
   private async syncOnce(): Promise<void> {
@@ -136,6 +143,7 @@ export class ReplicaManager {
       log.onAppend(() => this.purgatory.notifyAppend(key));
       this.partitions.set(key, hosted);
     }
+    for (const listener of this.syncListeners) listener();
   }
 
   /**

@@ -4,6 +4,7 @@ import { apiVersionsHandler } from './api-versions.js';
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { fetchHandler } from './fetch.js';
+import { findCoordinatorHandler } from './find-coordinator.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { produceHandler } from './produce.js';
@@ -22,6 +23,7 @@ export function brokerHandlers(): RegisteredHandler[] {
     alterConfigsHandler,
     incrementalAlterConfigsHandler,
     describeClusterHandler,
+    findCoordinatorHandler,
   ];
   handlers.push(apiVersionsHandler(handlers));
   return handlers;

@@ -1,0 +1,71 @@
+// FindCoordinator: a group's coordinator is the leader of its __consumer_offsets partition. The topic is
+// created on first use. v4+ looks up many keys at once (KIP-699).
+import { ErrorCode } from '../../protocol/errors.js';
+import {
+  FindCoordinatorApi,
+  type FindCoordinatorRequest,
+  type FindCoordinatorResponse,
+} from '../../protocol/generated/index.js';
+import { OFFSETS_TOPIC } from '../offsets-topic.js';
+import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
+
+const KEY_TYPE_GROUP = 0;
+
+interface Lookup {
+  errorCode: number;
+  errorMessage: string | null;
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+function failed(errorCode: number, errorMessage: string | null = null): Lookup {
+  return { errorCode, errorMessage, nodeId: -1, host: '', port: -1 };
+}
+
+async function findGroupCoordinator(ctx: RequestContext, groupId: string): Promise<Lookup> {
+  const { metadata, offsetsTopic, groupCoordinator } = ctx.broker;
+  const created = await offsetsTopic.ensureCreated(metadata.getTopic(OFFSETS_TOPIC) !== undefined);
+  if (created !== ErrorCode.NONE) return failed(created);
+  const partition = metadata.getTopic(OFFSETS_TOPIC)?.partitions[groupCoordinator.partitionFor(groupId)];
+  const leader = partition === undefined ? undefined : metadata.listBrokers().find((b) => b.nodeId === partition.leader);
+  if (leader === undefined) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: leader.nodeId, host: leader.host, port: leader.port };
+}
+
+function find(ctx: RequestContext, keyType: number, key: string): Promise<Lookup> {
+  if (keyType !== KEY_TYPE_GROUP) {
+    // Transaction coordinators (1) and share groups (2) belong to features this broker does not run yet.
+    return Promise.resolve(failed(ErrorCode.INVALID_REQUEST, `coordinator key type ${keyType} is not supported`));
+  }
+  return findGroupCoordinator(ctx, key);
+}
+
+const handler: ApiHandler<FindCoordinatorRequest, FindCoordinatorResponse> = {
+  api: FindCoordinatorApi,
+  minVersion: 0,
+  maxVersion: 5,
+  async handle(ctx, request) {
+    const keyType = ctx.apiVersion >= 1 ? request.keyType : KEY_TYPE_GROUP;
+    if (ctx.apiVersion >= 4) {
+      const coordinators = [];
+      for (const key of request.coordinatorKeys) coordinators.push({ key, ...(await find(ctx, keyType, key)) });
+      return { ...this.errorResponse(ctx, request, ErrorCode.NONE), coordinators };
+    }
+    const found = await find(ctx, keyType, request.key);
+    return { throttleTimeMs: 0, ...found, coordinators: [] };
+  },
+  errorResponse(_ctx, request, errorCode) {
+    return {
+      throttleTimeMs: 0,
+      errorCode,
+      errorMessage: null,
+      nodeId: -1,
+      host: '',
+      port: -1,
+      coordinators: request.coordinatorKeys.map((key) => ({ key, ...failed(errorCode) })),
+    };
+  },
+};
+
+export const findCoordinatorHandler = registerHandler(handler);

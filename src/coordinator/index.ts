@@ -1,0 +1,29 @@
+export {
+  ClassicGroup,
+  ClassicGroupMember,
+  CONSUMER_PROTOCOL_TYPE,
+  type GroupState,
+} from './classic-group.js';
+export { parseSubscriptionTopics } from './consumer-protocol.js';
+export {
+  CoordinatorRecordError,
+  ErrorCode,
+  errorCodeOf,
+  GroupStateError,
+  PartitionLoadError,
+} from './errors.js';
+export {
+  type CoordinatorLog,
+  type CoordinatorLogger,
+  type CoordinatorRecord,
+  DEFAULT_GROUP_COORDINATOR_CONFIG,
+  GroupCoordinator,
+  type GroupCoordinatorConfig,
+  type GroupCoordinatorOptions,
+  NEW_MEMBER_JOIN_TIMEOUT_MS,
+} from './group-coordinator.js';
+export { type CommittedOffset, computeLag, type PartitionLag } from './lag.js';
+export { MemoryCoordinatorLog } from './memory-coordinator-log.js';
+export { javaStringHashCode, partitionFor } from './partition-for.js';
+export { ManualScheduler, realScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
+export type * from './types.js';

@@ -9,8 +9,8 @@ import type { BrokerServices } from './context.js';
 import { Controller } from './controller.js';
 import { createDispatcher } from './dispatcher.js';
 import { brokerHandlers } from './handlers/index.js';
-import { ReplicaManager } from './replica-manager.js';
 import { OFFSETS_TOPIC, OffsetsTopic } from './offsets-topic.js';
+import { ReplicaManager } from './replica-manager.js';
 import { KafkaServer } from './server.js';
 import { defaultLogConfig } from './topic-settings.js';
 
@@ -21,7 +21,11 @@ export interface RunningBroker {
 }
 
 export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
-  const metadata = await EmbeddedMetadataStore.open(config.dataDir, { nodeId: config.nodeId, clusterId: config.clusterId, logger });
+  const metadata = await EmbeddedMetadataStore.open(config.dataDir, {
+    nodeId: config.nodeId,
+    clusterId: config.clusterId,
+    logger,
+  });
   const logs = await LogManager.open(config.dataDir, defaultLogConfig(config), { logger });
   const replicaManager = new ReplicaManager(config.nodeId, config, metadata, logs, logger);
   const controller = new Controller(config, metadata, replicaManager, logger);
@@ -31,7 +35,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     log: offsetsTopic,
     scheduler: realScheduler,
     config: {
-      offsetsTopicPartitions: offsetsTopic.partitionCount(metadata.getTopic(OFFSETS_TOPIC)?.partitions.length),
+      offsetsTopicPartitions: offsetsTopic.partitionCount(
+        metadata.getTopic(OFFSETS_TOPIC)?.partitions.length,
+      ),
       groupMinSessionTimeoutMs: config.groupMinSessionTimeoutMs,
       groupMaxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
       groupMaxSize: config.groupMaxSize,
@@ -42,6 +48,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   });
   groupCoordinator.start();
   offsetsTopic.attach(groupCoordinator);
+  controller.onTopicDeleted((topic) => groupCoordinator.removeOffsetsOfTopics(new Set([topic])));
   const stopLeadershipSync = replicaManager.onSynced(() => offsetsTopic.syncLeadership());
   await replicaManager.syncWithMetadata();
 

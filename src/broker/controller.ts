@@ -46,12 +46,19 @@ export function failure(errorCode: number, errorMessage: string): AdminResult {
 const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
 
 export class Controller {
+  private readonly topicDeletionListeners: ((topic: string) => Promise<void>)[] = [];
+
   constructor(
     private readonly config: BrokerConfig,
     private readonly metadata: MetadataStore,
     private readonly replicaManager: ReplicaManager,
     private readonly logger: Logger,
   ) {}
+
+  /** Runs after a topic is deleted, before the deletion is acknowledged (the group coordinator drops its offsets). */
+  onTopicDeleted(listener: (topic: string) => Promise<void>): void {
+    this.topicDeletionListeners.push(listener);
+  }
 
   private liveBrokerIds(): number[] {
     return this.metadata
@@ -185,6 +192,7 @@ export class Controller {
     }
     await this.metadata.deleteTopic(name);
     await this.replicaManager.syncWithMetadata();
+    for (const listener of this.topicDeletionListeners) await listener(name);
     this.logger.info({ topic: name }, 'deleted topic');
     return OK;
   }

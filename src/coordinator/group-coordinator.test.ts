@@ -634,6 +634,26 @@ describe('offsets', () => {
       ...o,
     });
 
+  test('offsets of deleted topics are dropped from every group, durably', async () => {
+    const ctx = await setup();
+    await commit(ctx, {}, [
+      ['orders', 0, 42],
+      ['audit', 0, 1],
+    ]);
+    await ctx.coordinator.removeOffsetsOfTopics(new Set(['orders']));
+    const fetched = await ctx.coordinator.fetchOffsets('g', null, false);
+    assert.deepEqual(
+      fetched.topics.map((t) => [t.topic, t.partitions.map((p) => [p.partition, p.offset])]),
+      [['audit', [[0, 1]]]],
+    );
+    const reloaded = await setup({}, ctx.log);
+    const afterReload = await reloaded.coordinator.fetchOffsets('g', null, false);
+    assert.deepEqual(
+      afterReload.topics.map((t) => t.topic),
+      ['audit'],
+    );
+  });
+
   test('simple commits (generation -1) create a group that only stores offsets; fetch returns them', async () => {
     const ctx = await setup();
     const result = await commit(ctx, {}, [

@@ -1218,6 +1218,37 @@ export class GroupCoordinator {
     }
   }
 
+  /**
+   * Kafka's onPartitionsDeleted: the committed offsets of deleted topics are dropped from every group, so a
+   * topic recreated under the same name does not inherit them. Best effort: a lost tombstone leaves an
+   * offset that expires with the group.
+   */
+  async removeOffsetsOfTopics(topics: ReadonlySet<string>): Promise<void> {
+    const byPartition = new Map<number, CoordinatorRecord[]>();
+    for (const group of this.groups.values()) {
+      const records: CoordinatorRecord[] = [];
+      for (const [topic, partitions] of [...group.offsets.topics()]) {
+        if (!topics.has(topic)) continue;
+        for (const partition of partitions.keys()) {
+          group.offsets.remove(topic, partition);
+          records.push({ key: encodeOffsetCommitKey(group.groupId, topic, partition), value: null });
+        }
+      }
+      if (records.length === 0) continue;
+      records.push(...this.removeGroupIfUnused(group));
+      const list = byPartition.get(group.partition) ?? [];
+      list.push(...records);
+      byPartition.set(group.partition, list);
+    }
+    await Promise.all(
+      [...byPartition].map(([partition, records]) =>
+        this.log.append(partition, records).catch((error: unknown) => {
+          this.logger.warn(`could not write offset tombstones for deleted topics: ${String(error)}`);
+        }),
+      ),
+    );
+  }
+
   // ---------------------------------------------------------------------------------------------------
   // Group administration
 

@@ -106,11 +106,12 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       closing ??= (async () => {
         logger.info('shutting down');
         unsubscribe();
-        // Wake long polls first so in-flight fetches answer promptly, then drain the connections.
+        // Wake long polls and parked joins/syncs (they get NOT_COORDINATOR and rejoin elsewhere or later) so
+        // in-flight requests answer promptly, then drain the connections.
         replicaManager.purgatory.close();
-        await server.close(config.shutdownTimeoutMs);
         stopLeadershipSync();
         groupCoordinator.shutdown();
+        await server.close(config.shutdownTimeoutMs);
         await replicaManager.close();
         await logs.close();
         await metadata.close();

@@ -2,12 +2,14 @@
 // decodes, handles, and encodes the response with its header. The network server owns ordering and framing.
 import { ErrorCode } from '../protocol/errors.js';
 import { readRequestHeader, responseHeaderVersion } from '../protocol/generated/headers.js';
+import { ProtocolDecodeError } from '../protocol/primitives/errors.js';
 import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
 import type { BrokerServices, RegisteredHandler, RequestContext } from './context.js';
 import { apiVersionsErrorResponse } from './handlers/api-versions.js';
 import type { ConnectionInfo, RequestFrame, RequestHandler } from './server.js';
 
+const PRODUCE_KEY = 0;
 const API_VERSIONS_KEY = 18;
 
 /** A request the broker will not answer; the server closes the connection, as Kafka does. */
@@ -54,7 +56,17 @@ export function createDispatcher(
       return respond(header.correlationId, headerVersion, encode);
     }
 
-    const encode = await handler.process(ctx, reader);
+    const bodyOffset = reader.offset;
+    let encode: ((w: Writer) => void) | null;
+    try {
+      encode = await handler.process(ctx, reader);
+    } catch (error) {
+      // A malformed request closes the connection, as Kafka does; so does any failure of Produce, which may
+      // have been sent with acks=0 and then must not be answered.
+      if (error instanceof ProtocolDecodeError || frame.apiKey === PRODUCE_KEY) throw error;
+      broker.logger.error({ err: error, api: handler.name, version }, 'request failed unexpectedly');
+      encode = handler.reject(ctx, new Reader(frame.payload, bodyOffset), ErrorCode.UNKNOWN_SERVER_ERROR);
+    }
     if (encode === null) return null;
     return respond(header.correlationId, headerVersion, encode);
   };

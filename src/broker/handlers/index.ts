@@ -5,8 +5,18 @@ import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHan
 import { describeClusterHandler } from './describe-cluster.js';
 import { fetchHandler } from './fetch.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
+import {
+  deleteGroupsHandler,
+  describeGroupsHandler,
+  heartbeatHandler,
+  joinGroupHandler,
+  leaveGroupHandler,
+  listGroupsHandler,
+  syncGroupHandler,
+} from './groups.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
+import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler } from './offsets.js';
 import { produceHandler } from './produce.js';
 import { createPartitionsHandler, createTopicsHandler, deleteTopicsHandler } from './topics.js';
 
@@ -24,6 +34,16 @@ export function brokerHandlers(): RegisteredHandler[] {
     incrementalAlterConfigsHandler,
     describeClusterHandler,
     findCoordinatorHandler,
+    joinGroupHandler,
+    syncGroupHandler,
+    heartbeatHandler,
+    leaveGroupHandler,
+    listGroupsHandler,
+    describeGroupsHandler,
+    deleteGroupsHandler,
+    offsetCommitHandler,
+    offsetFetchHandler,
+    offsetDeleteHandler,
   ];
   handlers.push(apiVersionsHandler(handlers));
   return handlers;

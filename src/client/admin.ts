@@ -1,0 +1,1030 @@
+// Cluster administration: topics, partitions, configs, groups and their offsets.
+//
+// Errors: a request that fails as a whole rejects with its typed error (ConnectionError, AuthorizationError...).
+// When individual items fail (some topics of createTopics, some groups of deleteGroups), the call rejects with a
+// KafkaAggregateError whose `errors` hold one typed error per failed item (with `topic` or `groupId` set); the
+// items that succeeded are done, since Kafka applies each item on its own. Per-item NOT_CONTROLLER and
+// coordinator errors are retried for the affected items only.
+
+import { ErrorCode } from '../protocol/errors.js';
+import {
+  ConsumerProtocolAssignmentCodec,
+  CreatePartitionsApi,
+  CreateTopicsApi,
+  DeleteGroupsApi,
+  DeleteTopicsApi,
+  DescribeClusterApi,
+  DescribeConfigsApi,
+  DescribeGroupsApi,
+  IncrementalAlterConfigsApi,
+  ListGroupsApi,
+  ListOffsetsApi,
+  OffsetCommitApi,
+  OffsetFetchApi,
+} from '../protocol/generated/index.js';
+import { Reader } from '../protocol/primitives/reader.js';
+import { ZERO_UUID } from '../protocol/primitives/uuid.js';
+import { type BrokerInfo, type ClientOptions, Cluster, type TopicInfo } from './cluster.js';
+import type { BrokerConnection } from './connection.js';
+import {
+  ConfigError,
+  ConnectionError,
+  CoordinatorError,
+  errorFromCode,
+  KafkaAggregateError,
+  KafkaClientError,
+  RebalanceError,
+  StaleMetadataError,
+} from './errors.js';
+
+export interface NewTopic {
+  topic: string;
+  /** Default: the broker's num.partitions. */
+  numPartitions?: number;
+  /** Default: the broker's default.replication.factor. */
+  replicationFactor?: number;
+  /** Topic config overrides, e.g. { 'cleanup.policy': 'compact' }. */
+  configs?: Record<string, string>;
+}
+
+export interface CreatedTopic {
+  topic: string;
+  /** The all-zero id when the broker's CreateTopics version does not report ids (below v7). */
+  topicId: string;
+  /** -1 when the broker's CreateTopics version does not report it (below v5). */
+  numPartitions: number;
+  replicationFactor: number;
+}
+
+export type TopicDescription = TopicInfo;
+
+export type ConfigResourceType = 'topic' | 'broker' | 'broker-logger' | 'group';
+
+export interface ConfigResource {
+  type: ConfigResourceType;
+  /** Topic name, broker id as a string, or group id. */
+  name: string;
+  /** Only these keys; default all. */
+  keys?: string[];
+}
+
+export type ConfigSource =
+  | 'unknown'
+  | 'dynamic-topic'
+  | 'dynamic-broker'
+  | 'dynamic-default-broker'
+  | 'static-broker'
+  | 'default'
+  | 'dynamic-broker-logger'
+  | 'client-metrics'
+  | 'group';
+
+export interface ConfigEntry {
+  name: string;
+  /** null for sensitive values. */
+  value: string | null;
+  source: ConfigSource;
+  isDefault: boolean;
+  readOnly: boolean;
+  isSensitive: boolean;
+  synonyms: { name: string; value: string | null; source: ConfigSource }[];
+  /** Kafka's type name (e.g. 'LONG'), 'UNKNOWN' below DescribeConfigs v3. */
+  type: string;
+  documentation: string | null;
+}
+
+export interface ResourceConfigs {
+  type: ConfigResourceType;
+  name: string;
+  configs: ConfigEntry[];
+}
+
+export type ConfigOperation = 'set' | 'delete' | 'append' | 'subtract';
+
+export interface ConfigChange {
+  name: string;
+  /** Required except for 'delete'; for append/subtract, the list elements (comma-separated). */
+  value?: string | null;
+  /** Default 'set'. */
+  operation?: ConfigOperation;
+}
+
+export interface ConfigAlteration {
+  type: ConfigResourceType;
+  name: string;
+  configs: ConfigChange[];
+}
+
+export interface ClusterDescription {
+  clusterId: string | null;
+  controllerId: number;
+  brokers: BrokerInfo[];
+}
+
+export interface GroupListing {
+  groupId: string;
+  /** 'consumer' for consumer groups, '' for groups used only to commit offsets. */
+  protocolType: string;
+  /** Reported from ListGroups v4 (e.g. 'Stable', 'Empty'); undefined when the broker's version lacks it. */
+  state?: string;
+  /** Reported from ListGroups v5 ('classic' or 'consumer'); undefined when the broker's version lacks it. */
+  type?: string;
+}
+
+export interface TopicPartitions {
+  topic: string;
+  partitions: number[];
+}
+
+export interface GroupMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  /** Decoded ConsumerProtocolAssignment; null when the group is not a consumer group or the bytes are not one. */
+  assignment: TopicPartitions[] | null;
+}
+
+export interface GroupDescription {
+  groupId: string;
+  /** Kafka's state name: 'Empty', 'Stable', 'PreparingRebalance', 'CompletingRebalance' or 'Dead'. */
+  state: string;
+  protocolType: string;
+  /** The chosen assignor (e.g. 'range') for consumer groups. */
+  protocol: string;
+  members: GroupMember[];
+}
+
+export interface GroupOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string | null;
+}
+
+export type OffsetResetTarget =
+  | 'earliest'
+  | 'latest'
+  | { timestamp: number }
+  | { offsets: { partition: number; offset: number }[] };
+
+export interface ResetGroupOffsetsRequest {
+  groupId: string;
+  topic: string;
+  to: OffsetResetTarget;
+}
+
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  committedOffset: number;
+  /** ListOffsets latest (read_uncommitted). */
+  highWatermark: number;
+  /** highWatermark - committedOffset, never below 0. */
+  lag: number;
+}
+
+const RESOURCE_TYPE_CODES: Record<ConfigResourceType, number> = {
+  topic: 2,
+  broker: 4,
+  'broker-logger': 8,
+  group: 32,
+};
+
+const CONFIG_SOURCES: readonly ConfigSource[] = [
+  'unknown',
+  'dynamic-topic',
+  'dynamic-broker',
+  'dynamic-default-broker',
+  'static-broker',
+  'default',
+  'dynamic-broker-logger',
+  'client-metrics',
+  'group',
+];
+
+const CONFIG_TYPES = [
+  'UNKNOWN',
+  'BOOLEAN',
+  'STRING',
+  'INT',
+  'SHORT',
+  'LONG',
+  'DOUBLE',
+  'LIST',
+  'CLASS',
+  'PASSWORD',
+];
+
+const CONFIG_OPERATION_CODES: Record<ConfigOperation, number> = { set: 0, delete: 1, append: 2, subtract: 3 };
+
+const LATEST_TIMESTAMP = -1n;
+const EARLIEST_TIMESTAMP = -2n;
+const READ_UNCOMMITTED = 0;
+/** ListOffsets from a client (not a follower replica). */
+const CONSUMER_REPLICA_ID = -1;
+const NO_LEADER_EPOCH = -1;
+/** OffsetFetch v0-1 cannot ask for all topics of a group. */
+const OFFSET_FETCH_ALL_TOPICS_MIN_VERSION = 2;
+
+/** A per-item outcome: the result, or the typed error the broker reported for that item. */
+type Outcome<R> = { ok: true; value: R } | { ok: false; error: KafkaClientError };
+
+function ok<R>(value: R): Outcome<R> {
+  return { ok: true, value };
+}
+
+function failed<R>(error: KafkaClientError): Outcome<R> {
+  return { ok: false, error };
+}
+
+/** Per-item errors worth another attempt: the controller or coordinator moved, or was unreachable. */
+function isItemRetriable(error: KafkaClientError): boolean {
+  return (
+    error.retriable &&
+    (error.code === ErrorCode.NOT_CONTROLLER ||
+      error instanceof CoordinatorError ||
+      error instanceof ConnectionError)
+  );
+}
+
+function sourceName(code: number): ConfigSource {
+  return CONFIG_SOURCES[code] ?? 'unknown';
+}
+
+/** Decodes a member's assignment: an int16 version, then a ConsumerProtocolAssignment of that version. */
+export function decodeConsumerAssignment(bytes: Buffer): TopicPartitions[] | null {
+  if (bytes.length === 0) return [];
+  try {
+    const reader = new Reader(bytes);
+    const version = reader.readInt16();
+    if (version < 0) return null;
+    // Later versions keep the fields of earlier ones as a prefix, so read newer ones as the newest we know.
+    const assignment = ConsumerProtocolAssignmentCodec.decode(
+      reader,
+      Math.min(version, ConsumerProtocolAssignmentCodec.maxVersion),
+    );
+    return assignment.assignedPartitions.map((tp) => ({ topic: tp.topic, partitions: tp.partitions }));
+  } catch {
+    return null;
+  }
+}
+
+export class Admin {
+  readonly cluster: Cluster;
+
+  constructor(options: ClientOptions) {
+    this.cluster = new Cluster(options);
+  }
+
+  connect(): Promise<void> {
+    return this.cluster.connect();
+  }
+
+  close(): Promise<void> {
+    return this.cluster.close();
+  }
+
+  /** Creates topics on the controller. Rejects with KafkaAggregateError (per-topic TopicError etc.) if any fail. */
+  async createTopics(
+    topics: NewTopic[],
+    options: { validateOnly?: boolean; timeoutMs?: number } = {},
+  ): Promise<CreatedTopic[]> {
+    const results = await this.forEachItem(
+      'createTopics',
+      topics,
+      (t) => t.topic,
+      async (pending) => {
+        const connection = await this.cluster.controller();
+        const response = await connection.send(CreateTopicsApi, {
+          topics: pending.map((t) => ({
+            name: t.topic,
+            numPartitions: t.numPartitions ?? -1,
+            replicationFactor: t.replicationFactor ?? -1,
+            assignments: [],
+            configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+          })),
+          timeoutMs: options.timeoutMs ?? this.cluster.requestTimeoutMs,
+          validateOnly: options.validateOnly ?? false,
+        });
+        const outcomes = new Map<string, Outcome<CreatedTopic>>();
+        for (const t of response.topics) {
+          outcomes.set(
+            t.name,
+            t.errorCode === ErrorCode.NONE
+              ? ok({
+                  topic: t.name,
+                  topicId: t.topicId,
+                  numPartitions: t.numPartitions,
+                  replicationFactor: t.replicationFactor,
+                })
+              : failed(errorFromCode(t.errorCode, t.errorMessage ?? undefined, { topic: t.name })),
+          );
+        }
+        return outcomes;
+      },
+    );
+    return topics.map((t) => results.get(t.topic)!);
+  }
+
+  /** Deletes topics on the controller. Rejects with KafkaAggregateError if any fail (e.g. unknown topic). */
+  async deleteTopics(topics: string[], options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.forEachItem(
+      'deleteTopics',
+      topics,
+      (name) => name,
+      async (pending) => {
+        const connection = await this.cluster.controller();
+        const version = connection.versionFor(DeleteTopicsApi);
+        const response = await connection.send(
+          DeleteTopicsApi,
+          {
+            // v6 names topics in a struct (which may carry an id instead); earlier versions by name only.
+            topics: version >= 6 ? pending.map((name) => ({ name, topicId: ZERO_UUID })) : [],
+            topicNames: version >= 6 ? [] : pending,
+            timeoutMs: options.timeoutMs ?? this.cluster.requestTimeoutMs,
+          },
+          { version },
+        );
+        const outcomes = new Map<string, Outcome<true>>();
+        for (const r of response.responses) {
+          if (r.name === null) continue;
+          outcomes.set(
+            r.name,
+            r.errorCode === ErrorCode.NONE
+              ? ok(true)
+              : failed(errorFromCode(r.errorCode, r.errorMessage ?? undefined, { topic: r.name })),
+          );
+        }
+        return outcomes;
+      },
+    );
+    for (const name of topics) this.cluster.metadata.topics.delete(name);
+  }
+
+  /** Topic names, sorted; internal topics (e.g. __consumer_offsets) only with includeInternal. */
+  async listTopics(options: { includeInternal?: boolean } = {}): Promise<string[]> {
+    const metadata = await this.cluster.retry(() => this.cluster.refreshMetadata(null));
+    return [...metadata.topics.values()]
+      .filter((t) => options.includeInternal || !t.isInternal)
+      .map((t) => t.name)
+      .sort();
+  }
+
+  /** Partitions with leader, replicas and ISR, in the order asked. Unknown topics fail (KafkaAggregateError). */
+  async describeTopics(topics: string[]): Promise<TopicDescription[]> {
+    await this.cluster.retry(() => this.cluster.refreshMetadata(topics));
+    const errors: KafkaClientError[] = [];
+    const described: TopicDescription[] = [];
+    for (const name of topics) {
+      try {
+        described.push(await this.cluster.topic(name));
+      } catch (error) {
+        if (!(error instanceof KafkaClientError)) throw error;
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw new KafkaAggregateError('describeTopics', errors);
+    return described;
+  }
+
+  /** Raises topics' partition counts to `count` (the new total). */
+  async createPartitions(
+    requests: { topic: string; count: number }[],
+    options: { validateOnly?: boolean; timeoutMs?: number } = {},
+  ): Promise<void> {
+    await this.forEachItem(
+      'createPartitions',
+      requests,
+      (r) => r.topic,
+      async (pending) => {
+        const connection = await this.cluster.controller();
+        const response = await connection.send(CreatePartitionsApi, {
+          topics: pending.map((r) => ({ name: r.topic, count: r.count, assignments: null })),
+          timeoutMs: options.timeoutMs ?? this.cluster.requestTimeoutMs,
+          validateOnly: options.validateOnly ?? false,
+        });
+        const outcomes = new Map<string, Outcome<true>>();
+        for (const r of response.results) {
+          outcomes.set(
+            r.name,
+            r.errorCode === ErrorCode.NONE
+              ? ok(true)
+              : failed(errorFromCode(r.errorCode, r.errorMessage ?? undefined, { topic: r.name })),
+          );
+        }
+        return outcomes;
+      },
+    );
+    await this.cluster.refreshMetadata(requests.map((r) => r.topic)).catch(() => undefined);
+  }
+
+  /** Configs of topics and brokers. Broker resources are asked of that broker, the rest of any broker. */
+  async describeConfigs(
+    resources: ConfigResource[],
+    options: { includeSynonyms?: boolean; includeDocumentation?: boolean } = {},
+  ): Promise<ResourceConfigs[]> {
+    const results = await this.forEachItem('describeConfigs', resources, resourceKey, async (pending) => {
+      const outcomes = new Map<string, Outcome<ResourceConfigs>>();
+      await Promise.all(
+        groupBy(pending, (r) => (r.type === 'broker' && r.name !== '' ? `broker:${r.name}` : 'any')).map(
+          async ([target, batch]) => {
+            const connection =
+              target === 'any'
+                ? await this.cluster.anyConnection()
+                : await this.cluster.connection(Number(batch[0]!.name));
+            const response = await connection.send(DescribeConfigsApi, {
+              resources: batch.map((r) => ({
+                resourceType: RESOURCE_TYPE_CODES[r.type],
+                resourceName: r.name,
+                configurationKeys: r.keys ?? null,
+              })),
+              includeSynonyms: options.includeSynonyms ?? false,
+              includeDocumentation: options.includeDocumentation ?? false,
+            });
+            for (const [index, result] of response.results.entries()) {
+              const asked = matchResource(batch, result, index);
+              if (asked === undefined) continue;
+              outcomes.set(
+                resourceKey(asked),
+                result.errorCode === ErrorCode.NONE
+                  ? ok({
+                      type: asked.type,
+                      name: asked.name,
+                      configs: result.configs.map((c) => ({
+                        name: c.name,
+                        value: c.value,
+                        // v0 has no source, only whether the value is the default.
+                        source:
+                          c.configSource < 0
+                            ? c.isDefault
+                              ? 'default'
+                              : 'unknown'
+                            : sourceName(c.configSource),
+                        isDefault: c.configSource < 0 ? c.isDefault : c.configSource === 5,
+                        readOnly: c.readOnly,
+                        isSensitive: c.isSensitive,
+                        synonyms: c.synonyms.map((s) => ({
+                          name: s.name,
+                          value: s.value,
+                          source: sourceName(s.source),
+                        })),
+                        type: CONFIG_TYPES[c.configType] ?? 'UNKNOWN',
+                        documentation: c.documentation,
+                      })),
+                    })
+                  : failed(
+                      errorFromCode(result.errorCode, result.errorMessage ?? undefined, {
+                        ...(asked.type === 'topic' ? { topic: asked.name } : {}),
+                      }),
+                    ),
+              );
+            }
+          },
+        ),
+      );
+      return outcomes;
+    });
+    return resources.map((r) => results.get(resourceKey(r))!);
+  }
+
+  /**
+   * Incremental config changes (IncrementalAlterConfigs): each key is set, deleted (back to the default),
+   * appended to or subtracted from (list configs). Broker resources go to that broker, the rest to the
+   * controller.
+   */
+  async alterConfigs(resources: ConfigAlteration[], options: { validateOnly?: boolean } = {}): Promise<void> {
+    for (const resource of resources) {
+      for (const change of resource.configs) {
+        const operation = change.operation ?? 'set';
+        if (operation !== 'delete' && (change.value === undefined || change.value === null)) {
+          throw new ConfigError(
+            ErrorCode.INVALID_CONFIG,
+            `config '${change.name}' needs a value for '${operation}'`,
+            {
+              ...(resource.type === 'topic' ? { topic: resource.name } : {}),
+            },
+          );
+        }
+      }
+    }
+    await this.forEachItem('alterConfigs', resources, resourceKey, async (pending) => {
+      const outcomes = new Map<string, Outcome<true>>();
+      await Promise.all(
+        groupBy(pending, (r) =>
+          r.type === 'broker' && r.name !== '' ? `broker:${r.name}` : 'controller',
+        ).map(async ([target, batch]) => {
+          const connection =
+            target === 'controller'
+              ? await this.cluster.controller()
+              : await this.cluster.connection(Number(batch[0]!.name));
+          const response = await connection.send(IncrementalAlterConfigsApi, {
+            resources: batch.map((r) => ({
+              resourceType: RESOURCE_TYPE_CODES[r.type],
+              resourceName: r.name,
+              configs: r.configs.map((c) => ({
+                name: c.name,
+                configOperation: CONFIG_OPERATION_CODES[c.operation ?? 'set'],
+                value: c.value ?? null,
+              })),
+            })),
+            validateOnly: options.validateOnly ?? false,
+          });
+          for (const [index, result] of response.responses.entries()) {
+            const asked = matchResource(batch, result, index);
+            if (asked === undefined) continue;
+            outcomes.set(
+              resourceKey(asked),
+              result.errorCode === ErrorCode.NONE
+                ? ok(true)
+                : failed(
+                    errorFromCode(result.errorCode, result.errorMessage ?? undefined, {
+                      ...(asked.type === 'topic' ? { topic: asked.name } : {}),
+                    }),
+                  ),
+            );
+          }
+        }),
+      );
+      return outcomes;
+    });
+  }
+
+  /** Cluster id, controller and brokers (DescribeCluster where supported, else Metadata). */
+  async describeCluster(): Promise<ClusterDescription> {
+    return this.cluster.retry(async () => {
+      const connection = await this.cluster.anyConnection();
+      if (!connection.apiVersions.has(DescribeClusterApi.key)) {
+        const metadata = await this.cluster.refreshMetadata([]);
+        return {
+          clusterId: metadata.clusterId,
+          controllerId: metadata.controllerId,
+          brokers: [...metadata.brokers.values()].sort((a, b) => a.nodeId - b.nodeId),
+        };
+      }
+      const response = await connection.send(DescribeClusterApi, {
+        includeClusterAuthorizedOperations: false,
+        endpointType: 1,
+      });
+      if (response.errorCode !== ErrorCode.NONE) {
+        throw errorFromCode(response.errorCode, response.errorMessage ?? undefined);
+      }
+      return {
+        clusterId: response.clusterId,
+        controllerId: response.controllerId,
+        brokers: response.brokers
+          .map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack }))
+          .sort((a, b) => a.nodeId - b.nodeId),
+      };
+    });
+  }
+
+  /** Groups of every broker (each coordinator knows only its own), sorted by id. */
+  async listGroups(options: { states?: string[]; types?: string[] } = {}): Promise<GroupListing[]> {
+    const metadata = await this.cluster.retry(() => this.cluster.refreshMetadata([]));
+    const perBroker = await Promise.all(
+      [...metadata.brokers.keys()].map((nodeId) =>
+        this.cluster.retry(async () => {
+          const connection = await this.cluster.connection(nodeId);
+          const version = connection.versionFor(ListGroupsApi);
+          const response = await connection.send(
+            ListGroupsApi,
+            { statesFilter: options.states ?? [], typesFilter: options.types ?? [] },
+            { version },
+          );
+          if (response.errorCode !== ErrorCode.NONE) throw errorFromCode(response.errorCode);
+          return response.groups.map((g) => {
+            const listing: GroupListing = { groupId: g.groupId, protocolType: g.protocolType };
+            if (version >= 4) listing.state = g.groupState;
+            if (version >= 5) listing.type = g.groupType;
+            return listing;
+          });
+        }),
+      ),
+    );
+    const matches = (value: string | undefined, wanted: string[] | undefined) =>
+      wanted === undefined ||
+      wanted.length === 0 ||
+      value === undefined ||
+      wanted.some((w) => w.toLowerCase() === value.toLowerCase());
+    const byId = new Map<string, GroupListing>();
+    for (const listing of perBroker.flat()) {
+      if (matches(listing.state, options.states) && matches(listing.type, options.types))
+        byId.set(listing.groupId, listing);
+    }
+    return [...byId.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+  }
+
+  /** State, protocol and members (with decoded assignments) of each group, asked of its coordinator. */
+  async describeGroups(groupIds: string[]): Promise<GroupDescription[]> {
+    const results = await this.forEachItem(
+      'describeGroups',
+      groupIds,
+      (id) => id,
+      (pending) =>
+        this.perCoordinator(pending, async (connection, batch) => {
+          const response = await connection.send(DescribeGroupsApi, {
+            groups: batch,
+            includeAuthorizedOperations: false,
+          });
+          const outcomes = new Map<string, Outcome<GroupDescription>>();
+          for (const g of response.groups) {
+            if (g.errorCode !== ErrorCode.NONE) {
+              outcomes.set(g.groupId, failed(errorFromCode(g.errorCode, undefined, { groupId: g.groupId })));
+              continue;
+            }
+            const isConsumer = g.protocolType === 'consumer';
+            outcomes.set(
+              g.groupId,
+              ok({
+                groupId: g.groupId,
+                state: g.groupState,
+                protocolType: g.protocolType,
+                protocol: g.protocolData,
+                members: g.members.map((m) => ({
+                  memberId: m.memberId,
+                  groupInstanceId: m.groupInstanceId,
+                  clientId: m.clientId,
+                  clientHost: m.clientHost,
+                  assignment: isConsumer ? decodeConsumerAssignment(m.memberAssignment) : null,
+                })),
+              }),
+            );
+          }
+          return outcomes;
+        }),
+    );
+    return groupIds.map((id) => results.get(id)!);
+  }
+
+  /** Deletes groups (they must be empty: NON_EMPTY_GROUP otherwise) with their committed offsets. */
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    await this.forEachItem(
+      'deleteGroups',
+      groupIds,
+      (id) => id,
+      (pending) =>
+        this.perCoordinator(pending, async (connection, batch) => {
+          const response = await connection.send(DeleteGroupsApi, { groupsNames: batch });
+          const outcomes = new Map<string, Outcome<true>>();
+          for (const r of response.results) {
+            outcomes.set(
+              r.groupId,
+              r.errorCode === ErrorCode.NONE
+                ? ok(true)
+                : failed(errorFromCode(r.errorCode, undefined, { groupId: r.groupId })),
+            );
+          }
+          return outcomes;
+        }),
+    );
+  }
+
+  /** Committed offsets of a group (partitions without a commit are left out), sorted by topic and partition. */
+  async listGroupOffsets(groupId: string, options: { topics?: string[] } = {}): Promise<GroupOffset[]> {
+    const offsets = await this.cluster.retry(async () => {
+      const connection = await this.cluster.coordinator(groupId);
+      const version = connection.versionFor({
+        ...OffsetFetchApi,
+        minVersion: OFFSET_FETCH_ALL_TOPICS_MIN_VERSION,
+      });
+      const response = await connection.send(
+        OffsetFetchApi,
+        {
+          groupId,
+          topics: null,
+          groups: [{ groupId, memberId: null, memberEpoch: -1, topics: null }],
+          requireStable: false,
+        },
+        { version },
+      );
+      // v8+ answers per group (batched OffsetFetch); earlier versions at the top level.
+      const answer = version >= 8 ? response.groups.find((g) => g.groupId === groupId) : response;
+      if (answer === undefined) {
+        throw new CoordinatorError(
+          ErrorCode.COORDINATOR_NOT_AVAILABLE,
+          'OffsetFetch did not answer for the group',
+          {
+            groupId,
+          },
+        );
+      }
+      if (answer.errorCode !== ErrorCode.NONE) throw errorFromCode(answer.errorCode, undefined, { groupId });
+      const result: GroupOffset[] = [];
+      for (const topic of answer.topics) {
+        for (const p of topic.partitions) {
+          if (p.errorCode !== ErrorCode.NONE) {
+            throw errorFromCode(p.errorCode, undefined, {
+              groupId,
+              topic: topic.name,
+              partition: p.partitionIndex,
+            });
+          }
+          if (p.committedOffset < 0n) continue;
+          result.push({
+            topic: topic.name,
+            partition: p.partitionIndex,
+            offset: Number(p.committedOffset),
+            metadata: p.metadata,
+          });
+        }
+      }
+      return result;
+    });
+    const wanted = options.topics === undefined ? null : new Set(options.topics);
+    return offsets
+      .filter((o) => wanted === null || wanted.has(o.topic))
+      .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+  }
+
+  /**
+   * Moves a group's committed offsets for one topic (every partition, or those listed in `to.offsets`). The
+   * commit is made outside any generation, which Kafka accepts only while the group is Empty: with live members
+   * this rejects with a RebalanceError that says so. Returns the offsets committed.
+   */
+  async resetGroupOffsets(request: ResetGroupOffsetsRequest): Promise<TopicPartitionOffset[]> {
+    const { groupId, topic, to } = request;
+    await this.cluster.retry(() => this.cluster.refreshMetadata([topic]));
+    const info = await this.cluster.topic(topic);
+    const partitions = info.partitions.map((p) => p.partition);
+    let targets: Map<number, bigint>;
+    if (typeof to === 'object' && 'offsets' in to) {
+      targets = new Map();
+      for (const { partition, offset } of to.offsets) {
+        if (!partitions.includes(partition)) {
+          throw new StaleMetadataError(
+            ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            `topic '${topic}' has no partition ${partition}`,
+            {
+              topic,
+              partition,
+            },
+          );
+        }
+        targets.set(partition, BigInt(offset));
+      }
+    } else {
+      const timestamp =
+        to === 'earliest' ? EARLIEST_TIMESTAMP : to === 'latest' ? LATEST_TIMESTAMP : BigInt(to.timestamp);
+      targets = await this.listOffsets(topic, partitions, timestamp);
+      if (timestamp >= 0n) {
+        // No record at or after the timestamp: position at the end, as Kafka's tools do.
+        const missing = [...targets].filter(([, offset]) => offset < 0n).map(([partition]) => partition);
+        if (missing.length > 0) {
+          for (const [partition, offset] of await this.listOffsets(topic, missing, LATEST_TIMESTAMP)) {
+            targets.set(partition, offset);
+          }
+        }
+      }
+    }
+    const sorted = [...targets].sort(([a], [b]) => a - b);
+    await this.cluster.retry(async () => {
+      const connection = await this.cluster.coordinator(groupId);
+      const response = await connection.send(OffsetCommitApi, {
+        groupId,
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        groupInstanceId: null,
+        retentionTimeMs: -1n,
+        topics: [
+          {
+            name: topic,
+            partitions: sorted.map(([partition, offset]) => ({
+              partitionIndex: partition,
+              committedOffset: offset,
+              committedLeaderEpoch: NO_LEADER_EPOCH,
+              commitTimestamp: -1n,
+              committedMetadata: '',
+            })),
+          },
+        ],
+      });
+      const errors: KafkaClientError[] = [];
+      for (const t of response.topics) {
+        for (const p of t.partitions) {
+          if (p.errorCode === ErrorCode.NONE) continue;
+          const error = errorFromCode(p.errorCode, undefined, {
+            groupId,
+            topic: t.name,
+            partition: p.partitionIndex,
+          });
+          if (error instanceof CoordinatorError) throw error;
+          if (error instanceof RebalanceError) {
+            throw new RebalanceError(
+              p.errorCode,
+              `cannot reset offsets of group '${groupId}': the broker accepts offsets committed outside a generation ` +
+                `only while the group is Empty, and it answered ${error.type}; stop the group's consumers first`,
+              { groupId, topic: t.name },
+            );
+          }
+          errors.push(error);
+        }
+      }
+      if (errors.length > 0) throw new KafkaAggregateError('resetGroupOffsets', errors);
+    });
+    return sorted.map(([partition, offset]) => ({ topic, partition, offset: Number(offset) }));
+  }
+
+  /** Per partition with a committed offset: committed offset, high watermark and their difference. */
+  async lag(groupId: string): Promise<PartitionLag[]> {
+    const committed = await this.listGroupOffsets(groupId);
+    const byTopic = groupBy(committed, (o) => o.topic);
+    const lags: PartitionLag[] = [];
+    for (const [topic, offsets] of byTopic) {
+      const highWatermarks = await this.listOffsets(
+        topic,
+        offsets.map((o) => o.partition),
+        LATEST_TIMESTAMP,
+      );
+      for (const o of offsets) {
+        const highWatermark = Number(highWatermarks.get(o.partition) ?? -1n);
+        lags.push({
+          topic,
+          partition: o.partition,
+          committedOffset: o.offset,
+          highWatermark,
+          lag: Math.max(0, highWatermark - o.offset),
+        });
+      }
+    }
+    return lags;
+  }
+
+  /** ListOffsets for one topic, asked of each partition's leader: offset by partition (-1 when none). */
+  private listOffsets(topic: string, partitions: number[], timestamp: bigint): Promise<Map<number, bigint>> {
+    return this.cluster.retry(async () => {
+      const info = await this.cluster.topic(topic);
+      const byLeader = groupBy(
+        partitions,
+        (partition) => info.partitions.find((p) => p.partition === partition)?.leader ?? -1,
+      );
+      const offsets = new Map<number, bigint>();
+      await Promise.all(
+        byLeader.map(async ([leader, batch]) => {
+          if (leader < 0) throw new StaleMetadataError(ErrorCode.LEADER_NOT_AVAILABLE, undefined, { topic });
+          const connection = await this.cluster.connection(leader);
+          const version = connection.versionFor(ListOffsetsApi);
+          const response = await connection.send(
+            ListOffsetsApi,
+            {
+              replicaId: CONSUMER_REPLICA_ID,
+              isolationLevel: READ_UNCOMMITTED,
+              topics: [
+                {
+                  name: topic,
+                  partitions: batch.map((partition) => ({
+                    partitionIndex: partition,
+                    currentLeaderEpoch: NO_LEADER_EPOCH,
+                    timestamp,
+                    maxNumOffsets: 1,
+                  })),
+                },
+              ],
+            },
+            { version },
+          );
+          for (const t of response.topics) {
+            for (const p of t.partitions) {
+              if (p.errorCode !== ErrorCode.NONE) {
+                throw errorFromCode(p.errorCode, undefined, { topic, partition: p.partitionIndex });
+              }
+              // v0 answers with a list of offsets instead of one.
+              offsets.set(p.partitionIndex, version === 0 ? (p.oldStyleOffsets[0] ?? -1n) : p.offset);
+            }
+          }
+        }),
+      );
+      return offsets;
+    });
+  }
+
+  /** Splits groups by coordinator and runs `send` per coordinator; lookup failures become per-group errors. */
+  private async perCoordinator<R>(
+    groupIds: string[],
+    send: (connection: BrokerConnection, batch: string[]) => Promise<Map<string, Outcome<R>>>,
+  ): Promise<Map<string, Outcome<R>>> {
+    const outcomes = new Map<string, Outcome<R>>();
+    const byCoordinator = new Map<BrokerConnection, string[]>();
+    await Promise.all(
+      groupIds.map(async (groupId) => {
+        try {
+          const connection = await this.cluster.coordinator(groupId);
+          const batch = byCoordinator.get(connection) ?? [];
+          batch.push(groupId);
+          byCoordinator.set(connection, batch);
+        } catch (error) {
+          if (!(error instanceof KafkaClientError)) throw error;
+          outcomes.set(groupId, failed(error));
+        }
+      }),
+    );
+    await Promise.all(
+      [...byCoordinator].map(async ([connection, batch]) => {
+        try {
+          for (const [groupId, outcome] of await send(connection, batch)) outcomes.set(groupId, outcome);
+        } catch (error) {
+          if (!(error instanceof KafkaClientError)) throw error;
+          for (const groupId of batch) outcomes.set(groupId, failed(error));
+        }
+      }),
+    );
+    for (const [groupId, outcome] of outcomes) {
+      if (!outcome.ok && outcome.error instanceof CoordinatorError)
+        this.cluster.invalidateCoordinator(groupId);
+      if (!outcome.ok && outcome.error instanceof ConnectionError)
+        this.cluster.invalidateCoordinator(groupId);
+    }
+    return outcomes;
+  }
+
+  /**
+   * Runs a multi-item request until every item has an outcome, re-sending only the items whose error says the
+   * controller or coordinator moved (bounded by the cluster's retries). Rejects with KafkaAggregateError when
+   * any item failed; otherwise returns the results by key.
+   */
+  private async forEachItem<I, R>(
+    operation: string,
+    items: readonly I[],
+    keyOf: (item: I) => string,
+    attempt: (pending: I[]) => Promise<Map<string, Outcome<R>>>,
+  ): Promise<Map<string, R>> {
+    const results = new Map<string, R>();
+    const errors = new Map<string, KafkaClientError>();
+    let pending = [...items];
+    const retriedError = new Set<KafkaClientError>();
+    try {
+      await this.cluster.retry(async () => {
+        const outcomes = await attempt(pending);
+        const again: I[] = [];
+        for (const item of pending) {
+          const key = keyOf(item);
+          const outcome = outcomes.get(key);
+          if (outcome === undefined) {
+            errors.set(
+              key,
+              new KafkaClientError({
+                code: ErrorCode.UNKNOWN_SERVER_ERROR,
+                type: 'MISSING_RESULT',
+                retriable: false,
+                message: `the broker's response has no result for '${key}'`,
+              }),
+            );
+          } else if (outcome.ok) {
+            results.set(key, outcome.value);
+            errors.delete(key);
+          } else {
+            errors.set(key, outcome.error);
+            if (isItemRetriable(outcome.error)) again.push(item);
+          }
+        }
+        pending = again;
+        const first = again[0];
+        if (first !== undefined) {
+          const error = errors.get(keyOf(first))!;
+          retriedError.add(error);
+          throw error;
+        }
+      });
+    } catch (error) {
+      // Retries used up on per-item errors: those are reported with the rest below.
+      if (!(error instanceof KafkaClientError) || !retriedError.has(error)) throw error;
+    }
+    if (errors.size > 0) throw new KafkaAggregateError(operation, [...errors.values()]);
+    return results;
+  }
+}
+
+/** The asked resource a result answers: by type and name, else by position (Kafka keeps the order). */
+function matchResource<T extends { type: ConfigResourceType; name: string }>(
+  batch: readonly T[],
+  result: { resourceType: number; resourceName: string },
+  index: number,
+): T | undefined {
+  return (
+    batch.find(
+      (r) => RESOURCE_TYPE_CODES[r.type] === result.resourceType && r.name === result.resourceName,
+    ) ?? batch[index]
+  );
+}
+
+function resourceKey(resource: { type: ConfigResourceType; name: string }): string {
+  return `${resource.type}:${resource.name}`;
+}
+
+/** Groups items by key, keeping first-seen order. */
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): [K, T[]][] {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [item]);
+    else group.push(item);
+  }
+  return [...groups];
+}

@@ -1,0 +1,425 @@
+// Admin against a real Sluice broker process: topics, partitions, configs, cluster, groups, offsets and lag,
+// plus bad input that must come back as typed errors with Kafka's codes.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { Consumer as KafkajsConsumer } from 'kafkajs';
+import {
+  Admin,
+  ConfigError,
+  GroupError,
+  KafkaAggregateError,
+  type KafkaClientError,
+  RebalanceError,
+  StaleMetadataError,
+  TopicError,
+} from '../../src/index.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
+import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
+import { createKafka } from '../helpers/kafka.js';
+
+let broker: Broker;
+let admin: Admin;
+let nodeId: number;
+
+function unique(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Asserts a KafkaAggregateError whose item errors have exactly these classes, codes and topics/groups. */
+function assertItemErrors(
+  error: unknown,
+  expected: { family: new (...args: never[]) => KafkaClientError; code: number; item: string }[],
+): true {
+  assert.ok(error instanceof KafkaAggregateError, `expected KafkaAggregateError, got ${String(error)}`);
+  assert.equal(error.errors.length, expected.length, error.message);
+  for (const [index, want] of expected.entries()) {
+    const got: KafkaClientError = error.errors[index]!;
+    assert.ok(
+      got instanceof want.family,
+      `${got.constructor.name} is not ${want.family.name}: ${got.message}`,
+    );
+    assert.equal(got.code, want.code);
+    assert.equal(got.topic ?? got.groupId, want.item);
+  }
+  return true;
+}
+
+async function produce(topic: string, perPartition: number[]): Promise<void> {
+  const producer = createKafka(broker.bootstrap).producer();
+  await producer.connect();
+  try {
+    for (const [partition, count] of perPartition.entries()) {
+      const messages = Array.from({ length: count }, (_, i) => ({ value: `m${i}`, partition }));
+      if (messages.length > 0) await producer.send({ topic, messages });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+before(async () => {
+  broker = await startBroker();
+  admin = new Admin({
+    bootstrap: broker.bootstrap,
+    requestTimeoutMs: 10_000,
+    retry: { retries: 5, initialBackoffMs: 50, maxBackoffMs: 500 },
+  });
+  await admin.connect();
+  nodeId = (await admin.describeCluster()).brokers[0]!.nodeId;
+});
+
+after(async () => {
+  await admin?.close();
+  await disposeAllBrokers();
+});
+
+describe('Admin: cluster and topics', () => {
+  test('describeCluster reports the broker, the controller and a cluster id', async () => {
+    const cluster = await admin.describeCluster();
+    assert.equal(cluster.brokers.length, 1);
+    assert.deepEqual(
+      { host: cluster.brokers[0]!.host, port: cluster.brokers[0]!.port },
+      { host: '127.0.0.1', port: broker.port },
+    );
+    assert.equal(cluster.controllerId, nodeId);
+    assert.equal(typeof cluster.clusterId, 'string');
+    assert.ok((cluster.clusterId ?? '').length > 0);
+  });
+
+  test('createTopics, listTopics, describeTopics, deleteTopics', async () => {
+    const [a, b] = [unique('admin-a'), unique('admin-b')];
+    const created = await admin.createTopics([
+      { topic: a, numPartitions: 3, replicationFactor: 1 },
+      { topic: b, numPartitions: 1, configs: { 'cleanup.policy': 'compact' } },
+    ]);
+    assert.deepEqual(
+      created.map((t) => [t.topic, t.numPartitions, t.replicationFactor]),
+      [
+        [a, 3, 1],
+        [b, 1, 1],
+      ],
+    );
+    assert.equal(created[0]!.topicId.length, 22);
+    assert.notEqual(created[0]!.topicId, 'AAAAAAAAAAAAAAAAAAAAAA');
+
+    const names = await admin.listTopics();
+    assert.ok(names.includes(a) && names.includes(b));
+    assert.deepEqual(names, [...names].sort());
+
+    const [described] = await admin.describeTopics([a]);
+    assert.equal(described!.name, a);
+    assert.equal(described!.topicId, created[0]!.topicId);
+    assert.equal(described!.isInternal, false);
+    assert.deepEqual(
+      described!.partitions.map((p) => ({
+        partition: p.partition,
+        leader: p.leader,
+        replicas: p.replicas,
+        isr: p.isr,
+      })),
+      [0, 1, 2].map((partition) => ({ partition, leader: nodeId, replicas: [nodeId], isr: [nodeId] })),
+    );
+
+    await admin.deleteTopics([a, b]);
+    const after = await admin.listTopics();
+    assert.equal(after.includes(a) || after.includes(b), false);
+  });
+
+  test('validateOnly checks without creating', async () => {
+    const name = unique('admin-validate');
+    const [result] = await admin.createTopics([{ topic: name, numPartitions: 2 }], { validateOnly: true });
+    assert.equal(result!.topic, name);
+    assert.equal((await admin.listTopics()).includes(name), false);
+  });
+
+  test('internal topics are listed only when asked', async () => {
+    // FindCoordinator creates __consumer_offsets on first use.
+    await admin.listGroupOffsets(unique('admin-internal'));
+    assert.equal((await admin.listTopics()).includes('__consumer_offsets'), false);
+    assert.equal((await admin.listTopics({ includeInternal: true })).includes('__consumer_offsets'), true);
+  });
+
+  test('bad input comes back as typed per-topic errors; good topics in the same call are created', async () => {
+    const existing = unique('admin-existing');
+    await admin.createTopics([{ topic: existing, numPartitions: 1 }]);
+    const fresh = unique('admin-fresh');
+    await assert.rejects(
+      admin.createTopics([
+        { topic: existing, numPartitions: 1 },
+        { topic: 'bad name!', numPartitions: 1 },
+        { topic: fresh, numPartitions: 1 },
+      ]),
+      (error) =>
+        assertItemErrors(error, [
+          { family: TopicError, code: ErrorCode.TOPIC_ALREADY_EXISTS, item: existing },
+          { family: TopicError, code: ErrorCode.INVALID_TOPIC_EXCEPTION, item: 'bad name!' },
+        ]),
+    );
+    assert.equal((await admin.listTopics()).includes(fresh), true);
+
+    await assert.rejects(admin.createTopics([{ topic: unique('admin-zero'), numPartitions: 0 }]), (error) => {
+      assert.ok(error instanceof KafkaAggregateError);
+      assert.ok(error.errors[0] instanceof TopicError);
+      assert.equal(error.errors[0].code, ErrorCode.INVALID_PARTITIONS);
+      return true;
+    });
+    await assert.rejects(
+      admin.createTopics([{ topic: unique('admin-rf'), numPartitions: 1, replicationFactor: 3 }]),
+      (error) => {
+        assert.ok(error instanceof KafkaAggregateError);
+        assert.ok(error.errors[0] instanceof TopicError);
+        assert.equal(error.errors[0].code, ErrorCode.INVALID_REPLICATION_FACTOR);
+        return true;
+      },
+    );
+  });
+
+  test('unknown topics: describeTopics and deleteTopics report UNKNOWN_TOPIC_OR_PARTITION per topic', async () => {
+    const missing = unique('admin-missing');
+    const started = Date.now();
+    await assert.rejects(admin.describeTopics([missing]), (error) =>
+      assertItemErrors(error, [
+        { family: StaleMetadataError, code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, item: missing },
+      ]),
+    );
+    await assert.rejects(admin.deleteTopics([missing]), (error) =>
+      assertItemErrors(error, [
+        { family: StaleMetadataError, code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, item: missing },
+      ]),
+    );
+    assert.ok(Date.now() - started < 2_000, 'per-topic errors are not retried');
+  });
+
+  test('createPartitions raises the count; lowering it is INVALID_PARTITIONS', async () => {
+    const name = unique('admin-partitions');
+    await admin.createTopics([{ topic: name, numPartitions: 2 }]);
+    await admin.createPartitions([{ topic: name, count: 5 }]);
+    const [described] = await admin.describeTopics([name]);
+    assert.deepEqual(
+      described!.partitions.map((p) => p.partition),
+      [0, 1, 2, 3, 4],
+    );
+    await assert.rejects(admin.createPartitions([{ topic: name, count: 3 }]), (error) =>
+      assertItemErrors(error, [{ family: TopicError, code: ErrorCode.INVALID_PARTITIONS, item: name }]),
+    );
+  });
+});
+
+describe('Admin: configs', () => {
+  test('describeConfigs shows overrides and defaults of a topic, and broker configs', async () => {
+    const name = unique('admin-configs');
+    await admin.createTopics([{ topic: name, numPartitions: 1, configs: { 'cleanup.policy': 'compact' } }]);
+    const [topicConfigs, brokerConfigs] = await admin.describeConfigs([
+      { type: 'topic', name },
+      { type: 'broker', name: String(nodeId) },
+    ]);
+    assert.equal(topicConfigs!.name, name);
+    const byName = new Map(topicConfigs!.configs.map((c) => [c.name, c]));
+    assert.deepEqual(
+      { value: byName.get('cleanup.policy')?.value, source: byName.get('cleanup.policy')?.source },
+      { value: 'compact', source: 'dynamic-topic' },
+    );
+    const retention = byName.get('retention.ms');
+    assert.equal(retention?.isDefault, true);
+    assert.notEqual(retention?.source, 'dynamic-topic');
+    assert.equal(retention?.type, 'LONG');
+    assert.equal(brokerConfigs!.type, 'broker');
+    assert.ok(brokerConfigs!.configs.length > 0);
+
+    const [only] = await admin.describeConfigs([{ type: 'topic', name, keys: ['retention.ms'] }]);
+    assert.deepEqual(
+      only!.configs.map((c) => c.name),
+      ['retention.ms'],
+    );
+  });
+
+  test('alterConfigs set, append, subtract and delete', async () => {
+    const name = unique('admin-alter');
+    await admin.createTopics([{ topic: name, numPartitions: 1 }]);
+    const read = async (key: string) =>
+      (await admin.describeConfigs([{ type: 'topic', name, keys: [key] }]))[0]!.configs[0]!;
+
+    await admin.alterConfigs([
+      { type: 'topic', name, configs: [{ name: 'retention.ms', value: '3600000' }] },
+    ]);
+    assert.deepEqual(
+      { value: (await read('retention.ms')).value, source: (await read('retention.ms')).source },
+      { value: '3600000', source: 'dynamic-topic' },
+    );
+
+    await admin.alterConfigs([
+      { type: 'topic', name, configs: [{ name: 'cleanup.policy', value: 'compact', operation: 'append' }] },
+    ]);
+    assert.equal((await read('cleanup.policy')).value, 'delete,compact');
+    await admin.alterConfigs([
+      { type: 'topic', name, configs: [{ name: 'cleanup.policy', value: 'delete', operation: 'subtract' }] },
+    ]);
+    assert.equal((await read('cleanup.policy')).value, 'compact');
+
+    await admin.alterConfigs([
+      { type: 'topic', name, configs: [{ name: 'retention.ms', operation: 'delete' }] },
+    ]);
+    assert.equal((await read('retention.ms')).isDefault, true);
+
+    await admin.alterConfigs([{ type: 'topic', name, configs: [{ name: 'retention.ms', value: '5' }] }], {
+      validateOnly: true,
+    });
+    assert.equal((await read('retention.ms')).isDefault, true);
+  });
+
+  test('invalid config values and names are ConfigError INVALID_CONFIG', async () => {
+    const name = unique('admin-badconfig');
+    await admin.createTopics([{ topic: name, numPartitions: 1 }]);
+    await assert.rejects(
+      admin.alterConfigs([{ type: 'topic', name, configs: [{ name: 'retention.ms', value: 'soon' }] }]),
+      (error) =>
+        assertItemErrors(error, [{ family: ConfigError, code: ErrorCode.INVALID_CONFIG, item: name }]),
+    );
+    await assert.rejects(
+      admin.createTopics([{ topic: unique('admin-badcfg'), configs: { 'no.such.config': '1' } }]),
+      (error) => {
+        assert.ok(error instanceof KafkaAggregateError);
+        assert.ok(error.errors[0] instanceof ConfigError);
+        assert.equal(error.errors[0].code, ErrorCode.INVALID_CONFIG);
+        return true;
+      },
+    );
+    await assert.rejects(
+      admin.alterConfigs([{ type: 'topic', name, configs: [{ name: 'retention.ms' }] }]),
+      (error) => error instanceof ConfigError && error.code === ErrorCode.INVALID_CONFIG,
+    );
+  });
+});
+
+describe('Admin: groups and offsets', () => {
+  let topic: string;
+
+  before(async () => {
+    topic = unique('admin-offsets');
+    await admin.createTopics([{ topic, numPartitions: 2 }]);
+    await produce(topic, [5, 3]);
+  });
+
+  test('resetGroupOffsets to earliest/latest/offsets/timestamp, listGroupOffsets and lag', async () => {
+    const groupId = unique('admin-reset');
+    assert.deepEqual(await admin.listGroupOffsets(groupId), []);
+
+    assert.deepEqual(await admin.resetGroupOffsets({ groupId, topic, to: 'earliest' }), [
+      { topic, partition: 0, offset: 0 },
+      { topic, partition: 1, offset: 0 },
+    ]);
+    assert.deepEqual(
+      (await admin.listGroupOffsets(groupId)).map((o) => [o.topic, o.partition, o.offset]),
+      [
+        [topic, 0, 0],
+        [topic, 1, 0],
+      ],
+    );
+    assert.deepEqual(await admin.lag(groupId), [
+      { topic, partition: 0, committedOffset: 0, highWatermark: 5, lag: 5 },
+      { topic, partition: 1, committedOffset: 0, highWatermark: 3, lag: 3 },
+    ]);
+
+    await admin.resetGroupOffsets({ groupId, topic, to: 'latest' });
+    assert.deepEqual(
+      (await admin.lag(groupId)).map((l) => [l.partition, l.committedOffset, l.lag]),
+      [
+        [0, 5, 0],
+        [1, 3, 0],
+      ],
+    );
+
+    await admin.resetGroupOffsets({ groupId, topic, to: { offsets: [{ partition: 0, offset: 2 }] } });
+    assert.deepEqual(
+      (await admin.lag(groupId)).map((l) => [l.partition, l.committedOffset, l.lag]),
+      [
+        [0, 2, 3],
+        [1, 3, 0],
+      ],
+    );
+
+    assert.deepEqual(
+      (await admin.resetGroupOffsets({ groupId, topic, to: { timestamp: 0 } })).map((o) => o.offset),
+      [0, 0],
+    );
+    assert.deepEqual(
+      (await admin.resetGroupOffsets({ groupId, topic, to: { timestamp: Date.now() + 3_600_000 } })).map(
+        (o) => o.offset,
+      ),
+      [5, 3],
+    );
+
+    await assert.rejects(
+      admin.resetGroupOffsets({ groupId, topic, to: { offsets: [{ partition: 7, offset: 0 }] } }),
+      (error) => error instanceof StaleMetadataError && error.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    );
+  });
+
+  test('list, describe and delete a group that only holds offsets', async () => {
+    const groupId = unique('admin-offsets-only');
+    await admin.resetGroupOffsets({ groupId, topic, to: 'earliest' });
+    const listed = (await admin.listGroups()).find((g) => g.groupId === groupId);
+    assert.equal(listed?.protocolType, '');
+    const [described] = await admin.describeGroups([groupId]);
+    assert.deepEqual(
+      { groupId: described!.groupId, state: described!.state, members: described!.members },
+      { groupId, state: 'Empty', members: [] },
+    );
+    await admin.deleteGroups([groupId]);
+    assert.equal(
+      (await admin.listGroups()).some((g) => g.groupId === groupId),
+      false,
+    );
+    assert.deepEqual(await admin.listGroupOffsets(groupId), []);
+    await assert.rejects(admin.deleteGroups([groupId]), (error) =>
+      assertItemErrors(error, [{ family: GroupError, code: ErrorCode.GROUP_ID_NOT_FOUND, item: groupId }]),
+    );
+  });
+
+  test('a live consumer group: members with assignments; reset and delete are refused', async () => {
+    const groupId = unique('admin-live');
+    const consumer: KafkajsConsumer = createKafka(broker.bootstrap).consumer({
+      groupId,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 10_000,
+      heartbeatInterval: 500,
+      maxWaitTimeInMs: 100,
+    });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+      await consumer.run({ autoCommit: false, eachMessage: async () => {} });
+      await joined;
+
+      const [described] = await admin.describeGroups([groupId]);
+      assert.equal(described!.state, 'Stable');
+      assert.equal(described!.protocolType, 'consumer');
+      assert.equal(described!.protocol, 'RoundRobinAssigner');
+      assert.equal(described!.members.length, 1);
+      const member = described!.members[0]!;
+      assert.equal(member.clientId, 'sluice-test');
+      assert.match(member.clientHost, /127\.0\.0\.1/);
+      assert.deepEqual(member.assignment, [{ topic, partitions: [0, 1] }]);
+
+      const listed = (await admin.listGroups()).find((g) => g.groupId === groupId);
+      assert.equal(listed?.protocolType, 'consumer');
+
+      await assert.rejects(admin.resetGroupOffsets({ groupId, topic, to: 'earliest' }), (error) => {
+        assert.ok(error instanceof RebalanceError, String(error));
+        assert.match(error.message, /only while the group is Empty/);
+        assert.equal(error.groupId, groupId);
+        return true;
+      });
+      await assert.rejects(admin.deleteGroups([groupId]), (error) =>
+        assertItemErrors(error, [{ family: GroupError, code: ErrorCode.NON_EMPTY_GROUP, item: groupId }]),
+      );
+    } finally {
+      await consumer.disconnect();
+    }
+    const [afterLeave] = await admin.describeGroups([groupId]);
+    assert.equal(afterLeave!.state, 'Empty');
+    await admin.deleteGroups([groupId]);
+  });
+});

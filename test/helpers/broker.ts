@@ -90,7 +90,9 @@ export class Broker {
     this.appendLog(`--- launching: node ${argv.join(' ')}\n`);
     const child = spawn(process.execPath, argv, {
       cwd: repoRoot,
-      env: { ...process.env, ...this.env },
+      // With UV_USE_IO_URING set, `sluice start` does not relaunch itself (src/cli/io-uring.ts), so this
+      // process is the broker and kill -9 hits it directly.
+      env: { UV_USE_IO_URING: '0', ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.process = child;

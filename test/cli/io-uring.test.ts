@@ -1,0 +1,76 @@
+// `sluice start` relaunches itself with libuv's io_uring backend off (src/cli/io-uring.ts). The relaunched
+// broker must behave like the process that was started: signals reach it, its exit status is ours, and
+// when we are killed with SIGKILL it dies too.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import readline from 'node:readline';
+import { after, test } from 'node:test';
+import { makeTempDir, repoRoot } from '../helpers/broker.js';
+
+const started: ChildProcess[] = [];
+const dataDirs: string[] = [];
+after(async () => {
+  for (const child of started) child.kill('SIGKILL');
+  await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** Starts `sluice start` without UV_USE_IO_URING and returns the wrapper and the broker's pid. */
+async function startUnsupervised(): Promise<{ wrapper: ChildProcess; brokerPid: number }> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.UV_USE_IO_URING;
+  const dataDir = await makeTempDir('sluice-io-uring-');
+  dataDirs.push(dataDir);
+  const wrapper = spawn(
+    process.execPath,
+    ['bin/sluice.js', 'start', '--listen', '127.0.0.1:0', '--data-dir', dataDir],
+    { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  started.push(wrapper);
+  const lines = readline.createInterface({ input: wrapper.stdout! });
+  const brokerPid = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no ready line within 20 s')), 20_000);
+    lines.on('line', (line) => {
+      if (!line.includes('Sluice broker ready')) return;
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { pid: number }).pid);
+    });
+  });
+  return { wrapper, brokerPid };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntilGone(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) assert.fail(`process ${pid} still alive after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test('the broker runs in a child with UV_USE_IO_URING=0 and SIGTERM stops both cleanly', {
+  timeout: 30_000,
+}, async () => {
+  const { wrapper, brokerPid } = await startUnsupervised();
+  assert.notEqual(brokerPid, wrapper.pid);
+  const environ = (await readFile(`/proc/${brokerPid}/environ`, 'utf8')).split('\0');
+  assert.ok(environ.includes('UV_USE_IO_URING=0'));
+  const exited = new Promise<number | null>((resolve) => wrapper.on('exit', (code) => resolve(code)));
+  wrapper.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  await waitUntilGone(brokerPid, 5_000);
+});
+
+test('kill -9 of the started process takes the broker down with it', { timeout: 30_000 }, async () => {
+  const { wrapper, brokerPid } = await startUnsupervised();
+  wrapper.kill('SIGKILL');
+  await waitUntilGone(brokerPid, 5_000);
+});

@@ -26,7 +26,10 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     clusterId: config.clusterId,
     logger,
   });
-  const logs = await LogManager.open(config.dataDir, defaultLogConfig(config), { logger });
+  const logs = await LogManager.open(config.dataDir, defaultLogConfig(config), {
+    logger,
+    retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+  });
   const replicaManager = new ReplicaManager(config.nodeId, config, metadata, logs, logger);
   const controller = new Controller(config, metadata, replicaManager, logger);
   const advertised = { host: config.advertisedHost, port: config.advertisedPort };

@@ -95,6 +95,12 @@ function plan(ctx: RequestContext, request: FetchRequest): PlannedPartition[] {
   return planned;
 }
 
+/**
+ * Reads every planned partition concurrently. The response's max_bytes is shared out in request order before
+ * reading, so a partition may get less than it could have but the total never exceeds the limit. KIP-74: if
+ * that finds nothing because the next batch is larger than its share, the first partition with data returns
+ * its first batch whole.
+ */
 async function readAll(
   ctx: RequestContext,
   request: FetchRequest,
@@ -102,31 +108,44 @@ async function readAll(
 ): Promise<{ results: FetchPartitionResult[]; bytes: number; errors: boolean }> {
   const { replicaManager } = ctx.broker;
   let budget = ctx.apiVersion >= 3 ? request.maxBytes : Number.MAX_SAFE_INTEGER;
+  const shares: number[] = [];
+  const results = await Promise.all(
+    planned.map((p) => {
+      shares.push(0);
+      if (p.errorCode !== ErrorCode.NONE || p.hosted === undefined) return failedRead(p.errorCode);
+      const diverging = divergingEpoch(p);
+      if (diverging !== null) {
+        return { ...failedRead(ErrorCode.NONE), ...logBounds(ctx, p.hosted), divergingEpoch: diverging };
+      }
+      const share = Math.min(p.partitionMaxBytes, budget);
+      budget -= share;
+      shares[shares.length - 1] = share;
+      return replicaManager.readPartition(p.hosted, p.fetchOffset, share, request.isolationLevel, false);
+    }),
+  );
   let bytes = 0;
   let errors = false;
-  const results: FetchPartitionResult[] = [];
-  for (const p of planned) {
-    if (p.errorCode !== ErrorCode.NONE || p.hosted === undefined) {
-      errors = true;
-      results.push(failedRead(p.errorCode));
-      continue;
-    }
-    const diverging = divergingEpoch(p);
-    if (diverging !== null) {
-      results.push({ ...failedRead(ErrorCode.NONE), ...logBounds(ctx, p.hosted), divergingEpoch: diverging });
-      continue;
-    }
-    const result = await replicaManager.readPartition(
-      p.hosted,
-      p.fetchOffset,
-      Math.min(p.partitionMaxBytes, budget),
-      request.isolationLevel,
-      bytes === 0,
-    );
-    if (result.errorCode !== ErrorCode.NONE) errors = true;
+  for (const result of results) {
     bytes += result.bytes;
-    budget = Math.max(0, budget - result.bytes);
-    results.push(result);
+    if (result.errorCode !== ErrorCode.NONE) errors = true;
+  }
+  if (bytes === 0 && !errors) {
+    for (const [i, p] of planned.entries()) {
+      if (p.hosted === undefined || results[i]!.divergingEpoch !== null) continue;
+      const result = await replicaManager.readPartition(
+        p.hosted,
+        p.fetchOffset,
+        Math.max(1, shares[i]!),
+        request.isolationLevel,
+        true,
+      );
+      results[i] = result;
+      if (result.errorCode !== ErrorCode.NONE) errors = true;
+      if (result.bytes > 0 || errors) {
+        bytes = result.bytes;
+        break;
+      }
+    }
   }
   return { results, bytes, errors };
 }

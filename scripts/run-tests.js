@@ -13,7 +13,7 @@ function collect(dir, out) {
   return out;
 }
 
-const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['dist/src', 'dist/test'];
+const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['dist/src', 'dist/test', 'dist/bench'];
 const files = roots.flatMap((root) => collect(root, [])).sort();
 if (files.length === 0) {
   console.error('run-tests: no test files found under', roots.join(', '));

@@ -1,0 +1,286 @@
+// Sluice benchmark driver: starts a broker on 127.0.0.1 with a temporary data dir, runs the phases in order
+// while sampling the broker's CPU and RSS, prints one table and writes the results to .bench/.
+//   npm run bench [-- --quick] [-- --phase NAME ...] [-- --cpu-prof] [-- --set key=value ...]
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BrokerProcess } from './broker-process.js';
+import type { Phase, PhaseContext } from './phase.js';
+import { catchUpPhase } from './phases/catch-up.js';
+import { groupJoinPhase } from './phases/group-join.js';
+import { INGEST_DEFAULTS, ingestPhase } from './phases/ingest.js';
+import { latencyPhase } from './phases/latency.js';
+import { offsetCommitPhase } from './phases/offset-commit.js';
+import { ProcessSampler, readMachineBusySeconds } from './process-sampler.js';
+import { type ProfileWindow, renderProfileSummary, summariseCpuProfile } from './profile-summary.js';
+import { type PhaseReport, REFERENCE_FIGURES, RSS_TARGET_MB, renderTable } from './report.js';
+import { KafkaConnection } from './wire/connection.js';
+import {
+  encodeCreateTopicsRequest,
+  encodeMetadataRequest,
+  parseCreateTopicsResponse,
+  parseMetadataResponse,
+} from './wire/requests.js';
+
+/** Every phase, in the order they run. */
+const PHASES: readonly Phase[] = [
+  ingestPhase({ ...INGEST_DEFAULTS, name: 'ingest-acks1', acks: 1 }),
+  ingestPhase({ ...INGEST_DEFAULTS, name: 'ingest-acksall', acks: -1 }),
+  catchUpPhase(['ingest-acks1', 'ingest-acksall']),
+  latencyPhase(),
+  groupJoinPhase(),
+  offsetCommitPhase(),
+];
+
+/**
+ * Broker settings every run starts with; `--set` given on the command line comes later and wins. Without an
+ * initial rebalance delay a new group forms at once (the delay only applies to a group that is empty).
+ */
+const DEFAULT_BROKER_SETTINGS: readonly string[] = ['group.initial.rebalance.delay.ms=0'];
+
+const SAMPLE_INTERVAL_MS = 250;
+const BROKER_READY_TIMEOUT_MS = 20_000;
+const TOPIC_READY_TIMEOUT_MS = 10_000;
+const PROFILE_TOP_FUNCTIONS = 25;
+
+const USAGE = `usage: node dist/bench/main.js [--quick] [--phase NAME]... [--cpu-prof] [--set key=value]...
+phases: ${PHASES.map((phase) => phase.name).join(', ')}`;
+
+interface Options {
+  quick: boolean;
+  phases: string[];
+  cpuProfile: boolean;
+  settings: string[];
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      phase: { type: 'string', multiple: true, default: [] },
+      'cpu-prof': { type: 'boolean', default: false },
+      set: { type: 'string', multiple: true, default: [] },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  return {
+    quick: values.quick,
+    phases: values.phase,
+    cpuProfile: values['cpu-prof'],
+    settings: [...DEFAULT_BROKER_SETTINGS, ...values.set],
+  };
+}
+
+/** The selected phases plus everything they need, in list order. */
+function selectPhases(names: readonly string[]): Phase[] {
+  if (names.length === 0) return [...PHASES];
+  const selected = new Set<string>();
+  const add = (name: string) => {
+    const phase = PHASES.find((candidate) => candidate.name === name);
+    if (phase === undefined) throw new Error(`unknown phase "${name}"\n${USAGE}`);
+    for (const need of phase.needs) add(need);
+    selected.add(name);
+  };
+  for (const name of names) add(name);
+  return PHASES.filter((phase) => selected.has(phase.name));
+}
+
+function findRepoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('package.json not found above the bench');
+    dir = parent;
+  }
+  return dir;
+}
+
+function hrtimeMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const options = parseOptions();
+  const phases = selectPhases(options.phases);
+  const repoRoot = findRepoRoot();
+  const resultsDir = path.join(repoRoot, '.bench');
+  const profileDir = path.join(resultsDir, 'profiles', `${Date.now()}`);
+  await mkdir(resultsDir, { recursive: true });
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sluice-bench-'));
+  let broker: BrokerProcess | null = null;
+  const onInterrupt = () => {
+    broker?.killNow();
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
+
+  const reports: PhaseReport[] = [];
+  const windows = new Map<string, ProfileWindow>();
+  let sampler: ProcessSampler | null = null;
+  let control: KafkaConnection | null = null;
+  let stopped = 'never started';
+  try {
+    broker = await BrokerProcess.start({
+      repoRoot,
+      dataDir,
+      settings: options.settings,
+      nodeFlags: options.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+      readyTimeoutMs: BROKER_READY_TIMEOUT_MS,
+    });
+    const address = { host: broker.host, port: broker.port };
+    log(`broker pid ${broker.pid} ready on ${address.host}:${address.port}, data dir ${dataDir}`);
+    sampler = ProcessSampler.start(broker.pid, SAMPLE_INTERVAL_MS);
+    control = await KafkaConnection.connect(address.host, address.port);
+    const context = createContext(address, options.quick, control);
+
+    for (const phase of phases) {
+      log(`phase ${phase.name}: ${phase.description}`);
+      const startSample = await sampler.sampleNow();
+      const startCpu = process.cpuUsage();
+      const startMachineSeconds = await readMachineBusySeconds();
+      const startMicros = hrtimeMicros();
+      const report: PhaseReport = {
+        name: phase.name,
+        description: phase.description,
+        metrics: [],
+        broker: null,
+        clientCpuPercent: 0,
+        otherCpuPercent: 0,
+        elapsedSeconds: 0,
+      };
+      try {
+        const outcome = await phase.run(context);
+        report.metrics = outcome.metrics;
+        if (outcome.details !== undefined) report.details = outcome.details;
+      } catch (error) {
+        report.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        log(`phase ${phase.name} failed: ${report.error}`);
+      }
+      const endMicros = hrtimeMicros();
+      const cpu = process.cpuUsage(startCpu);
+      report.elapsedSeconds = (endMicros - startMicros) / 1e6;
+      report.clientCpuPercent = ((cpu.user + cpu.system) / (endMicros - startMicros)) * 100;
+      const machinePercent =
+        (((await readMachineBusySeconds()) - startMachineSeconds) / report.elapsedSeconds) * 100;
+      windows.set(phase.name, { startMicros, endMicros });
+      if (!broker.exited) report.broker = sampler.summarise(startSample, await sampler.sampleNow());
+      report.otherCpuPercent = Math.max(
+        0,
+        machinePercent - report.clientCpuPercent - (report.broker?.cpuPercent ?? 0),
+      );
+      reports.push(report);
+      if (broker.exited) {
+        log(`the broker exited during ${phase.name}; last log lines:\n${broker.logTail}`);
+        break;
+      }
+    }
+  } catch (error) {
+    log(`bench aborted: ${error instanceof Error ? error.message : String(error)}`);
+    reports.push({
+      name: 'setup',
+      description: 'broker start and control connection',
+      metrics: [],
+      broker: null,
+      clientCpuPercent: 0,
+      otherCpuPercent: 0,
+      elapsedSeconds: 0,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  } finally {
+    control?.close();
+    sampler?.stop();
+    if (broker !== null) stopped = await broker.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  }
+  log(`broker stopped (${stopped}); data dir removed`);
+
+  console.log(`\nSluice bench${options.quick ? ' (--quick: short smoke run, not comparable)' : ''}\n`);
+  console.log(renderTable(reports));
+  const profiles = options.cpuProfile ? await printProfiles(profileDir, windows) : [];
+
+  const resultsFile = path.join(resultsDir, `results-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  const results = {
+    startedAt: startedAt.toISOString(),
+    quick: options.quick,
+    node: process.version,
+    cpus: os.cpus().length,
+    brokerSettings: options.settings,
+    brokerStop: stopped,
+    targets: { ingestMBps: 500, catchUpMBps: 1000, latencyP99Ms: 1, rssMB: RSS_TARGET_MB },
+    references: REFERENCE_FIGURES,
+    phases: reports,
+    brokerSamples: sampler?.samples ?? [],
+    profiles,
+  };
+  await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(path.join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nresults: ${path.relative(repoRoot, resultsFile)}`);
+  return reports.some((report) => report.error !== undefined) ? 1 : 0;
+}
+
+function createContext(address: { host: string; port: number }, quick: boolean, control: KafkaConnection) {
+  let correlationId = 0;
+  const context: PhaseContext = {
+    broker: address,
+    quick,
+    ingested: [],
+    connect: (connectOptions = {}) => KafkaConnection.connect(address.host, address.port, connectOptions),
+    createTopic: async (topic, partitions) => {
+      await control.request(
+        encodeCreateTopicsRequest(++correlationId, topic, partitions, TOPIC_READY_TIMEOUT_MS),
+        parseCreateTopicsResponse,
+      );
+      const deadline = performance.now() + TOPIC_READY_TIMEOUT_MS;
+      for (;;) {
+        const [metadata] = await control.request(
+          encodeMetadataRequest(++correlationId, [topic]),
+          parseMetadataResponse,
+        );
+        const leaders = metadata === undefined ? [] : [...metadata.leaders.values()];
+        if (metadata?.errorCode === 0 && leaders.length === partitions && leaders.every((id) => id >= 0))
+          return;
+        if (performance.now() > deadline) throw new Error(`topic ${topic} has no leaders after creation`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    log,
+  };
+  return context;
+}
+
+async function printProfiles(profileDir: string, windows: ReadonlyMap<string, ProfileWindow>) {
+  const files = (await readdir(profileDir).catch(() => [] as string[])).filter((f) =>
+    f.endsWith('.cpuprofile'),
+  );
+  const summaries = [];
+  for (const file of files) {
+    const profilePath = path.join(profileDir, file);
+    console.log(`\nbroker CPU profile: ${profilePath}`);
+    for (const [phase, window] of windows) {
+      const summary = await summariseCpuProfile(profilePath, window, PROFILE_TOP_FUNCTIONS);
+      console.log(renderProfileSummary(`phase ${phase}`, summary));
+      summaries.push({ file: profilePath, phase, ...summary });
+    }
+  }
+  if (files.length === 0)
+    console.log(`\nno CPU profile written to ${profileDir} (did the broker exit cleanly?)`);
+  return summaries;
+}
+
+function log(message: string): void {
+  console.error(`[bench ${new Date().toISOString().slice(11, 23)}] ${message}`);
+}
+
+process.exitCode = await main();

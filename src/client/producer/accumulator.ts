@@ -1,0 +1,468 @@
+// The record accumulator: routes each record to a partition and appends it to that partition's open batch,
+// encoding it in place. A batch closes when the next record does not fit (batchSize), when the sender takes it
+// (after lingerMs, or on flush), or when it expires. Each batch buffer is reserved in the MemoryPool first; when
+// the pool is full, append() stops and tells the caller how many bytes to wait for.
+//
+// A partition whose earlier batches are in flight (or waiting to be retried) cannot send its open batch anyway,
+// so that batch keeps growing past batchSize, up to maxBatchBytes (maxRequestSize), while memory is free: a
+// backlogged partition sends one large batch per round trip instead of queueing many small ones behind a single
+// in-flight request. This is what keeps per-partition ordering (one request in flight) fast.
+//
+// Completion is tracked without a promise per record: one PendingSend per send() call, and each batch keeps runs
+// (send, first message index, count) of the records it holds, in offset order.
+import { ErrorCode } from '../../protocol/errors.js';
+import { RecordError } from '../errors.js';
+import {
+  dataLength,
+  headersSize,
+  RecordBatchBuilder,
+  type RecordData,
+  type RecordHeaders,
+  soloBatchSize,
+} from './batch-builder.js';
+import type { MemoryPool } from './memory-pool.js';
+import { checkPartition, nextStickyPartition, partitionForKeyData } from './partitioners.js';
+import type { Partitioner, ProducerMessage, RecordMetadata } from './types.js';
+
+/** The results of one send() call: settles once every record has completed, or at the first failure. */
+export class PendingSend {
+  readonly topic: string;
+  readonly messages: readonly ProducerMessage[];
+  /** Timestamp of records that carry none: the time of the send() call. */
+  readonly timestampMs: number;
+  readonly promise: Promise<RecordMetadata[]>;
+  private readonly results: RecordMetadata[];
+  private remaining: number;
+  private settled = false;
+  private resolve!: (results: RecordMetadata[]) => void;
+  private reject!: (error: Error) => void;
+
+  constructor(topic: string, messages: readonly ProducerMessage[], timestampMs: number) {
+    this.topic = topic;
+    this.messages = messages;
+    this.timestampMs = timestampMs;
+    this.results = new Array<RecordMetadata>(messages.length);
+    this.remaining = messages.length;
+    this.promise = new Promise<RecordMetadata[]>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  /** Records `count` messages from `start` as written at consecutive offsets from `baseOffset` (-1: unknown). */
+  complete(
+    start: number,
+    count: number,
+    partition: number,
+    baseOffset: number,
+    logAppendTimeMs: number,
+  ): void {
+    if (this.settled) return;
+    const end = start + count;
+    let offset = baseOffset;
+    for (let index = start; index < end; index++) {
+      this.results[index] = {
+        topic: this.topic,
+        partition,
+        offset,
+        timestamp:
+          logAppendTimeMs >= 0 ? logAppendTimeMs : (this.messages[index]!.timestamp ?? this.timestampMs),
+      };
+      if (baseOffset >= 0) offset++;
+    }
+    this.remaining -= count;
+    if (this.remaining === 0) {
+      this.settled = true;
+      this.resolve(this.results);
+    }
+  }
+
+  fail(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(error);
+  }
+}
+
+interface FlushWaiter {
+  remaining: number;
+  resolve: () => void;
+}
+
+export class ProducerBatch {
+  readonly queue: PartitionQueue;
+  readonly builder: RecordBatchBuilder;
+  /** Bytes held in the MemoryPool until the batch completes (its buffer's size: it grows with the buffer). */
+  reservedBytes: number;
+  readonly createdMs: number;
+  /** No more appends: ready to send. */
+  closed = false;
+  inFlight = false;
+  done = false;
+  /** Produce attempts so far. */
+  attempts = 0;
+  /** Not to be sent again before this time (retry backoff). */
+  retryAtMs = 0;
+  /** The encoded batch, kept so that a retry resends the same bytes. */
+  sealed: Buffer | null = null;
+  private readonly runSends: PendingSend[] = [];
+  private readonly runStarts: number[] = [];
+  private readonly runCounts: number[] = [];
+  private flushWaiters: FlushWaiter[] | null = null;
+
+  constructor(queue: PartitionQueue, capacityBytes: number, createdMs: number) {
+    this.queue = queue;
+    this.builder = new RecordBatchBuilder(capacityBytes);
+    this.reservedBytes = capacityBytes;
+    this.createdMs = createdMs;
+  }
+
+  get topic(): string {
+    return this.queue.topic.name;
+  }
+
+  get partition(): number {
+    return this.queue.partition;
+  }
+
+  /** Notes that the record just appended is message `index` of `send`. */
+  addRecord(send: PendingSend, index: number): void {
+    const last = this.runSends.length - 1;
+    if (
+      last >= 0 &&
+      this.runSends[last] === send &&
+      this.runStarts[last]! + this.runCounts[last]! === index
+    ) {
+      this.runCounts[last]!++;
+      return;
+    }
+    this.runSends.push(send);
+    this.runStarts.push(index);
+    this.runCounts.push(1);
+  }
+
+  /** Resolves the records' sends; baseOffset -1 when the broker gave none (acks=0). */
+  complete(baseOffset: number, logAppendTimeMs: number): void {
+    let offset = baseOffset;
+    for (let run = 0; run < this.runSends.length; run++) {
+      const count = this.runCounts[run]!;
+      this.runSends[run]!.complete(this.runStarts[run]!, count, this.partition, offset, logAppendTimeMs);
+      if (baseOffset >= 0) offset += count;
+    }
+    this.finish();
+  }
+
+  fail(error: Error): void {
+    for (const send of this.runSends) send.fail(error);
+    this.finish();
+  }
+
+  addFlushWaiter(waiter: FlushWaiter): void {
+    if (this.flushWaiters === null) this.flushWaiters = [waiter];
+    else this.flushWaiters.push(waiter);
+  }
+
+  private finish(): void {
+    this.done = true;
+    if (this.flushWaiters === null) return;
+    for (const waiter of this.flushWaiters) if (--waiter.remaining === 0) waiter.resolve();
+    this.flushWaiters = null;
+  }
+}
+
+/** One partition's batches in append order; the head may be in flight. */
+export class PartitionQueue {
+  readonly topic: TopicState;
+  readonly partition: number;
+  /** The batch taking appends, if any (always the last one). */
+  open: ProducerBatch | null = null;
+  /** Batches of this partition in flight. */
+  inFlight = 0;
+  /** Buffer size of the last batch closed here (larger than batchSize if it grew). */
+  lastCapacityBytes = 0;
+  private batches: ProducerBatch[] = [];
+  private head = 0;
+
+  constructor(topic: TopicState, partition: number) {
+    this.topic = topic;
+    this.partition = partition;
+  }
+
+  get size(): number {
+    return this.batches.length - this.head;
+  }
+
+  get first(): ProducerBatch | undefined {
+    return this.batches[this.head];
+  }
+
+  /** The index-th batch from the head (index < size). */
+  at(index: number): ProducerBatch {
+    return this.batches[this.head + index]!;
+  }
+
+  push(batch: ProducerBatch): void {
+    this.batches.push(batch);
+  }
+
+  remove(batch: ProducerBatch): void {
+    if (this.batches[this.head] === batch) {
+      this.batches[this.head++] = undefined as unknown as ProducerBatch;
+      if (this.head === this.batches.length) {
+        this.batches = [];
+        this.head = 0;
+      } else if (this.head >= 64 && this.head * 2 >= this.batches.length) {
+        this.batches = this.batches.slice(this.head);
+        this.head = 0;
+      }
+      return;
+    }
+    const index = this.batches.indexOf(batch, this.head);
+    if (index >= 0) this.batches.splice(index, 1);
+  }
+
+  *[Symbol.iterator](): IterableIterator<ProducerBatch> {
+    for (let index = this.head; index < this.batches.length; index++) yield this.batches[index]!;
+  }
+}
+
+/** A topic's partition layout as the producer last saw it in metadata. */
+export interface TopicLayout {
+  partitionCount: number;
+  /** Leader node id per partition, -1 when the partition has none. */
+  leaders: readonly number[];
+}
+
+export class TopicState {
+  readonly name: string;
+  layout: TopicLayout;
+  /** Partitions with a leader, ascending. */
+  availablePartitions: number[] = [];
+  /** Current sticky partition for keyless records, -1 for none yet. */
+  stickyPartition = -1;
+  private previousSticky = -1;
+  private readonly queues: (PartitionQueue | undefined)[] = [];
+
+  constructor(name: string, layout: TopicLayout) {
+    this.name = name;
+    this.layout = layout;
+    this.setLayout(layout);
+  }
+
+  setLayout(layout: TopicLayout): void {
+    this.layout = layout;
+    const available: number[] = [];
+    for (let partition = 0; partition < layout.partitionCount; partition++) {
+      if ((layout.leaders[partition] ?? -1) >= 0) available.push(partition);
+    }
+    this.availablePartitions = available;
+    if (this.stickyPartition >= layout.partitionCount) this.stickyPartition = -1;
+  }
+
+  queue(partition: number): PartitionQueue {
+    let queue = this.queues[partition];
+    if (queue === undefined) {
+      queue = new PartitionQueue(this, partition);
+      this.queues[partition] = queue;
+    }
+    return queue;
+  }
+
+  sticky(): number {
+    if (this.stickyPartition < 0) {
+      this.stickyPartition = nextStickyPartition(
+        this.availablePartitions,
+        this.layout.partitionCount,
+        this.previousSticky,
+      );
+    }
+    return this.stickyPartition;
+  }
+
+  /** A batch of `partition` closed or filled up: keyless records move on if it was the sticky partition. */
+  moveSticky(partition: number): void {
+    if (partition !== this.stickyPartition) return;
+    this.previousSticky = partition;
+    this.stickyPartition = -1;
+  }
+}
+
+export interface AccumulatorOptions {
+  batchSize: number;
+  /** Largest batch: a single record may not need more, and growing batches stop here (maxRequestSize). */
+  maxBatchBytes: number;
+  /** Batches ahead of the open one at which its partition counts as blocked (maxInFlightPerPartition). */
+  maxInFlightPerPartition: number;
+  partitioner: Partitioner | undefined;
+}
+
+export class Accumulator {
+  readonly topics = new Map<string, TopicState>();
+  /** Partitions holding at least one batch: what the sender scans. */
+  readonly activeQueues = new Set<PartitionQueue>();
+  /** After append() stops early: the bytes the next batch needs. */
+  neededBytes = 0;
+  private readonly pool: MemoryPool;
+  private readonly options: AccumulatorOptions;
+
+  constructor(pool: MemoryPool, options: AccumulatorOptions) {
+    this.pool = pool;
+    this.options = options;
+  }
+
+  /**
+   * Appends messages from `start` on and returns the index of the first one not appended: messages.length when
+   * all are in, otherwise that message needs a new batch of `neededBytes` the pool cannot give now. `creditBytes`
+   * is a reservation the caller already waited for; it is used for the first new batch or released.
+   * Throws for a record that can never be sent (too large, invalid partition); earlier ones stay appended.
+   */
+  append(send: PendingSend, topic: TopicState, start: number, creditBytes: number, nowMs: number): number {
+    const messages = send.messages;
+    const partitioner = this.options.partitioner;
+    let credit = creditBytes;
+    try {
+      for (let index = start; index < messages.length; index++) {
+        const message = messages[index]!;
+        const key: RecordData = message.key ?? null;
+        const value: RecordData = message.value ?? null;
+        const headers = message.headers;
+        const keyLength = dataLength(key);
+        const valueLength = dataLength(value);
+        const headerBytes = headers === undefined ? 1 : headersSize(headers);
+        const timestampMs = message.timestamp ?? send.timestampMs;
+        const partitionCount = topic.layout.partitionCount;
+
+        let sticky = false;
+        let partition: number;
+        if (message.partition !== undefined && message.partition !== null) {
+          partition = checkPartition(topic.name, message.partition, partitionCount);
+        } else if (partitioner !== undefined) {
+          const chosen = partitioner({
+            topic: topic.name,
+            key,
+            value,
+            headers,
+            partitionCount,
+            availablePartitions: topic.availablePartitions,
+          });
+          partition = checkPartition(topic.name, chosen, partitionCount);
+        } else if (key !== null) {
+          partition = partitionForKeyData(key, keyLength, partitionCount);
+        } else {
+          partition = topic.sticky();
+          sticky = true;
+        }
+
+        let queue = topic.queue(partition);
+        const open = queue.open;
+        if (open !== null) {
+          if (open.builder.tryAppend(key, keyLength, value, valueLength, headers, headerBytes, timestampMs)) {
+            open.addRecord(send, index);
+            continue;
+          }
+          if (sticky) {
+            // KIP-480: the sticky partition's batch is full, so keyless records move to the next partition.
+            topic.moveSticky(partition);
+            queue = topic.queue(topic.sticky());
+          }
+          const target = queue.open;
+          if (
+            target !== null &&
+            this.appendGrowing(target, key, keyLength, value, valueLength, headers, headerBytes, timestampMs)
+          ) {
+            target.addRecord(send, index);
+            continue;
+          }
+          this.closeBatch(queue);
+          // The new batch below belongs to the record's partition: keyless records stick to it.
+          if (sticky) topic.stickyPartition = queue.partition;
+        }
+
+        const soloBytes = soloBatchSize(keyLength, valueLength, headerBytes);
+        if (soloBytes > this.options.maxBatchBytes || soloBytes > this.pool.totalBytes) {
+          throw new RecordError(
+            ErrorCode.MESSAGE_TOO_LARGE,
+            `record ${index} needs ${soloBytes} bytes, more than maxRequestSize (${this.options.maxBatchBytes}) or bufferMemory (${this.pool.totalBytes})`,
+            { topic: topic.name, partition },
+          );
+        }
+        let capacity = Math.max(this.options.batchSize, soloBytes);
+        // Still blocked: start at the size the previous batch grew to rather than copying our way up again.
+        const grownBytes = queue.lastCapacityBytes;
+        if (
+          credit === 0 &&
+          grownBytes > capacity &&
+          queue.size >= this.options.maxInFlightPerPartition &&
+          this.pool.tryReserve(grownBytes)
+        ) {
+          capacity = grownBytes;
+        } else if (credit === capacity) {
+          credit = 0;
+        } else {
+          if (credit > 0) {
+            this.pool.release(credit);
+            credit = 0;
+          }
+          if (!this.pool.tryReserve(capacity)) {
+            this.neededBytes = capacity;
+            return index;
+          }
+        }
+        const batch = new ProducerBatch(queue, capacity, nowMs);
+        queue.push(batch);
+        queue.open = batch;
+        this.activeQueues.add(queue);
+        if (!batch.builder.tryAppend(key, keyLength, value, valueLength, headers, headerBytes, timestampMs)) {
+          throw new Error(`record ${index} does not fit a batch sized for it (${capacity} bytes)`);
+        }
+        batch.addRecord(send, index);
+      }
+      return messages.length;
+    } finally {
+      if (credit > 0) this.pool.release(credit);
+    }
+  }
+
+  /**
+   * Appends to `batch`, growing its buffer if the record does not fit and the partition is blocked (see the top
+   * of this file). False when the record needs a new batch.
+   */
+  private appendGrowing(
+    batch: ProducerBatch,
+    key: RecordData,
+    keyLength: number,
+    value: RecordData,
+    valueLength: number,
+    headers: RecordHeaders | undefined,
+    headerBytes: number,
+    timestampMs: number,
+  ): boolean {
+    const builder = batch.builder;
+    if (builder.tryAppend(key, keyLength, value, valueLength, headers, headerBytes, timestampMs)) return true;
+    const queue = batch.queue;
+    if (queue.size - 1 < this.options.maxInFlightPerPartition) return false;
+    const neededBytes = builder.sizeWith(keyLength, valueLength, headerBytes, timestampMs);
+    const maxBytes = this.options.maxBatchBytes;
+    if (neededBytes > maxBytes) return false;
+    const capacity = Math.min(maxBytes, Math.max(neededBytes, builder.capacityBytes * 2));
+    if (!this.pool.tryReserve(capacity - builder.capacityBytes)) return false;
+    batch.reservedBytes += capacity - builder.capacityBytes;
+    builder.grow(capacity);
+    return builder.tryAppend(key, keyLength, value, valueLength, headers, headerBytes, timestampMs);
+  }
+
+  /** Stops appends to the queue's open batch, making it ready to send. */
+  closeBatch(queue: PartitionQueue): void {
+    const open = queue.open;
+    if (open === null) return;
+    open.closed = true;
+    queue.open = null;
+    queue.lastCapacityBytes = open.builder.capacityBytes;
+    queue.topic.moveSticky(queue.partition);
+  }
+
+  /** Every batch not yet completed. */
+  *pendingBatches(): IterableIterator<ProducerBatch> {
+    for (const queue of this.activeQueues) yield* queue;
+  }
+}

@@ -1,0 +1,160 @@
+// The producer without its network: send() routes and appends records (waiting for buffer memory up to
+// maxBlockMs), the sender delivers them through a ProduceTarget. Producer wires it to a Cluster; unit tests
+// give it a fake target.
+import type { CodecIdValue } from '../../protocol/records/index.js';
+import { ClientClosedError } from '../errors.js';
+import { Accumulator, PendingSend, TopicState } from './accumulator.js';
+import { MemoryPool } from './memory-pool.js';
+import { type ProduceTarget, Sender } from './sender.js';
+import type { Partitioner, ProducerMessage, RecordMetadata } from './types.js';
+
+export interface EngineConfig {
+  acks: number;
+  ackTimeoutMs: number;
+  lingerMs: number;
+  batchSize: number;
+  codec: CodecIdValue;
+  bufferMemory: number;
+  maxBlockMs: number;
+  maxRequestSize: number;
+  partitioner: Partitioner | undefined;
+  retries: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  deliveryTimeoutMs: number;
+  maxInFlightPerPartition: number;
+}
+
+export class ProducerEngine {
+  readonly pool: MemoryPool;
+  private readonly accumulator: Accumulator;
+  private readonly sender: Sender;
+  private readonly target: ProduceTarget;
+  private readonly config: EngineConfig;
+  /** send() calls still appending (waiting for memory or metadata): close() lets them finish first. */
+  private readonly appending = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(config: EngineConfig, target: ProduceTarget) {
+    this.config = config;
+    this.target = target;
+    this.pool = new MemoryPool(config.bufferMemory);
+    this.accumulator = new Accumulator(this.pool, {
+      batchSize: config.batchSize,
+      maxBatchBytes: config.maxRequestSize,
+      maxInFlightPerPartition: config.maxInFlightPerPartition,
+      partitioner: config.partitioner,
+    });
+    this.sender = new Sender(this.accumulator, this.pool, target, {
+      acks: config.acks,
+      ackTimeoutMs: config.ackTimeoutMs,
+      lingerMs: config.lingerMs,
+      batchSize: config.batchSize,
+      codec: config.codec,
+      retries: config.retries,
+      initialBackoffMs: config.initialBackoffMs,
+      maxBackoffMs: config.maxBackoffMs,
+      deliveryTimeoutMs: config.deliveryTimeoutMs,
+      maxInFlightPerPartition: config.maxInFlightPerPartition,
+      maxRequestSize: config.maxRequestSize,
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Resolves with one RecordMetadata per message, in order, once all of them are written. */
+  send(topic: string, messages: readonly ProducerMessage[]): Promise<RecordMetadata[]> {
+    if (this.closed) return Promise.reject(new ClientClosedError('the producer is closed'));
+    if (messages.length === 0) return Promise.resolve([]);
+    const nowMs = Date.now();
+    const state = this.knownTopic(topic);
+    const pending = new PendingSend(topic, messages, nowMs);
+    if (state !== undefined) {
+      let next: number;
+      try {
+        next = this.accumulator.append(pending, state, 0, 0, nowMs);
+      } catch (error) {
+        pending.fail(error as Error);
+        return pending.promise;
+      }
+      this.sender.wake();
+      if (next === messages.length) return pending.promise;
+      return this.appendTracked(pending, state, next, nowMs + this.config.maxBlockMs);
+    }
+    return this.appendTracked(pending, undefined, 0, nowMs + this.config.maxBlockMs);
+  }
+
+  /** Sends everything queued, including sends still appending, and waits until it has all completed. */
+  flush(): Promise<void> {
+    return this.sender.flush(Promise.all([...this.appending]));
+  }
+
+  /** Refuses new sends, lets sends in progress finish appending, delivers everything, then stops. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.flush();
+    this.sender.close();
+    this.pool.rejectWaiters(new ClientClosedError('the producer is closed'));
+  }
+
+  /** Runs the slow append path, visible to close() until every record is appended (not delivered). */
+  private appendTracked(
+    pending: PendingSend,
+    known: TopicState | undefined,
+    start: number,
+    deadlineMs: number,
+  ): Promise<RecordMetadata[]> {
+    const appended = this.appendRest(pending, known, start, deadlineMs);
+    this.appending.add(appended);
+    void appended.then(() => this.appending.delete(appended));
+    return appended.then(() => pending.promise);
+  }
+
+  /** The slow path: metadata to load first, or memory to wait for. Never rejects: failures go to `pending`. */
+  private async appendRest(
+    pending: PendingSend,
+    known: TopicState | undefined,
+    start: number,
+    deadlineMs: number,
+  ): Promise<void> {
+    try {
+      const state = known ?? (await this.loadTopic(pending.topic, deadlineMs));
+      let next = start;
+      if (next === 0 && known === undefined) {
+        next = this.accumulator.append(pending, state, 0, 0, Date.now());
+        this.sender.wake();
+      }
+      while (next < pending.messages.length) {
+        const credit = this.accumulator.neededBytes;
+        await this.pool.reserve(credit, deadlineMs);
+        next = this.accumulator.append(pending, state, next, credit, Date.now());
+        this.sender.wake();
+      }
+    } catch (error) {
+      pending.fail(error as Error);
+    }
+  }
+
+  private knownTopic(topic: string): TopicState | undefined {
+    const layout = this.target.topicLayout(topic);
+    if (layout === undefined) return undefined;
+    let state = this.accumulator.topics.get(topic);
+    if (state === undefined) {
+      state = new TopicState(topic, layout);
+      this.accumulator.topics.set(topic, state);
+    } else if (state.layout !== layout) {
+      state.setLayout(layout);
+    }
+    return state;
+  }
+
+  private async loadTopic(topic: string, deadlineMs: number): Promise<TopicState> {
+    await this.target.loadTopic(topic, deadlineMs);
+    const state = this.knownTopic(topic);
+    if (state === undefined) throw new Error(`metadata for topic ${topic} vanished after loading`);
+    return state;
+  }
+}

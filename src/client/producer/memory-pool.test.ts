@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { BufferFullError } from '../errors.js';
+import { MemoryPool } from './memory-pool.js';
+
+describe('MemoryPool', () => {
+  test('tryReserve respects the bound', () => {
+    const pool = new MemoryPool(100);
+    assert.equal(pool.tryReserve(60), true);
+    assert.equal(pool.tryReserve(50), false);
+    assert.equal(pool.tryReserve(40), true);
+    assert.equal(pool.availableBytes, 0);
+    pool.release(60);
+    assert.equal(pool.availableBytes, 60);
+  });
+
+  test('waiters are served in order as memory is released', async () => {
+    const pool = new MemoryPool(100);
+    assert.equal(pool.tryReserve(100), true);
+    const order: string[] = [];
+    const first = pool.reserve(70, Date.now() + 5_000).then(() => order.push('first'));
+    const second = pool.reserve(20, Date.now() + 5_000).then(() => order.push('second'));
+    // A newcomer does not jump the queue even though 20 bytes would fit after the first release.
+    assert.equal(pool.waitingCount, 2);
+    pool.release(30);
+    assert.equal(pool.tryReserve(20), false);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(order, []);
+    pool.release(70);
+    await Promise.all([first, second]);
+    assert.deepEqual(order, ['first', 'second']);
+    assert.equal(pool.availableBytes, 10);
+  });
+
+  test('rejects with BufferFullError at the deadline, then serves the next waiter', async () => {
+    const pool = new MemoryPool(100);
+    assert.equal(pool.tryReserve(90), true);
+    const startedMs = Date.now();
+    const big = pool.reserve(50, startedMs + 80);
+    const small = pool.reserve(10, startedMs + 5_000);
+    await assert.rejects(big, BufferFullError);
+    assert.ok(Date.now() - startedMs >= 75);
+    await small;
+    assert.equal(pool.availableBytes, 0);
+  });
+
+  test('rejectWaiters fails everyone waiting', async () => {
+    const pool = new MemoryPool(10);
+    assert.equal(pool.tryReserve(10), true);
+    const waiting = pool.reserve(5, Date.now() + 5_000);
+    pool.rejectWaiters(new Error('closed'));
+    await assert.rejects(waiting, /closed/);
+  });
+});

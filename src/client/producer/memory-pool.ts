@@ -1,0 +1,96 @@
+// The producer's memory bound (Java's buffer.memory): every batch buffer is reserved here before it is allocated
+// and released when its batch completes. A reservation that does not fit waits, first come first served, until
+// enough is released or its deadline passes; then it fails with BufferFullError. Nothing grows past the bound.
+import { BufferFullError } from '../errors.js';
+
+interface Waiter {
+  bytes: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class MemoryPool {
+  readonly totalBytes: number;
+  private usedBytes = 0;
+  private readonly waiters: Waiter[] = [];
+
+  constructor(totalBytes: number) {
+    this.totalBytes = totalBytes;
+  }
+
+  get availableBytes(): number {
+    return this.totalBytes - this.usedBytes;
+  }
+
+  get waitingCount(): number {
+    return this.waiters.length;
+  }
+
+  /** Reserves at once if the bytes are free and nobody waits ahead; otherwise returns false. */
+  tryReserve(bytes: number): boolean {
+    if (this.waiters.length > 0 || this.usedBytes + bytes > this.totalBytes) return false;
+    this.usedBytes += bytes;
+    return true;
+  }
+
+  /**
+   * Waits for `bytes` (at most totalBytes; the caller checks) until `deadlineMs` (epoch ms), behind earlier
+   * waiters. Resolves once reserved; rejects with BufferFullError at the deadline.
+   */
+  reserve(bytes: number, deadlineMs: number): Promise<void> {
+    if (bytes > this.totalBytes) {
+      return Promise.reject(new RangeError(`${bytes} bytes exceed the pool of ${this.totalBytes}`));
+    }
+    if (this.tryReserve(bytes)) return Promise.resolve();
+    const startedMs = Date.now();
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        bytes,
+        resolve,
+        reject,
+        timer: setTimeout(
+          () => {
+            const index = this.waiters.indexOf(waiter);
+            if (index < 0) return;
+            this.waiters.splice(index, 1);
+            reject(
+              new BufferFullError(
+                `waited ${Date.now() - startedMs} ms for ${bytes} bytes of the ${this.totalBytes}-byte producer buffer`,
+              ),
+            );
+            // The head may have been the one blocking smaller reservations behind it.
+            this.grant();
+          },
+          Math.max(0, deadlineMs - Date.now()),
+        ),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  release(bytes: number): void {
+    this.usedBytes -= bytes;
+    if (this.usedBytes < 0) throw new Error(`memory pool released more than it reserved (${this.usedBytes})`);
+    this.grant();
+  }
+
+  /** Fails every waiter (on close). */
+  rejectWaiters(error: Error): void {
+    for (const waiter of this.waiters.splice(0)) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
+  }
+
+  private grant(): void {
+    while (this.waiters.length > 0) {
+      const head = this.waiters[0]!;
+      if (this.usedBytes + head.bytes > this.totalBytes) return;
+      this.waiters.shift();
+      clearTimeout(head.timer);
+      this.usedBytes += head.bytes;
+      head.resolve();
+    }
+  }
+}

@@ -1,0 +1,258 @@
+// The public Producer: a Cluster (bootstrap, metadata, pooled connections) plus the producer engine, which
+// batches records per partition and sends them to partition leaders with Produce (magic-2 record batches).
+import { ErrorCode } from '../../protocol/errors.js';
+import { ProduceApi, type ProduceRequest, type ProduceResponse } from '../../protocol/generated/produce.js';
+import type { RecordsPayload } from '../../protocol/primitives/writer.js';
+import { CodecId, type CompressionName } from '../../protocol/records/index.js';
+import { backoffDelayMs, type ClientOptions, Cluster, type TopicInfo } from '../cluster.js';
+import type { BrokerConnection } from '../connection.js';
+import { ConfigError, KafkaClientError, StaleMetadataError } from '../errors.js';
+import type { TopicLayout } from './accumulator.js';
+import { type EngineConfig, ProducerEngine } from './engine.js';
+import type { ProduceTarget } from './sender.js';
+import type { Partitioner, ProducerMessage, RecordMetadata } from './types.js';
+
+export interface ProducerOptions extends ClientOptions {
+  /** -1 (all in-sync replicas, the default), 1 (leader only) or 0 (no acknowledgement: offsets are -1). */
+  acks?: -1 | 0 | 1;
+  /** How long a batch waits for more records before it is sent. Default 5. */
+  lingerMs?: number;
+  /** Bytes per batch (per partition) before it is sent without waiting for lingerMs. Default 16384. */
+  batchSize?: number;
+  /** Codec of every batch. Default 'none'. zstd needs a broker with Produce v7. */
+  compression?: CompressionName;
+  /** Bound on the bytes of all batches not yet acknowledged. Default 32 MiB. */
+  bufferMemory?: number;
+  /** How long send() may wait for buffer memory or topic metadata before failing. Default 60000. */
+  maxBlockMs?: number;
+  /** Largest Produce request, and so largest record. Default 1048576. */
+  maxRequestSize?: number;
+  /** Partition choice for records without an explicit partition; default: murmur2 of the key, sticky if none. */
+  partitioner?: Partitioner;
+  /** Retries of a batch after retriable errors. Default: unlimited, bounded by deliveryTimeoutMs. */
+  retries?: number;
+  /** Bound on the time from a record's send() to its success or failure. Default 120000. */
+  deliveryTimeoutMs?: number;
+  /**
+   * Produce requests in flight per partition. Default 1: a retried batch can never be overtaken. Higher values
+   * raise throughput per partition but a retry may reorder records.
+   */
+  maxInFlightPerPartition?: number;
+  /** Ask the broker to create unknown topics (when it allows auto-creation). Default true. */
+  allowAutoTopicCreation?: boolean;
+}
+
+/** Records for one topic. */
+export interface ProducerRecord {
+  topic: string;
+  messages: ProducerMessage[];
+}
+
+const DEFAULTS = {
+  acks: -1,
+  lingerMs: 5,
+  batchSize: 16_384,
+  bufferMemory: 32 * 1024 * 1024,
+  maxBlockMs: 60_000,
+  maxRequestSize: 1_048_576,
+  deliveryTimeoutMs: 120_000,
+  maxInFlightPerPartition: 1,
+  requestTimeoutMs: 30_000,
+  initialBackoffMs: 100,
+  maxBackoffMs: 1_000,
+};
+/** Record batches (magic 2) need Produce v3; zstd batches need v7. */
+const PRODUCE_MIN_VERSION = 3;
+const PRODUCE_ZSTD_MIN_VERSION = 7;
+
+function invalid(message: string): ConfigError {
+  return new ConfigError(ErrorCode.INVALID_CONFIG, message);
+}
+
+function checkInteger(name: string, value: number, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min)
+    throw invalid(`${name} must be an integer ≥ ${min}, not ${value}`);
+  return value;
+}
+
+function resolveConfig(options: ProducerOptions): EngineConfig {
+  const acks = options.acks ?? DEFAULTS.acks;
+  if (acks !== -1 && acks !== 0 && acks !== 1) throw invalid(`acks must be -1, 0 or 1, not ${String(acks)}`);
+  const compression = options.compression ?? 'none';
+  if (!Object.hasOwn(CodecId, compression)) throw invalid(`unknown compression '${String(compression)}'`);
+  const lingerMs = checkInteger('lingerMs', options.lingerMs ?? DEFAULTS.lingerMs, 0);
+  const batchSize = checkInteger('batchSize', options.batchSize ?? DEFAULTS.batchSize, 1);
+  const bufferMemory = checkInteger('bufferMemory', options.bufferMemory ?? DEFAULTS.bufferMemory, 1);
+  if (bufferMemory < batchSize)
+    throw invalid(`bufferMemory (${bufferMemory}) is smaller than batchSize (${batchSize})`);
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
+  const minDeliveryTimeoutMs = lingerMs + requestTimeoutMs;
+  const deliveryTimeoutMs = checkInteger(
+    'deliveryTimeoutMs',
+    options.deliveryTimeoutMs ?? Math.max(DEFAULTS.deliveryTimeoutMs, minDeliveryTimeoutMs),
+    1,
+  );
+  if (deliveryTimeoutMs < minDeliveryTimeoutMs) {
+    throw invalid(
+      `deliveryTimeoutMs (${deliveryTimeoutMs}) must be ≥ lingerMs + requestTimeoutMs (${minDeliveryTimeoutMs})`,
+    );
+  }
+  return {
+    acks,
+    ackTimeoutMs: requestTimeoutMs,
+    lingerMs,
+    batchSize,
+    codec: CodecId[compression],
+    bufferMemory,
+    maxBlockMs: checkInteger('maxBlockMs', options.maxBlockMs ?? DEFAULTS.maxBlockMs, 0),
+    maxRequestSize: checkInteger('maxRequestSize', options.maxRequestSize ?? DEFAULTS.maxRequestSize, 1),
+    partitioner: options.partitioner,
+    retries: checkInteger('retries', options.retries ?? Number.MAX_SAFE_INTEGER, 0),
+    initialBackoffMs: options.retry?.initialBackoffMs ?? DEFAULTS.initialBackoffMs,
+    maxBackoffMs: options.retry?.maxBackoffMs ?? DEFAULTS.maxBackoffMs,
+    deliveryTimeoutMs,
+    maxInFlightPerPartition: checkInteger(
+      'maxInFlightPerPartition',
+      options.maxInFlightPerPartition ?? DEFAULTS.maxInFlightPerPartition,
+      1,
+    ),
+  };
+}
+
+/** The engine's view of a Cluster: cached layouts, metadata loads and Produce requests to leaders. */
+class ClusterTarget implements ProduceTarget {
+  private readonly cluster: Cluster;
+  private readonly acks: number;
+  private readonly minVersion: number;
+  private readonly allowAutoTopicCreation: boolean;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly layouts = new Map<string, { info: TopicInfo; layout: TopicLayout }>();
+  private readonly versions = new WeakMap<BrokerConnection, number>();
+
+  constructor(cluster: Cluster, config: EngineConfig, allowAutoTopicCreation: boolean) {
+    this.cluster = cluster;
+    this.acks = config.acks;
+    this.minVersion = config.codec === CodecId.zstd ? PRODUCE_ZSTD_MIN_VERSION : PRODUCE_MIN_VERSION;
+    this.allowAutoTopicCreation = allowAutoTopicCreation;
+    this.initialBackoffMs = config.initialBackoffMs;
+    this.maxBackoffMs = config.maxBackoffMs;
+  }
+
+  topicLayout(topic: string): TopicLayout | undefined {
+    const info = this.cluster.metadata.topics.get(topic);
+    if (info === undefined) return undefined;
+    const cached = this.layouts.get(topic);
+    if (cached !== undefined && cached.info === info) return cached.layout;
+    let partitionCount = 0;
+    for (const p of info.partitions) partitionCount = Math.max(partitionCount, p.partition + 1);
+    const leaders = new Array<number>(partitionCount).fill(-1);
+    for (const p of info.partitions) leaders[p.partition] = p.leader;
+    const layout: TopicLayout = { partitionCount, leaders };
+    this.layouts.set(topic, { info, layout });
+    return layout;
+  }
+
+  async loadTopic(topic: string, deadlineMs: number): Promise<TopicLayout> {
+    let lastError: unknown;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.cluster.refreshMetadata([topic], { allowAutoTopicCreation: this.allowAutoTopicCreation });
+        const layout = this.topicLayout(topic);
+        if (layout !== undefined && layout.partitionCount > 0) return layout;
+        // Absent: topic() reports the broker's reason (LEADER_NOT_AVAILABLE while being created, ...).
+        await this.cluster.topic(topic);
+      } catch (error) {
+        if (!(error instanceof KafkaClientError) || !error.retriable) throw error;
+        lastError = error;
+      }
+      const layout = this.topicLayout(topic);
+      if (layout !== undefined && layout.partitionCount > 0) return layout;
+      const delayMs = backoffDelayMs(attempt, this.initialBackoffMs, this.maxBackoffMs);
+      if (Date.now() + delayMs >= deadlineMs) {
+        throw new StaleMetadataError(
+          ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          `no metadata for topic '${topic}' within maxBlockMs${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
+          { topic, cause: lastError },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+
+  async refreshMetadata(topics: readonly string[]): Promise<void> {
+    await this.cluster.refreshMetadata([...topics]);
+  }
+
+  async produce(nodeId: number, request: ProduceRequest<RecordsPayload>): Promise<ProduceResponse | null> {
+    const connection = await this.cluster.connection(nodeId);
+    let version = this.versions.get(connection);
+    if (version === undefined) {
+      version = connection.versionFor({ ...ProduceApi, minVersion: this.minVersion });
+      this.versions.set(connection, version);
+    }
+    if (this.acks === 0) {
+      await connection.send(ProduceApi, request, { version, expectResponse: false });
+      return null;
+    }
+    return connection.send(ProduceApi, request, { version });
+  }
+}
+
+/**
+ * Produces records to Kafka topics. Records are batched per partition (lingerMs, batchSize) within a bounded
+ * buffer (bufferMemory); send() resolves once its records are acknowledged.
+ *
+ * ```ts
+ * const producer = new Producer({ bootstrap: '127.0.0.1:9092', compression: 'lz4' });
+ * await producer.connect();
+ * const [meta] = await producer.send({ topic: 't', messages: [{ key: 'k', value: 'v' }] });
+ * await producer.close();
+ * ```
+ */
+export class Producer {
+  readonly cluster: Cluster;
+  private readonly engine: ProducerEngine;
+
+  constructor(options: ProducerOptions) {
+    const config = resolveConfig(options);
+    this.cluster = new Cluster(options);
+    this.engine = new ProducerEngine(
+      config,
+      new ClusterTarget(this.cluster, config, options.allowAutoTopicCreation ?? true),
+    );
+  }
+
+  /** Connects to the cluster (bootstrap and broker list). */
+  connect(): Promise<void> {
+    return this.cluster.connect();
+  }
+
+  /**
+   * Queues the messages and resolves with one RecordMetadata per message, in order, once all are acknowledged.
+   * Rejects with the first error of any of its records (records in other batches may still have been written),
+   * with BufferFullError when buffer memory stays full for maxBlockMs, and with ClientClosedError after close().
+   */
+  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    return this.engine.send(record.topic, record.messages);
+  }
+
+  /** send() for several topics at once; the results are concatenated in the order given. */
+  async sendBatch(records: ProducerRecord[]): Promise<RecordMetadata[]> {
+    const results = await Promise.all(
+      records.map((record) => this.engine.send(record.topic, record.messages)),
+    );
+    return results.flat();
+  }
+
+  /** Sends everything queued now, without waiting for lingerMs, and waits until it has completed. */
+  flush(): Promise<void> {
+    return this.engine.flush();
+  }
+
+  /** Flushes, then closes the connections. Later sends fail with ClientClosedError. */
+  async close(): Promise<void> {
+    await this.engine.close();
+    await this.cluster.close();
+  }
+}

@@ -1,0 +1,2 @@
+// The package root: `import { Producer, Consumer, Admin } from 'sluice'`.
+export * from './client/index.js';

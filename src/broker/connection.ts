@@ -18,13 +18,27 @@ export interface RequestFrame {
 }
 
 /**
- * Returns the response WITHOUT its size prefix as chunks (written by reference), or null to send nothing
- * (Produce with acks=0). A thrown or rejected error closes that connection.
+ * A response without its size prefix, as chunks written by reference. `onWritten`, if set, runs once when
+ * the chunks have been handed to the kernel, or when they never will be (the connection closed): the
+ * handler's cue to release memory the chunks hold.
+ */
+export type ResponseChunks = Buffer[] & { onWritten?: () => void };
+
+/**
+ * Returns the response, or null to send nothing (Produce with acks=0). A thrown or rejected error closes
+ * that connection.
  */
 export type RequestHandler = (
   request: RequestFrame,
   connection: ConnectionInfo,
-) => Promise<Buffer[] | null> | Buffer[] | null;
+) => Promise<ResponseChunks | null> | ResponseChunks | null;
+
+function released(response: ResponseChunks | null): void {
+  const onWritten = response?.onWritten;
+  if (onWritten === undefined) return;
+  response!.onWritten = undefined;
+  onWritten();
+}
 
 /** Matches pino's `logger.info(context, message)` calling convention. */
 export type LogFn = (context: Record<string, unknown>, message: string) => void;
@@ -80,9 +94,9 @@ const INITIAL_SLOT_CAPACITY = 8;
  */
 interface ResponseSlot {
   done: boolean;
-  response: Buffer[] | null;
+  response: ResponseChunks | null;
   responseBytes: number;
-  readonly onResolved: (response: Buffer[] | null) => void;
+  readonly onResolved: (response: ResponseChunks | null) => void;
   readonly onRejected: (error: unknown) => void;
 }
 
@@ -300,8 +314,11 @@ export class Connection {
     return slot;
   }
 
-  private complete(slot: ResponseSlot, response: Buffer[] | null): void {
-    if (this.state === ConnectionState.Closed) return;
+  private complete(slot: ResponseSlot, response: ResponseChunks | null): void {
+    if (this.state === ConnectionState.Closed) {
+      released(response);
+      return;
+    }
     let responseBytes = 0;
     if (response !== null) {
       if (!Array.isArray(response)) {
@@ -317,6 +334,7 @@ export class Connection {
       }
     }
     if (responseBytes > MAX_FRAME_BYTES) {
+      released(response);
       this.onHandlerError(new ResponseTooLargeError(responseBytes));
       return;
     }
@@ -345,7 +363,7 @@ export class Connection {
     else this.updateReading();
   }
 
-  private writeResponse(response: Buffer[], responseBytes: number): void {
+  private writeResponse(response: ResponseChunks, responseBytes: number): void {
     // Corked until the next tick: every response completed in this tick (e.g. many small ones from a single
     // chunk, or a size prefix with its record chunks) leaves in one writev.
     if (!this.corked) {
@@ -355,8 +373,15 @@ export class Connection {
     }
     const sizePrefix = Buffer.allocUnsafe(4);
     sizePrefix.writeInt32BE(responseBytes, 0);
-    this.socket.write(sizePrefix);
-    for (const chunk of response) if (chunk.length > 0) this.socket.write(chunk);
+    // The callback on the last write runs once it is flushed, or with an error if the socket is destroyed first.
+    const onFlushed = response.onWritten === undefined ? undefined : () => released(response);
+    let last = response.length - 1;
+    while (last >= 0 && response[last]!.length === 0) last--;
+    this.socket.write(sizePrefix, last < 0 ? onFlushed : undefined);
+    for (let i = 0; i <= last; i++) {
+      const chunk = response[i]!;
+      if (chunk.length > 0) this.socket.write(chunk, i === last ? onFlushed : undefined);
+    }
     this.counters.responsesSent++;
     this.counters.bytesOut += 4 + responseBytes;
     this.lastActivityMs = Date.now();
@@ -386,7 +411,10 @@ export class Connection {
   private onClose(): void {
     this.state = ConnectionState.Closed;
     this.decoder.discard();
-    for (const slot of this.slots) slot.response = null;
+    for (const slot of this.slots) {
+      released(slot.response);
+      slot.response = null;
+    }
     this.waitingResponseBytes = 0;
   }
 }

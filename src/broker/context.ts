@@ -2,10 +2,10 @@
 // Handlers stay thin; the state they act on lives in these services.
 import type { BrokerConfig } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
+import type { GroupCoordinator } from '../coordinator/index.js';
 import type { MetadataStore } from '../metadata/index.js';
 import type { Reader } from '../protocol/primitives/reader.js';
 import type { Writer } from '../protocol/primitives/writer.js';
-import type { GroupCoordinator } from '../coordinator/index.js';
 import type { Controller } from './controller.js';
 import type { OffsetsTopic } from './offsets-topic.js';
 import type { ReplicaManager } from './replica-manager.js';
@@ -30,6 +30,8 @@ export interface RequestContext {
   readonly apiVersion: number;
   readonly correlationId: number;
   readonly clientId: string | null;
+  /** Runs `release` once the response is written to the socket, or dropped (memory the response holds). */
+  releaseAfterResponse(release: () => void): void;
 }
 
 interface ApiCodec<Req, Res> {

@@ -7,7 +7,7 @@ import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
 import type { BrokerServices, RegisteredHandler, RequestContext } from './context.js';
 import { apiVersionsErrorResponse } from './handlers/api-versions.js';
-import type { ConnectionInfo, RequestFrame, RequestHandler } from './server.js';
+import type { ConnectionInfo, RequestFrame, RequestHandler, ResponseChunks } from './server.js';
 
 const PRODUCE_KEY = 0;
 const API_VERSIONS_KEY = 18;
@@ -39,12 +39,14 @@ export function createDispatcher(
     }
 
     const header = readRequestHeader(reader);
+    const releases: (() => void)[] = [];
     const ctx: RequestContext = {
       broker,
       connection,
       apiVersion: version,
       correlationId: header.correlationId,
       clientId: header.clientId,
+      releaseAfterResponse: (release) => releases.push(release),
     };
     const headerVersion = responseHeaderVersion(frame.apiKey, version);
 
@@ -61,15 +63,31 @@ export function createDispatcher(
     try {
       encode = await handler.process(ctx, reader);
     } catch (error) {
+      releaseAll(releases);
       // A malformed request closes the connection, as Kafka does; so does any failure of Produce, which may
       // have been sent with acks=0 and then must not be answered.
       if (error instanceof ProtocolDecodeError || frame.apiKey === PRODUCE_KEY) throw error;
       broker.logger.error({ err: error, api: handler.name, version }, 'request failed unexpectedly');
       encode = handler.reject(ctx, new Reader(frame.payload, bodyOffset), ErrorCode.UNKNOWN_SERVER_ERROR);
     }
-    if (encode === null) return null;
-    return respond(header.correlationId, headerVersion, encode);
+    if (encode === null) {
+      releaseAll(releases);
+      return null;
+    }
+    let chunks: ResponseChunks;
+    try {
+      chunks = respond(header.correlationId, headerVersion, encode);
+    } catch (error) {
+      releaseAll(releases);
+      throw error;
+    }
+    if (releases.length > 0) chunks.onWritten = () => releaseAll(releases);
+    return chunks;
   };
+}
+
+function releaseAll(releases: (() => void)[]): void {
+  for (const release of releases.splice(0)) release();
 }
 
 function respond(correlationId: number, headerVersion: number, encodeBody: (w: Writer) => void): Buffer[] {

@@ -55,7 +55,10 @@ export class OffsetsTopic implements CoordinatorLog {
       .then((result) => {
         if (result.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) return ErrorCode.NONE;
         if (result.errorCode !== ErrorCode.NONE) {
-          this.logger.warn({ errorCode: result.errorCode, message: result.errorMessage }, 'cannot create __consumer_offsets');
+          this.logger.warn(
+            { errorCode: result.errorCode, message: result.errorMessage },
+            'cannot create __consumer_offsets',
+          );
           // Kafka answers FindCoordinator this way when the offsets topic cannot be created (yet).
           return ErrorCode.COORDINATOR_NOT_AVAILABLE;
         }
@@ -70,7 +73,10 @@ export class OffsetsTopic implements CoordinatorLog {
   async append(partition: number, records: CoordinatorRecord[]): Promise<void> {
     const hosted = this.replicaManager.get(OFFSETS_TOPIC, partition);
     if (hosted === undefined || !this.replicaManager.isLeader(hosted)) {
-      throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `not the leader of ${OFFSETS_TOPIC}-${partition}`);
+      throw new KafkaError(
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        `not the leader of ${OFFSETS_TOPIC}-${partition}`,
+      );
     }
     const now = Date.now();
     const batch = encodeRecordBatch({
@@ -88,7 +94,8 @@ export class OffsetsTopic implements CoordinatorLog {
     if (coordinator === null) return;
     const leading = new Map<number, HostedPartition>();
     for (const hosted of this.replicaManager.hostedPartitions()) {
-      if (hosted.topic === OFFSETS_TOPIC && this.replicaManager.isLeader(hosted)) leading.set(hosted.partition, hosted);
+      if (hosted.topic === OFFSETS_TOPIC && this.replicaManager.isLeader(hosted))
+        leading.set(hosted.partition, hosted);
     }
     for (const [partition, tag] of this.loaded) {
       const hosted = leading.get(partition);

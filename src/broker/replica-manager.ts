@@ -17,6 +17,7 @@ import {
   validateBatches,
 } from '../protocol/records/index.js';
 import type { LogManager, PartitionLog } from '../storage/index.js';
+import { MemoryBudget } from './memory-budget.js';
 import { FetchPurgatory } from './purgatory.js';
 import { type PartitionSettings, partitionSettings } from './topic-settings.js';
 
@@ -64,6 +65,8 @@ export function partitionKey(topic: string, partition: number): string {
 
 export class ReplicaManager {
   readonly purgatory = new FetchPurgatory();
+  /** Bytes of records that Fetch responses hold until written (fetch.memory.bytes). */
+  readonly fetchMemory: MemoryBudget;
   private readonly partitions = new Map<string, HostedPartition>();
   private syncing: Promise<void> = Promise.resolve();
   private readonly syncListeners = new Set<() => void>();
@@ -75,7 +78,9 @@ export class ReplicaManager {
     private readonly metadata: MetadataStore,
     private readonly logs: LogManager,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.fetchMemory = new MemoryBudget(config.fetchMemoryBytes);
+  }
 
   get(topic: string, partition: number): HostedPartition | undefined {
     return this.partitions.get(partitionKey(topic, partition));

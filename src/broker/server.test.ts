@@ -222,6 +222,32 @@ describe('KafkaServer', () => {
     );
   });
 
+  test('onWritten runs once per response: after it is written, or when the connection closes first', async () => {
+    let written = 0;
+    let dropped = 0;
+    let finishLate: (() => void) | null = null;
+    const { port } = await start((request) => {
+      if (request.correlationId === 1) {
+        return new Promise((resolve) => {
+          finishLate = () => resolve(Object.assign([correlationIdBytes(1)], { onWritten: () => dropped++ }));
+        });
+      }
+      return Object.assign(echo(request.payload), { onWritten: () => written++ });
+    });
+    const c = await client(port);
+    c.send(request(0, Buffer.from('a')));
+    await c.waitForResponses(1);
+    await until(() => written === 1, 'onWritten after the response was written');
+    c.send(request(1));
+    await until(() => finishLate !== null, 'the slow handler to start');
+    c.socket.destroy();
+    await sleep(20);
+    finishLate!();
+    await until(() => dropped === 1, 'onWritten for a response to a closed connection');
+    await sleep(20);
+    assert.deepEqual([written, dropped], [1, 1]);
+  });
+
   test('a null response sends nothing but keeps the order of the others', async () => {
     const { port } = await start((request) => {
       const id = request.correlationId;

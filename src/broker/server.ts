@@ -6,6 +6,7 @@ export type {
   LogFn,
   RequestFrame,
   RequestHandler,
+  ResponseChunks,
   ServerLogger,
 } from './connection.js';
 export { InvalidResponseError, ResponseTooLargeError } from './connection.js';

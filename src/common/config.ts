@@ -82,6 +82,7 @@ export interface BrokerConfig {
   connectionsMaxIdleMs: number;
   maxInFlightRequestsPerConnection: number;
   queuedMaxResponseBytes: number;
+  fetchMemoryBytes: number;
   offsetsTopicNumPartitions: number;
   offsetsTopicReplicationFactor: number;
   offsetsRetentionMinutes: number;
@@ -450,6 +451,15 @@ export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
     { min: 1 },
     'Sluice-specific. Response bytes queued for one connection that the client has not read yet; above ' +
       'this the broker stops reading that socket until the backlog drains.',
+  ),
+  longDef(
+    'fetch.memory.bytes',
+    'fetchMemoryBytes',
+    '33554432',
+    { min: 1048576 },
+    'Sluice-specific. Record bytes that all Fetch responses together may hold in memory until written to ' +
+      'their sockets (Sluice reads records into memory; Kafka uses sendfile). Under pressure a fetch gets ' +
+      'a smaller response instead of the broker growing.',
   ),
   intDef(
     'offsets.topic.num.partitions',

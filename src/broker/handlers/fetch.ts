@@ -30,6 +30,8 @@ interface PlannedPartition {
 // Kafka caps a consumer's wait at the request's own timeout; we also bound it so a hostile max_wait_ms
 // cannot park a request for days.
 const MAX_WAIT_CAP_MS = 300_000;
+// A fetch with max_wait 0 may still wait this long for response memory before reading with none.
+const MEMORY_WAIT_MIN_MS = 100;
 
 function emptyPartition(partitionIndex: number, errorCode: number): PartitionData {
   return {
@@ -105,9 +107,10 @@ async function readAll(
   ctx: RequestContext,
   request: FetchRequest,
   planned: readonly PlannedPartition[],
+  responseBytes: number,
 ): Promise<{ results: FetchPartitionResult[]; bytes: number; errors: boolean }> {
   const { replicaManager } = ctx.broker;
-  let budget = ctx.apiVersion >= 3 ? request.maxBytes : Number.MAX_SAFE_INTEGER;
+  let budget = responseBytes;
   const shares: number[] = [];
   const results = await Promise.all(
     planned.map((p) => {
@@ -233,17 +236,34 @@ const handler: ApiHandler<FetchRequest, FetchResponse> = {
     const planned = plan(ctx, request);
     const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), MAX_WAIT_CAP_MS);
     const keys = planned.flatMap((p) => (p.hosted === undefined ? [] : [p.hosted.key]));
+    const { fetchMemory, purgatory } = ctx.broker.replicaManager;
+    const wanted =
+      ctx.apiVersion >= 3 ? request.maxBytes : planned.reduce((sum, p) => sum + p.partitionMaxBytes, 0);
+    /** Reads within `granted` bytes of the budget, returning the unused part at once. */
+    const read = async (granted: number) => {
+      const attempt = await readAll(ctx, request, planned, granted);
+      const held = Math.min(attempt.bytes, granted);
+      fetchMemory.release(granted - held);
+      return { ...attempt, held };
+    };
+    const answer = (attempt: Awaited<ReturnType<typeof read>>) => {
+      if (attempt.held > 0) ctx.releaseAfterResponse(() => fetchMemory.release(attempt.held));
+      return toResponse(request, planned, attempt.results);
+    };
     for (;;) {
-      const { results, bytes, errors } = await readAll(ctx, request, planned);
-      const remainingMs = deadline - Date.now();
-      if (bytes >= request.minBytes || errors || remainingMs <= 0) {
-        return toResponse(request, planned, results);
-      }
-      const appended = await ctx.broker.replicaManager.purgatory.waitForAppend(keys, remainingMs);
+      // Records stay in memory until the response is written: take them from the broker-wide budget, and
+      // read less when it is short rather than wait past the request's own deadline.
+      const attempt = await read(
+        await fetchMemory.acquire(wanted, Math.max(deadline - Date.now(), MEMORY_WAIT_MIN_MS)),
+      );
+      if (attempt.bytes >= request.minBytes || attempt.errors || Date.now() >= deadline)
+        return answer(attempt);
+      // Not enough yet: give the memory back while waiting for appends.
+      fetchMemory.release(attempt.held);
+      const appended = await purgatory.waitForAppend(keys, deadline - Date.now());
       if (!appended) {
-        // Timed out or shutting down: answer with whatever there is now.
-        const last = await readAll(ctx, request, planned);
-        return toResponse(request, planned, last.results);
+        // Timed out or shutting down: answer with whatever there is now, with the memory free right now.
+        return answer(await read(await fetchMemory.acquire(wanted, 0)));
       }
     }
   },

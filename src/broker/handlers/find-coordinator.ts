@@ -6,8 +6,8 @@ import {
   type FindCoordinatorRequest,
   type FindCoordinatorResponse,
 } from '../../protocol/generated/index.js';
-import { OFFSETS_TOPIC } from '../offsets-topic.js';
 import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
+import { OFFSETS_TOPIC } from '../offsets-topic.js';
 
 const KEY_TYPE_GROUP = 0;
 
@@ -28,15 +28,24 @@ async function findGroupCoordinator(ctx: RequestContext, groupId: string): Promi
   const created = await offsetsTopic.ensureCreated(metadata.getTopic(OFFSETS_TOPIC) !== undefined);
   if (created !== ErrorCode.NONE) return failed(created);
   const partition = metadata.getTopic(OFFSETS_TOPIC)?.partitions[groupCoordinator.partitionFor(groupId)];
-  const leader = partition === undefined ? undefined : metadata.listBrokers().find((b) => b.nodeId === partition.leader);
+  const leader =
+    partition === undefined ? undefined : metadata.listBrokers().find((b) => b.nodeId === partition.leader);
   if (leader === undefined) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-  return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: leader.nodeId, host: leader.host, port: leader.port };
+  return {
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+    nodeId: leader.nodeId,
+    host: leader.host,
+    port: leader.port,
+  };
 }
 
 function find(ctx: RequestContext, keyType: number, key: string): Promise<Lookup> {
   if (keyType !== KEY_TYPE_GROUP) {
     // Transaction coordinators (1) and share groups (2) belong to features this broker does not run yet.
-    return Promise.resolve(failed(ErrorCode.INVALID_REQUEST, `coordinator key type ${keyType} is not supported`));
+    return Promise.resolve(
+      failed(ErrorCode.INVALID_REQUEST, `coordinator key type ${keyType} is not supported`),
+    );
   }
   return findGroupCoordinator(ctx, key);
 }
@@ -49,7 +58,8 @@ const handler: ApiHandler<FindCoordinatorRequest, FindCoordinatorResponse> = {
     const keyType = ctx.apiVersion >= 1 ? request.keyType : KEY_TYPE_GROUP;
     if (ctx.apiVersion >= 4) {
       const coordinators = [];
-      for (const key of request.coordinatorKeys) coordinators.push({ key, ...(await find(ctx, keyType, key)) });
+      for (const key of request.coordinatorKeys)
+        coordinators.push({ key, ...(await find(ctx, keyType, key)) });
       return { ...this.errorResponse(ctx, request, ErrorCode.NONE), coordinators };
     }
     const found = await find(ctx, keyType, request.key);

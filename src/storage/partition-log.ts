@@ -96,7 +96,7 @@ export function createStorageResources(limits: {
   return {
     fileHandles: new FileHandlePool(limits.maxOpenFiles ?? 128),
     indexCache: new IndexCache(limits.indexCacheBytes ?? 16 * 1024 * 1024),
-    tailCacheBudget: new TailCacheBudget(limits.tailCacheBytes ?? 64 * 1024 * 1024),
+    tailCacheBudget: new TailCacheBudget(limits.tailCacheBytes ?? 16 * 1024 * 1024),
   };
 }
 

@@ -41,6 +41,8 @@ interface FakeBrokerOptions {
   apiVersionsMax?: number;
   /** Leave ApiVersions out of the advertised list (a broker that gives no hint). */
   omitApiVersionsKey?: boolean;
+  /** Answer ApiVersions this much later. */
+  apiVersionsDelayMs?: number;
   answer?: (value: number, header: RequestHeader) => Answer;
 }
 
@@ -116,7 +118,7 @@ class FakeBroker {
       const w = new Writer();
       w.writeInt32(header.correlationId);
       ApiVersionsApi.encodeResponse(w, response, unsupported ? 0 : header.requestApiVersion);
-      this.write(socket, w.toBuffer(), false);
+      setTimeout(() => this.write(socket, w.toBuffer(), false), this.options.apiVersionsDelayMs ?? 0);
       return;
     }
     const value = r.readInt32();
@@ -246,6 +248,19 @@ describe('BrokerConnection', () => {
       broker.received.map((r) => r.header.requestApiVersion),
       [3, 0],
     );
+  });
+
+  test('a connection is not reported connected until its versions are known', async () => {
+    const broker = await fakeBroker({ apiVersionsDelayMs: 100 });
+    const connection = broker.connection({});
+    connections.push(connection);
+    const first = connection.connect();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(connection.isConnected, false);
+    const second = connection.connect();
+    await Promise.all([first, second]);
+    assert.equal(connection.isConnected, true);
+    assert.equal(connection.versionFor({ key: 12, minVersion: 0, maxVersion: 4 }), 2);
   });
 
   test('versionFor picks the highest common version and honours clientMax', async () => {

@@ -161,7 +161,8 @@ interface PendingRequest {
   timer: NodeJS.Timeout | null;
 }
 
-type State = 'idle' | 'connecting' | 'connected' | 'closed';
+/** `handshaking`: the socket is open and only the ApiVersions exchange may use it. */
+type State = 'idle' | 'connecting' | 'handshaking' | 'connected' | 'closed';
 
 let softwareVersionPromise: Promise<string> | null = null;
 
@@ -363,10 +364,12 @@ export class BrokerConnection {
       socketError = error;
     });
     socket.once('close', () => this.lose(socket, 'connection closed by the broker', socketError));
-    // The handshake sends a request, which needs the connected state; roll back if negotiation fails.
-    this.state = 'connected';
+    // Not connected until the versions are known: a caller must never get a connection whose versionFor
+    // cannot answer yet.
+    this.state = 'handshaking';
     try {
       this.brokerVersions = await this.negotiateVersions();
+      if (this.state === 'handshaking') this.state = 'connected';
       this.logger.debug('connected', { host: this.host, port: this.port, nodeId: this.nodeId });
     } catch (error) {
       this.lose(socket, 'ApiVersions negotiation failed', error);
@@ -447,7 +450,7 @@ export class BrokerConnection {
     expectResponse: boolean,
   ): Promise<Res | undefined> {
     const socket = this.socket;
-    if (socket === null || this.state !== 'connected') {
+    if (socket === null || (this.state !== 'connected' && this.state !== 'handshaking')) {
       return Promise.reject(new ConnectionError(`not connected to broker ${this.address}`));
     }
     const correlationId = this.allocateCorrelationId();
@@ -538,7 +541,7 @@ export class BrokerConnection {
     if (this.socket !== socket) return;
     this.socket = null;
     if (this.state === 'closed') return;
-    if (this.state === 'connected') this.state = 'idle';
+    if (this.state === 'connected' || this.state === 'handshaking') this.state = 'idle';
     const detail = cause instanceof Error ? `: ${cause.message}` : '';
     this.failAll(new ConnectionError(`${reason} (${this.address})${detail}`, { cause }));
     this.logger.debug('connection lost', { host: this.host, port: this.port, nodeId: this.nodeId, reason });

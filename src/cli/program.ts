@@ -6,9 +6,17 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { KafkaClientError } from '../client/errors.js';
 import { ConfigError } from '../common/config-file.js';
+import { registerClusterCommand } from './commands/cluster.js';
+import { registerConsumeCommand } from './commands/consume.js';
+import { registerGroupCommand } from './commands/group.js';
+import { registerPerfCommand } from './commands/perf.js';
+import { registerProduceCommand } from './commands/produce.js';
 import { registerStartCommand, StartFailedError } from './commands/start.js';
+import { registerTopicCommand } from './commands/topic.js';
 import type { CliContext } from './context.js';
+import { CommandFailedError, describeFailure, UsageError } from './errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -24,9 +32,26 @@ export function buildProgram(context: CliContext): Command {
     })
     .showSuggestionAfterError();
   registerStartCommand(program, context);
+  registerTopicCommand(program, context);
+  registerProduceCommand(program, context);
+  registerConsumeCommand(program, context);
+  registerGroupCommand(program, context);
+  registerClusterCommand(program, context);
+  registerPerfCommand(program, context);
   program.addHelpText(
     'after',
-    '\nExamples:\n  $ sluice start --listen 127.0.0.1:9092 --data-dir ./data\n  $ sluice start --help',
+    `
+Examples:
+  $ sluice start --listen 127.0.0.1:9092 --data-dir ./data
+  $ sluice topic create orders --partitions 3
+  $ printf 'k1:hello\\nk2:world\\n' | sluice produce --topic orders --key-separator :
+  $ sluice consume --topic orders --from earliest --exit-at-end
+  $ sluice group describe billing
+  $ sluice perf produce --topic orders --count 100000
+  $ sluice start --help
+
+Client commands reach the brokers in --bootstrap, else $SLUICE_BOOTSTRAP, else 127.0.0.1:9092.
+Exit status: 0 done, 1 the broker refused or could not be reached, 2 a mistake in the command line.`,
   );
   return program;
 }
@@ -45,6 +70,15 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     if (error instanceof ConfigError) {
       context.printError(`sluice: ${error.message}`);
       return EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      context.printError(`sluice: ${error.message}`);
+      return EXIT_USAGE;
+    }
+    // Client commands: a broker's refusal or an unreachable broker is one line, not a stack trace.
+    if (error instanceof CommandFailedError || error instanceof KafkaClientError) {
+      context.printError(`sluice: ${describeFailure(error)}`);
+      return EXIT_FAILURE;
     }
     if (error instanceof StartFailedError) {
       context.printError(`sluice: ${error.message}`);

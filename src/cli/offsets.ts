@@ -1,0 +1,36 @@
+// Partition offsets the client commands look up: log start and end offsets and offsets by timestamp.
+// Admin keeps its ListOffsets helper private, so this uses the consumer's (one request per leader, with the
+// cluster's retries; a timestamp past the last record resolves to the log end offset).
+
+import type { Cluster } from '../client/cluster.js';
+import { listOffsets, type OffsetSpec, partitionKey } from '../client/consumer/fetcher.js';
+
+export interface TopicPartitionRef {
+  topic: string;
+  partition: number;
+}
+
+/** Offsets by `partitionKey(topic, partition)`. */
+export type OffsetsByPartition = Map<string, number>;
+
+export { partitionKey };
+
+export function lookUpOffsets(
+  cluster: Cluster,
+  partitions: readonly TopicPartitionRef[],
+  spec: OffsetSpec,
+): Promise<OffsetsByPartition> {
+  if (partitions.length === 0) return Promise.resolve(new Map());
+  return listOffsets(
+    cluster,
+    partitions.map(({ topic, partition }) => ({ topic, partition, spec })),
+    'read_uncommitted',
+  );
+}
+
+/** An offset for `partition` from a lookup that must have answered for it. */
+export function offsetOf(offsets: OffsetsByPartition, { topic, partition }: TopicPartitionRef): number {
+  const offset = offsets.get(partitionKey(topic, partition));
+  if (offset === undefined) throw new Error(`no offset was looked up for ${topic}-${partition}`);
+  return offset;
+}

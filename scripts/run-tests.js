@@ -13,11 +13,14 @@ function collect(dir, out) {
   return out;
 }
 
-const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['dist/src', 'dist/test', 'dist/bench'];
+const roots =
+  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['dist/src', 'dist/test', 'dist/bench'];
 const files = roots.flatMap((root) => collect(root, [])).sort();
 if (files.length === 0) {
   console.error('run-tests: no test files found under', roots.join(', '));
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

@@ -10,6 +10,8 @@ import { parseArgs } from 'node:util';
 import { BrokerProcess } from './broker-process.js';
 import type { Phase, PhaseContext } from './phase.js';
 import { catchUpPhase } from './phases/catch-up.js';
+import { clientMemoryPhase } from './phases/client-memory.js';
+import { clientThroughputPhases } from './phases/client-throughput.js';
 import { groupJoinPhase } from './phases/group-join.js';
 import { INGEST_DEFAULTS, ingestPhase } from './phases/ingest.js';
 import { latencyPhase } from './phases/latency.js';
@@ -33,6 +35,8 @@ const PHASES: readonly Phase[] = [
   latencyPhase(),
   groupJoinPhase(),
   offsetCommitPhase(),
+  ...clientThroughputPhases(),
+  clientMemoryPhase(),
 ];
 
 /**

@@ -6,7 +6,8 @@
 // unless the caller already chose a value.
 import { type ChildProcess, spawn } from 'node:child_process';
 
-const SUPERVISED = 'SLUICE_SUPERVISED_BY';
+// Not SLUICE_*: that prefix is the broker's configuration namespace.
+const SUPERVISED = 'SUPERVISING_SLUICE_PID';
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export function shouldRelaunchWithoutIoUring(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {

@@ -16,7 +16,11 @@ after(async () => {
 });
 
 /** Starts `sluice start` without UV_USE_IO_URING and returns the wrapper and the broker's pid. */
-async function startUnsupervised(): Promise<{ wrapper: ChildProcess; brokerPid: number }> {
+async function startUnsupervised(): Promise<{
+  wrapper: ChildProcess;
+  brokerPid: number;
+  logLines: string[];
+}> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.UV_USE_IO_URING;
   const dataDir = await makeTempDir('sluice-io-uring-');
@@ -28,6 +32,8 @@ async function startUnsupervised(): Promise<{ wrapper: ChildProcess; brokerPid: 
   );
   started.push(wrapper);
   const lines = readline.createInterface({ input: wrapper.stdout! });
+  const logLines: string[] = [];
+  lines.on('line', (line) => logLines.push(line));
   const brokerPid = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no ready line within 20 s')), 20_000);
     lines.on('line', (line) => {
@@ -36,7 +42,7 @@ async function startUnsupervised(): Promise<{ wrapper: ChildProcess; brokerPid: 
       resolve((JSON.parse(line) as { pid: number }).pid);
     });
   });
-  return { wrapper, brokerPid };
+  return { wrapper, brokerPid, logLines };
 }
 
 function isAlive(pid: number): boolean {
@@ -59,8 +65,13 @@ async function waitUntilGone(pid: number, timeoutMs: number): Promise<void> {
 test('the broker runs in a child with UV_USE_IO_URING=0 and SIGTERM stops both cleanly', {
   timeout: 30_000,
 }, async () => {
-  const { wrapper, brokerPid } = await startUnsupervised();
+  const { wrapper, brokerPid, logLines } = await startUnsupervised();
   assert.notEqual(brokerPid, wrapper.pid);
+  // The relaunch's own environment must not look like a misspelt SLUICE_* setting.
+  assert.deepEqual(
+    logLines.filter((line) => line.includes('environment variable')),
+    [],
+  );
   const environ = (await readFile(`/proc/${brokerPid}/environ`, 'utf8')).split('\0');
   assert.ok(environ.includes('UV_USE_IO_URING=0'));
   const exited = new Promise<number | null>((resolve) => wrapper.on('exit', (code) => resolve(code)));

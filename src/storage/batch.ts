@@ -1,41 +1,21 @@
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../protocol/records/crc.js';
+import {
+  ATTRIBUTES_OFFSET,
+  BASE_OFFSET_OFFSET,
+  BATCH_LENGTH_OFFSET,
+  CRC_OFFSET,
+  CURRENT_MAGIC,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+  readInt64,
+} from '../protocol/records/layout.js';
 
-/**
- * Byte layout of a magic-2 record batch header. The log only reads and patches header fields: record bodies
- * pass through untouched.
- */
-export const BatchField = {
-  BASE_OFFSET: 0,
-  BATCH_LENGTH: 8,
-  PARTITION_LEADER_EPOCH: 12,
-  MAGIC: 16,
-  CRC: 17,
-  ATTRIBUTES: 21,
-  LAST_OFFSET_DELTA: 23,
-  BASE_TIMESTAMP: 27,
-  MAX_TIMESTAMP: 35,
-  PRODUCER_ID: 43,
-  RECORD_COUNT: 57,
-} as const;
-
-/** BaseOffset and BatchLength precede the bytes that BatchLength counts. */
-export const LOG_OVERHEAD_BYTES = 12;
-export const BATCH_HEADER_BYTES = 61;
-export const CURRENT_MAGIC = 2;
 /** Kafka's own ceiling on a batch; anything claiming more is a torn or garbage length field. */
-export const MAX_BATCH_BYTES = 0x7fff_ffff;
-
-const TWO_POW_32 = 0x1_0000_0000;
-
-export function readInt64(buf: Buffer, at: number): number {
-  return buf.readInt32BE(at) * TWO_POW_32 + buf.readUInt32BE(at + 4);
-}
-
-export function writeInt64(buf: Buffer, at: number, value: number): void {
-  const high = Math.floor(value / TWO_POW_32);
-  buf.writeInt32BE(high, at);
-  buf.writeUInt32BE(value - high * TWO_POW_32, at + 4);
-}
+const MAX_BATCH_BYTES = 0x7fff_ffff;
 
 /** The header fields the log needs to place, index and serve a batch. */
 export interface BatchHeader {
@@ -48,17 +28,17 @@ export interface BatchHeader {
 
 /** Total bytes of the batch at `at`, from its length field (the caller makes sure 12 bytes are there). */
 export function batchSizeAt(buf: Buffer, at: number): number {
-  return LOG_OVERHEAD_BYTES + buf.readInt32BE(at + BatchField.BATCH_LENGTH);
+  return LOG_OVERHEAD + buf.readInt32BE(at + BATCH_LENGTH_OFFSET);
 }
 
 export function readBatchHeader(buf: Buffer, at: number): BatchHeader {
-  const baseOffset = readInt64(buf, at + BatchField.BASE_OFFSET);
+  const baseOffset = readInt64(buf, at + BASE_OFFSET_OFFSET);
   return {
     baseOffset,
-    lastOffset: baseOffset + buf.readInt32BE(at + BatchField.LAST_OFFSET_DELTA),
+    lastOffset: baseOffset + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET),
     sizeBytes: batchSizeAt(buf, at),
-    partitionLeaderEpoch: buf.readInt32BE(at + BatchField.PARTITION_LEADER_EPOCH),
-    maxTimestampMs: readInt64(buf, at + BatchField.MAX_TIMESTAMP),
+    partitionLeaderEpoch: buf.readInt32BE(at + PARTITION_LEADER_EPOCH_OFFSET),
+    maxTimestampMs: readInt64(buf, at + MAX_TIMESTAMP_OFFSET),
   };
 }
 
@@ -78,12 +58,12 @@ export function checkBatch(
   remainingInFile: number,
   verifyCrc: boolean,
 ): BatchCheck {
-  if (remainingInFile < BATCH_HEADER_BYTES)
+  if (remainingInFile < RECORD_BATCH_OVERHEAD)
     return { kind: 'corrupt', reason: `cut short: ${remainingInFile} bytes` };
-  if (available < BATCH_HEADER_BYTES) return { kind: 'incomplete', neededBytes: BATCH_HEADER_BYTES };
-  const length = buf.readInt32BE(at + BatchField.BATCH_LENGTH);
-  const sizeBytes = LOG_OVERHEAD_BYTES + length;
-  if (length < BATCH_HEADER_BYTES - LOG_OVERHEAD_BYTES || sizeBytes > MAX_BATCH_BYTES) {
+  if (available < RECORD_BATCH_OVERHEAD) return { kind: 'incomplete', neededBytes: RECORD_BATCH_OVERHEAD };
+  const length = buf.readInt32BE(at + BATCH_LENGTH_OFFSET);
+  const sizeBytes = LOG_OVERHEAD + length;
+  if (length < RECORD_BATCH_OVERHEAD - LOG_OVERHEAD || sizeBytes > MAX_BATCH_BYTES) {
     return { kind: 'corrupt', reason: `impossible batch length ${length}` };
   }
   if (sizeBytes > remainingInFile) {
@@ -92,15 +72,15 @@ export function checkBatch(
       reason: `cut short: batch of ${sizeBytes} bytes, ${remainingInFile} in the file`,
     };
   }
-  const magic = buf.readInt8(at + BatchField.MAGIC);
+  const magic = buf.readInt8(at + MAGIC_OFFSET);
   if (magic !== CURRENT_MAGIC) return { kind: 'corrupt', reason: `magic ${magic}` };
-  const lastOffsetDelta = buf.readInt32BE(at + BatchField.LAST_OFFSET_DELTA);
+  const lastOffsetDelta = buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
   if (lastOffsetDelta < 0)
     return { kind: 'corrupt', reason: `negative last offset delta ${lastOffsetDelta}` };
   if (verifyCrc) {
     if (available < sizeBytes) return { kind: 'incomplete', neededBytes: sizeBytes };
-    const stored = buf.readUInt32BE(at + BatchField.CRC);
-    const computed = crc32c(buf.subarray(at + BatchField.ATTRIBUTES, at + sizeBytes));
+    const stored = buf.readUInt32BE(at + CRC_OFFSET);
+    const computed = crc32c(buf, at + ATTRIBUTES_OFFSET, at + sizeBytes);
     if (stored !== computed)
       return { kind: 'corrupt', reason: `crc mismatch (stored ${stored}, computed ${computed})` };
   }

@@ -1,4 +1,4 @@
-export { BatchField, type BatchHeader, readBatchHeader } from './batch.js';
+export { type BatchHeader, readBatchHeader } from './batch.js';
 export { type EpochEntry, UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET } from './checkpoint.js';
 export { DEFAULT_LOG_CONFIG, type LogConfig, validateLogConfig } from './config.js';
 export {

@@ -1,4 +1,4 @@
-import { readInt64, writeInt64 } from './batch.js';
+import { readInt64, writeInt64 } from '../protocol/records/layout.js';
 
 const INITIAL_ENTRIES = 64;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { BatchField, readInt64 } from './batch.js';
+import { BASE_OFFSET_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, readInt64 } from '../protocol/records/layout.js';
 import { OffsetOutOfRangeError } from './errors.js';
 import {
   CLEAN_SHUTDOWN_FILE,
@@ -31,8 +31,8 @@ describe('PartitionLog append and read', () => {
       const second = makeBatch({ records: 2, fill: 7 });
       assert.deepEqual(await log.append(first, 5), { baseOffset: 0, lastOffset: 2, logStartOffset: 0 });
       assert.deepEqual(await log.append(second, 5), { baseOffset: 3, lastOffset: 4, logStartOffset: 0 });
-      assert.equal(readInt64(second, BatchField.BASE_OFFSET), 3);
-      assert.equal(second.readInt32BE(BatchField.PARTITION_LEADER_EPOCH), 5);
+      assert.equal(readInt64(second, BASE_OFFSET_OFFSET), 3);
+      assert.equal(second.readInt32BE(PARTITION_LEADER_EPOCH_OFFSET), 5);
       assert.equal(log.logEndOffset, 5);
       assert.equal(log.highWatermark, 5);
       const result = await log.read(0, 1 << 20);

@@ -1,15 +1,16 @@
 import { type FileHandle, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  BATCH_HEADER_BYTES,
-  BatchField,
-  type BatchHeader,
-  batchSizeAt,
+  BASE_OFFSET_OFFSET,
   CURRENT_MAGIC,
-  readBatchHeader,
+  LAST_OFFSET_DELTA_OFFSET,
+  MAGIC_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  RECORD_BATCH_OVERHEAD,
   readInt64,
   writeInt64,
-} from './batch.js';
+} from '../protocol/records/layout.js';
+import { type BatchHeader, batchSizeAt, readBatchHeader } from './batch.js';
 import {
   LeaderEpochCache,
   readOffsetCheckpoint,
@@ -298,8 +299,8 @@ export class PartitionLog {
     const position = segment.sizeBytes;
     let offset = baseOffset;
     for (let at = 0; at < batches.length; ) {
-      writeInt64(batches, at + BatchField.BASE_OFFSET, offset);
-      batches.writeInt32BE(leaderEpoch, at + BatchField.PARTITION_LEADER_EPOCH);
+      writeInt64(batches, at + BASE_OFFSET_OFFSET, offset);
+      batches.writeInt32BE(leaderEpoch, at + PARTITION_LEADER_EPOCH_OFFSET);
       const header = readBatchHeader(batches, at);
       segment.indexBatch(indexes, header, position + at, this.config.indexIntervalBytes, nowMs);
       offset = header.lastOffset + 1;
@@ -671,20 +672,20 @@ export class PartitionLog {
         let at = 0;
         let runStart = -1;
         let stopped = false;
-        wanted = BATCH_HEADER_BYTES;
-        while (got - at >= BATCH_HEADER_BYTES) {
+        wanted = RECORD_BATCH_OVERHEAD;
+        while (got - at >= RECORD_BATCH_OVERHEAD) {
           const size = batchSizeAt(window, at);
-          const baseOffset = readInt64(window, at + BatchField.BASE_OFFSET);
+          const baseOffset = readInt64(window, at + BASE_OFFSET_OFFSET);
           if (expectedBaseOffset >= 0 && baseOffset !== expectedBaseOffset) {
             throw new StaleIndexError(
               `expected offset ${expectedBaseOffset} at ${position}, found ${baseOffset}`,
             );
           }
           expectedBaseOffset = -1;
-          if (size < BATCH_HEADER_BYTES || position + at + size > endPosition) {
+          if (size < RECORD_BATCH_OVERHEAD || position + at + size > endPosition) {
             throw new KafkaStorageError(`corrupt batch at ${position + at} in ${segment.logPath}`);
           }
-          const lastOffset = baseOffset + window.readInt32BE(at + BatchField.LAST_OFFSET_DELTA);
+          const lastOffset = baseOffset + window.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
           if (lastOffset < fetchOffset) {
             at += size;
             continue;
@@ -707,7 +708,7 @@ export class PartitionLog {
         // No progress with everything that remains in view: a torn tail shorter than a header.
         if (at === 0 && (got < window.length || window.length >= endPosition - position)) break;
         position += at;
-        if (wanted === BATCH_HEADER_BYTES) wanted = clampWindow(maxBytes - result.bytes);
+        if (wanted === RECORD_BATCH_OVERHEAD) wanted = clampWindow(maxBytes - result.bytes);
       }
       return false;
     } finally {
@@ -801,11 +802,11 @@ export class PartitionLog {
           Math.min(window.length, endPosition - position),
           position,
         );
-        if (got < BATCH_HEADER_BYTES) return null;
+        if (got < RECORD_BATCH_OVERHEAD) return null;
         let at = 0;
-        while (got - at >= BATCH_HEADER_BYTES) {
+        while (got - at >= RECORD_BATCH_OVERHEAD) {
           const header = readBatchHeader(window, at);
-          if (header.sizeBytes < BATCH_HEADER_BYTES) return null;
+          if (header.sizeBytes < RECORD_BATCH_OVERHEAD) return null;
           if (header.lastOffset >= boundOffset) return null;
           if (header.lastOffset >= fromOffset && matches(header)) return header;
           at += header.sizeBytes;
@@ -924,7 +925,7 @@ export class PartitionLog {
     let position = entry?.position ?? 0;
     const lease = await this.resources.fileHandles.acquire(segment.logPath);
     try {
-      const header = Buffer.allocUnsafe(BATCH_HEADER_BYTES);
+      const header = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD);
       while (position < segment.writtenBytes) {
         await readFully(lease.handle, header, header.length, position);
         if (readInt64(header, 0) >= baseOffset) return position;
@@ -1319,15 +1320,15 @@ function countOffsets(batches: Buffer): number {
   if (batches.length === 0) throw new CorruptBatchError('no batches to append');
   let offsets = 0;
   for (let at = 0; at < batches.length; ) {
-    if (batches.length - at < BATCH_HEADER_BYTES)
+    if (batches.length - at < RECORD_BATCH_OVERHEAD)
       throw new CorruptBatchError(`truncated batch header at ${at}`);
     const size = batchSizeAt(batches, at);
-    if (size < BATCH_HEADER_BYTES || at + size > batches.length) {
+    if (size < RECORD_BATCH_OVERHEAD || at + size > batches.length) {
       throw new CorruptBatchError(`batch at ${at} claims ${size} bytes`);
     }
-    const magic = batches.readInt8(at + BatchField.MAGIC);
+    const magic = batches.readInt8(at + MAGIC_OFFSET);
     if (magic !== CURRENT_MAGIC) throw new CorruptBatchError(`batch at ${at} has magic ${magic}`);
-    const lastOffsetDelta = batches.readInt32BE(at + BatchField.LAST_OFFSET_DELTA);
+    const lastOffsetDelta = batches.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
     if (lastOffsetDelta < 0)
       throw new CorruptBatchError(`batch at ${at} has last offset delta ${lastOffsetDelta}`);
     offsets += lastOffsetDelta + 1;

@@ -1,6 +1,7 @@
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BATCH_HEADER_BYTES, type BatchHeader, checkBatch } from './batch.js';
+import { RECORD_BATCH_OVERHEAD } from '../protocol/records/layout.js';
+import { type BatchHeader, checkBatch } from './batch.js';
 import { OffsetIndex, TimeIndex, type TimestampOffset } from './indexes.js';
 import type { SegmentIndexes } from './resources.js';
 
@@ -251,7 +252,7 @@ export async function scanSegment(
   onBatch?: (header: BatchHeader) => void,
 ): Promise<ScanResult> {
   const indexes = segment.resetIndexes(options.maxIndexEntries);
-  let window = Buffer.allocUnsafe(Math.min(SCAN_WINDOW_BYTES, Math.max(fileBytes, BATCH_HEADER_BYTES)));
+  let window = Buffer.allocUnsafe(Math.min(SCAN_WINDOW_BYTES, Math.max(fileBytes, RECORD_BATCH_OVERHEAD)));
   let windowStart = 0;
   let windowBytes = 0;
   let position = 0;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BatchField, writeInt64 } from './batch.js';
+import { BASE_OFFSET_OFFSET, writeInt64 } from '../protocol/records/layout.js';
 import { TailCache, TailCacheBudget } from './tail-cache.js';
 import { makeBatch, splitBatches } from './test-support.js';
 
 function batchAt(offset: number, valueBytes = 100): Buffer {
   const batch = makeBatch({ valueBytes });
-  writeInt64(batch, BatchField.BASE_OFFSET, offset);
+  writeInt64(batch, BASE_OFFSET_OFFSET, offset);
   return batch;
 }
 

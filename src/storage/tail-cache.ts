@@ -1,4 +1,5 @@
-import { BatchField, batchSizeAt, readInt64 } from './batch.js';
+import { BASE_OFFSET_OFFSET, LAST_OFFSET_DELTA_OFFSET, readInt64 } from '../protocol/records/layout.js';
+import { batchSizeAt } from './batch.js';
 
 /** A run of consecutive batches copied from appends, in offset order. */
 interface TailChunk {
@@ -128,8 +129,8 @@ export class TailCache {
       let stop = false;
       while (at < chunk.usedBytes) {
         const size = batchSizeAt(chunk.buffer, at);
-        const baseOffset = readInt64(chunk.buffer, at + BatchField.BASE_OFFSET);
-        const lastOffset = baseOffset + chunk.buffer.readInt32BE(at + BatchField.LAST_OFFSET_DELTA);
+        const baseOffset = readInt64(chunk.buffer, at + BASE_OFFSET_OFFSET);
+        const lastOffset = baseOffset + chunk.buffer.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
         if (!started && lastOffset < fetchOffset) {
           at += size;
           continue;

@@ -2,7 +2,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import { BatchField, readBatchHeader, readInt64, writeInt64 } from './batch.js';
+import {
+  ATTRIBUTES_OFFSET,
+  BASE_OFFSET_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_LENGTH_OFFSET,
+  CRC_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORD_COUNT_OFFSET,
+  readInt64,
+  writeInt64,
+} from '../protocol/records/layout.js';
+import { readBatchHeader } from './batch.js';
 import type { LogConfig } from './config.js';
 
 /** Test-only helpers: builds real magic-2 batches and temporary directories. */
@@ -46,20 +61,20 @@ export function makeBatch(options: {
   }
   const body = Buffer.concat(bodies);
   const batch = Buffer.alloc(61 + body.length);
-  writeInt64(batch, BatchField.BASE_OFFSET, 0);
-  batch.writeInt32BE(batch.length - 12, BatchField.BATCH_LENGTH);
-  batch.writeInt32BE(-1, BatchField.PARTITION_LEADER_EPOCH);
-  batch.writeInt8(2, BatchField.MAGIC);
-  batch.writeInt16BE(0, BatchField.ATTRIBUTES);
-  batch.writeInt32BE(records - 1, BatchField.LAST_OFFSET_DELTA);
-  writeInt64(batch, BatchField.BASE_TIMESTAMP, timestampMs);
-  writeInt64(batch, BatchField.MAX_TIMESTAMP, timestampMs + records - 1);
-  writeInt64(batch, BatchField.PRODUCER_ID, -1);
+  writeInt64(batch, BASE_OFFSET_OFFSET, 0);
+  batch.writeInt32BE(batch.length - 12, BATCH_LENGTH_OFFSET);
+  batch.writeInt32BE(-1, PARTITION_LEADER_EPOCH_OFFSET);
+  batch.writeInt8(2, MAGIC_OFFSET);
+  batch.writeInt16BE(0, ATTRIBUTES_OFFSET);
+  batch.writeInt32BE(records - 1, LAST_OFFSET_DELTA_OFFSET);
+  writeInt64(batch, BASE_TIMESTAMP_OFFSET, timestampMs);
+  writeInt64(batch, MAX_TIMESTAMP_OFFSET, timestampMs + records - 1);
+  writeInt64(batch, PRODUCER_ID_OFFSET, -1);
   batch.writeInt16BE(-1, 51);
   batch.writeInt32BE(-1, 53);
-  batch.writeInt32BE(records, BatchField.RECORD_COUNT);
+  batch.writeInt32BE(records, RECORD_COUNT_OFFSET);
   body.copy(batch, 61);
-  batch.writeUInt32BE(crc32c(batch.subarray(BatchField.ATTRIBUTES)), BatchField.CRC);
+  batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
   return batch;
 }
 
@@ -71,7 +86,7 @@ export function splitBatches(chunks: Buffer[]): { baseOffset: number; lastOffset
       const header = readBatchHeader(chunk, at);
       const batch = chunk.subarray(at, at + header.sizeBytes);
       if (batch.length !== header.sizeBytes) throw new Error(`partial batch at ${at}`);
-      if (batch.readUInt32BE(BatchField.CRC) !== crc32c(batch.subarray(BatchField.ATTRIBUTES))) {
+      if (batch.readUInt32BE(CRC_OFFSET) !== crc32c(batch.subarray(ATTRIBUTES_OFFSET))) {
         throw new Error(`bad crc at offset ${header.baseOffset}`);
       }
       out.push({ baseOffset: readInt64(batch, 0), lastOffset: header.lastOffset, batch });

@@ -1,4 +1,4 @@
-// Kafka record formats: validation and offset assignment on the Produce path, full encode/decode, codecs,
+// Kafka record formats: validation and LogAppendTime stamping on the Produce path, full encode/decode, codecs,
 // recompression and legacy (magic 0/1) conversion.
 export type {
   DecodedRecord,
@@ -41,4 +41,4 @@ export * from './layout.js';
 export type { ConvertLegacyOptions } from './legacy.js';
 export { convertLegacyToBatch, isLegacyMessageSet } from './legacy.js';
 export type { BatchSetSummary, BatchSummary, ValidateOptions } from './validate.js';
-export { assignOffsets, stampLogAppendTime, validateBatches } from './validate.js';
+export { stampLogAppendTime, validateBatches } from './validate.js';

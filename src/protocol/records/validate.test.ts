@@ -14,7 +14,7 @@ import {
   RECORDS_OFFSET,
   readInt64,
 } from './layout.js';
-import { assignOffsets, stampLogAppendTime, validateBatches } from './validate.js';
+import { stampLogAppendTime, validateBatches } from './validate.js';
 
 function records(count: number, valueBytes: number, firstTimestamp = 1_700_000_000_000): RecordInput[] {
   return Array.from({ length: count }, (_, index) => ({
@@ -233,39 +233,9 @@ describe('validateBatches', () => {
   });
 });
 
-describe('assignOffsets', () => {
-  test('stamps offsets and leader epoch in place and keeps the CRC valid', () => {
-    const set = Buffer.concat([
-      encodeRecordBatch({ records: records(3, 4), partitionLeaderEpoch: 0 }),
-      encodeRecordBatch({ records: records(2, 4), compression: 'lz4', partitionLeaderEpoch: 0 }),
-    ]);
-    const crcs = [set.readUInt32BE(CRC_OFFSET)];
-    assert.equal(assignOffsets(set, 100, 7), 105);
-    assert.equal(validateBatches(set).batchCount, 2);
-    assert.equal(set.readUInt32BE(CRC_OFFSET), crcs[0]);
-    const decoded = decodeRecordBatches(set);
-    assert.deepEqual(
-      decoded.map((batch) => [batch.baseOffset, batch.partitionLeaderEpoch, batch.timestampType]),
-      [
-        [100, 7, 'create'],
-        [103, 7, 'create'],
-      ],
-    );
-    assert.deepEqual(
-      decoded.flatMap((batch) => batch.records.map((record) => record.offset)),
-      [100, 101, 102, 103, 104],
-    );
-  });
-
-  test('offsets beyond 2^32 are written exactly', () => {
-    const batch = encodeRecordBatch({ records: records(1, 1) });
-    assert.equal(assignOffsets(batch, 2 ** 40 + 5, 1), 2 ** 40 + 6);
-    assert.equal(readInt64(batch, 0), 2 ** 40 + 5);
-  });
-
+describe('stampLogAppendTime', () => {
   test('LogAppendTime sets the attribute and MaxTimestamp and reseals the CRC', () => {
     const batch = encodeRecordBatch({ records: records(2, 4), compression: 'snappy' });
-    assignOffsets(batch, 0, 1);
     stampLogAppendTime(batch, 1_900_000_000_000);
     assert.equal(validateBatches(batch).maxTimestamp, 1_900_000_000_000);
     assert.equal(readInt64(batch, MAX_TIMESTAMP_OFFSET), 1_900_000_000_000);

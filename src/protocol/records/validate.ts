@@ -12,7 +12,6 @@ import {
 } from './errors.js';
 import {
   ATTRIBUTES_OFFSET,
-  BASE_OFFSET_OFFSET,
   BASE_SEQUENCE_OFFSET,
   BASE_TIMESTAMP_OFFSET,
   BATCH_LENGTH_OFFSET,
@@ -27,7 +26,6 @@ import {
   MAX_TIMESTAMP_OFFSET,
   MIN_BATCH_LENGTH,
   NO_TIMESTAMP,
-  PARTITION_LEADER_EPOCH_OFFSET,
   PRODUCER_EPOCH_OFFSET,
   PRODUCER_ID_OFFSET,
   RECORD_COUNT_OFFSET,
@@ -265,20 +263,6 @@ function skipBytesField(buf: Buffer, at: { offset: number }, minLength: number):
   const length = readVarint(buf, at);
   if (length < minLength) throw new InvalidRecordError(`record field has length ${length}`);
   if (length > 0) at.offset += length;
-}
-
-/**
- * Stamps consecutive offsets and the leader epoch on already validated batches, in place. Both fields lie
- * outside the CRC, so nothing is recomputed. Returns the next offset to assign.
- */
-export function assignOffsets(records: Buffer, baseOffset: number, partitionLeaderEpoch: number): number {
-  let nextOffset = baseOffset;
-  for (const position of batchPositions(records)) {
-    writeInt64(records, position + BASE_OFFSET_OFFSET, nextOffset);
-    records.writeInt32BE(partitionLeaderEpoch, position + PARTITION_LEADER_EPOCH_OFFSET);
-    nextOffset += records.readInt32BE(position + LAST_OFFSET_DELTA_OFFSET) + 1;
-  }
-  return nextOffset;
 }
 
 /**

@@ -1,5 +1,6 @@
 // Starts one Sluice broker: metadata store, logs, coordinator and the Kafka listener, in that order, and
 // stops them in reverse on close.
+import { BufferPool } from '../common/buffer-pool.js';
 import type { BrokerConfig } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import { GroupCoordinator, realScheduler } from '../coordinator/index.js';
@@ -14,6 +15,12 @@ import { ReplicaManager } from './replica-manager.js';
 import { KafkaServer } from './server.js';
 import { defaultLogConfig } from './topic-settings.js';
 
+/**
+ * Free buffers the broker keeps for reuse. Enough for a few in-flight megabyte requests and a full Fetch
+ * response's read windows to come back without allocating; past it, memory goes back to the system.
+ */
+const FREE_BUFFER_BYTES = 24 * 1024 * 1024;
+
 export interface RunningBroker {
   readonly host: string;
   readonly port: number;
@@ -26,9 +33,13 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     clusterId: config.clusterId,
     logger,
   });
+  // One pool for the data path: request frames become tail-cache copies and read windows become responses,
+  // so sharing it lets memory freed by one become the next allocation of another.
+  const bufferPool = new BufferPool(FREE_BUFFER_BYTES);
   const logs = await LogManager.open(config.dataDir, defaultLogConfig(config), {
     logger,
     retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+    bufferPool,
   });
   const replicaManager = new ReplicaManager(config.nodeId, config, metadata, logs, logger);
   const controller = new Controller(config, metadata, replicaManager, logger);
@@ -75,6 +86,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     maxInFlightRequests: config.maxInFlightRequestsPerConnection,
     maxQueuedResponseBytes: config.queuedMaxResponseBytes,
     idleTimeoutMs: config.connectionsMaxIdleMs,
+    bufferPool,
   });
   const bound = await server.listen();
   // With port 0 the OS picks the port; clients must be told the real one.

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { BufferPool, PooledBuffer } from '../common/buffer-pool.js';
 import { FrameDecodeError, FrameDecoder } from './frame-decoder.js';
 
 /** Who is on the other end of a connection; passed to the request handler with every request. */
@@ -15,6 +16,11 @@ export interface RequestFrame {
   correlationId: number;
   /** The whole request after the size prefix, header included; a subarray of the socket chunk when possible. */
   payload: Buffer;
+  /**
+   * Set when `payload` lives in a pooled buffer: the handler owns this reference and releases it once nothing
+   * reads the payload any more; if it never does, the buffer is simply not reused.
+   */
+  hold: PooledBuffer | null;
 }
 
 /**
@@ -138,8 +144,13 @@ export class Connection {
     private readonly limits: ConnectionLimits,
     private readonly counters: ServerCounters,
     private readonly logger: ServerLogger,
+    bufferPool: BufferPool | null,
   ) {
-    this.decoder = new FrameDecoder(limits.maxRequestBytes, (frame) => this.onFrame(frame));
+    this.decoder = new FrameDecoder(
+      limits.maxRequestBytes,
+      (frame, hold) => this.onFrame(frame, hold),
+      bufferPool,
+    );
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.updateReading());
     socket.on('end', () => this.onPeerEnd());
@@ -227,8 +238,11 @@ export class Connection {
     }
   }
 
-  private onFrame(frame: Buffer): boolean {
-    if (this.state !== ConnectionState.Open) return false;
+  private onFrame(frame: Buffer, hold: PooledBuffer | null): boolean {
+    if (this.state !== ConnectionState.Open) {
+      hold?.release();
+      return false;
+    }
     this.counters.requestsReceived++;
     const slot = this.acquireSlot();
     const request: RequestFrame = {
@@ -236,6 +250,7 @@ export class Connection {
       apiVersion: frame.readInt16BE(2),
       correlationId: frame.readInt32BE(4),
       payload: frame,
+      hold,
     };
     let result: Promise<Buffer[] | null> | Buffer[] | null;
     try {

@@ -66,7 +66,7 @@ function frame(apiKey: number, apiVersion: number, body: (w: Writer) => void) {
     requestHeaderVersion(apiKey, apiVersion),
   );
   body(w);
-  return { apiKey, apiVersion, correlationId: 77, payload: w.toBuffer() };
+  return { apiKey, apiVersion, correlationId: 77, payload: w.toBuffer(), hold: null };
 }
 
 const describeClusterFrame = (version: number) =>
@@ -135,7 +135,7 @@ describe('dispatcher', () => {
   test('ApiVersions newer than served: error 35 in the v0 layout with the served ranges (KIP-511)', async () => {
     const dispatch = dispatcherWith(describeCluster('ok'));
     const chunks = await dispatch(
-      { apiKey: ApiVersionsApi.key, apiVersion: 9, correlationId: 5, payload: Buffer.alloc(8) },
+      { apiKey: ApiVersionsApi.key, apiVersion: 9, correlationId: 5, payload: Buffer.alloc(8), hold: null },
       connection,
     );
     assert.ok(chunks !== null);

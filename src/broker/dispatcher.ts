@@ -62,7 +62,12 @@ export function createDispatcher(
     let encode: ((w: Writer) => void) | null;
     try {
       encode = await handler.process(ctx, reader);
+      // Produce is done with its frame once handled: appends have copied the records into the tail cache or
+      // finished writing them. Other APIs may keep decoded buffers (group metadata, say), so their frames
+      // are left to the garbage collector.
+      if (frame.apiKey === PRODUCE_KEY) frame.hold?.release();
     } catch (error) {
+      if (frame.apiKey === PRODUCE_KEY) frame.hold?.release();
       releaseAll(releases);
       // A malformed request closes the connection, as Kafka does; so does any failure of Produce, which may
       // have been sent with acks=0 and then must not be answered.

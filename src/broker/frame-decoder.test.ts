@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { BufferPool, type PooledBuffer, sizeClassOf } from '../common/buffer-pool.js';
 import {
   DecoderFailedError,
   FrameDecoder,
@@ -112,6 +113,42 @@ describe('FrameDecoder', () => {
     // Larger than Buffer's pool, so the backing store is this frame alone: exactly its size.
     assert.equal(frame.buffer.byteLength, frameBody.length);
     assert.equal(frame.byteOffset, 0);
+  });
+
+  test('with a pool, a large spanning frame is assembled in a pooled buffer the sink then owns', () => {
+    const pool = new BufferPool(1 << 20);
+    const holds: (PooledBuffer | null)[] = [];
+    const frames: Buffer[] = [];
+    const decoder = new FrameDecoder(
+      MAX_FRAME_BYTES,
+      (frame, hold) => {
+        frames.push(Buffer.from(frame));
+        holds.push(hold);
+        return true;
+      },
+      pool,
+    );
+    const large = body(1, 100_000);
+    const small = body(2, 1_000);
+    const stream = Buffer.concat([sizePrefixed(large), sizePrefixed(small), sizePrefixed(small)]);
+    decoder.push(stream.subarray(0, 50_000));
+    decoder.push(stream.subarray(50_000, 100_020));
+    decoder.push(stream.subarray(100_020));
+    assert.deepEqual(frames, [large, small, small]);
+    assert.equal(holds[0]?.buffer.length, sizeClassOf(large.length));
+    assert.equal(holds[1], null, 'a small spanning frame is not pooled');
+    assert.equal(holds[2], null, 'a frame inside one chunk is a subarray, not pooled');
+    holds[0]?.release();
+    assert.equal(pool.freeBytes, sizeClassOf(large.length));
+  });
+
+  test('discarding a half-received pooled frame gives its buffer back', () => {
+    const pool = new BufferPool(1 << 20);
+    const decoder = new FrameDecoder(MAX_FRAME_BYTES, () => true, pool);
+    decoder.push(sizePrefixed(body(1, 100_000)).subarray(0, 30_000));
+    assert.equal(pool.freeBytes, 0);
+    decoder.discard();
+    assert.equal(pool.freeBytes, sizeClassOf(100_008));
   });
 
   test('frame sizes at the limits are accepted', () => {

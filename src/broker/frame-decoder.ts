@@ -7,19 +7,29 @@
  * - `failed`: a bad size prefix was seen; the stream cannot be resynchronised, so all further input is refused.
  *
  * A frame lying entirely inside one chunk is handed out as a subarray of that chunk (no copy). Note that such a
- * subarray keeps the whole chunk alive for as long as it is referenced.
+ * subarray keeps the whole chunk alive for as long as it is referenced. A frame spanning chunks is assembled
+ * in a buffer from the pool, if one was given and the frame is large enough to be worth pooling; the sink
+ * then owns that buffer's reference.
  *
  * Backpressure: the sink returns false to stop decoding after the frame it was given. The rest of the chunk
  * (and any chunk pushed meanwhile) is held, in order, until `resume()`.
  */
+
+import type { BufferPool, PooledBuffer } from '../common/buffer-pool.js';
 
 /** The smallest request: apiKey (int16) + apiVersion (int16) + correlationId (int32). */
 export const MIN_REQUEST_FRAME_BYTES = 8;
 
 const SIZE_PREFIX_BYTES = 4;
 
-/** Receives one frame (without its size prefix); returns false to stop decoding until `resume()`. */
-export type FrameSink = (frame: Buffer) => boolean;
+/** Spanning frames at least this large are assembled in pooled buffers. */
+export const POOLED_FRAME_MIN_BYTES = 64 * 1024;
+
+/**
+ * Receives one frame (without its size prefix) and, when it was assembled in a pooled buffer, that buffer's
+ * reference; returns false to stop decoding until `resume()`.
+ */
+export type FrameSink = (frame: Buffer, hold: PooledBuffer | null) => boolean;
 
 /** Base class of the reasons a byte stream is not a valid sequence of Kafka request frames. */
 export class FrameDecodeError extends Error {
@@ -81,6 +91,7 @@ export class FrameDecoder {
   private sizePrefixAccumulator = 0;
   private frameBytes = 0;
   private partialFrame: Buffer | null = null;
+  private partialFrameHold: PooledBuffer | null = null;
   private partialFrameFilledBytes = 0;
   private stopped = false;
   private readonly heldChunks: Buffer[] = [];
@@ -89,6 +100,7 @@ export class FrameDecoder {
   constructor(
     private readonly maxFrameBytes: number,
     private readonly sink: FrameSink,
+    private readonly pool: BufferPool | null = null,
   ) {}
 
   /** True when the sink asked to stop and `resume()` has not been called since. */
@@ -140,6 +152,8 @@ export class FrameDecoder {
     this.heldChunks.length = 0;
     this.heldOffset = 0;
     this.partialFrame = null;
+    this.partialFrameHold?.release();
+    this.partialFrameHold = null;
     this.partialFrameFilledBytes = 0;
     this.sizePrefixBytesRead = 0;
     this.sizePrefixAccumulator = 0;
@@ -168,14 +182,19 @@ export class FrameDecoder {
         if (end - position >= frameBytes) {
           const frame = chunk.subarray(position, position + frameBytes);
           position += frameBytes;
-          if (!this.sink(frame)) {
+          if (!this.sink(frame, null)) {
             this.stopped = true;
             return position;
           }
           continue;
         }
         this.frameBytes = frameBytes;
-        this.partialFrame = Buffer.allocUnsafe(frameBytes);
+        if (this.pool !== null && frameBytes >= POOLED_FRAME_MIN_BYTES) {
+          this.partialFrameHold = this.pool.acquire(frameBytes);
+          this.partialFrame = this.partialFrameHold.buffer.subarray(0, frameBytes);
+        } else {
+          this.partialFrame = Buffer.allocUnsafe(frameBytes);
+        }
         this.partialFrameFilledBytes = chunk.copy(this.partialFrame, 0, position, end);
         this.state = DecoderState.Body;
         return end;
@@ -191,10 +210,12 @@ export class FrameDecoder {
       position += copied;
       this.partialFrameFilledBytes += copied;
       if (this.partialFrameFilledBytes < this.frameBytes) return position;
+      const hold = this.partialFrameHold;
       this.partialFrame = null;
+      this.partialFrameHold = null;
       this.partialFrameFilledBytes = 0;
       this.state = DecoderState.Size;
-      if (!this.sink(partialFrame)) {
+      if (!this.sink(partialFrame, hold)) {
         this.stopped = true;
         return position;
       }

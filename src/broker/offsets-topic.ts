@@ -7,6 +7,7 @@ import type { Logger } from '../common/logger.js';
 import type { CoordinatorLog, CoordinatorRecord, GroupCoordinator } from '../coordinator/index.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { decodeRecordBatchesAsync, encodeRecordBatch } from '../protocol/records/index.js';
+import { releaseRead } from '../storage/index.js';
 import type { Controller } from './controller.js';
 import type { HostedPartition, ReplicaManager } from './replica-manager.js';
 
@@ -123,16 +124,23 @@ export class OffsetsTopic implements CoordinatorLog {
     const end = log.highWatermark;
     let offset = log.logStartOffset;
     while (offset < end) {
-      const { chunks } = await log.read(offset, LOAD_READ_BYTES, { maxOffset: end, minOneBatch: true });
-      if (chunks.length === 0) break;
-      const buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      for (const batch of await decodeRecordBatchesAsync(buffer)) {
-        for (const record of batch.records) {
-          if (record.offset >= offset && !batch.isControl && record.key !== null) {
-            yield { key: record.key, value: record.value };
+      const read = await log.read(offset, LOAD_READ_BYTES, { maxOffset: end, minOneBatch: true });
+      const { chunks } = read;
+      // The coordinator copies what it keeps of a record (coordinator/records.ts), so the read's buffers go
+      // back to the pool once its records have been consumed.
+      try {
+        if (chunks.length === 0) break;
+        const buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+        for (const batch of await decodeRecordBatchesAsync(buffer)) {
+          for (const record of batch.records) {
+            if (record.offset >= offset && !batch.isControl && record.key !== null) {
+              yield { key: record.key, value: record.value };
+            }
           }
+          offset = batch.baseOffset + batch.lastOffsetDelta + 1;
         }
-        offset = batch.baseOffset + batch.lastOffsetDelta + 1;
+      } finally {
+        releaseRead(read);
       }
     }
   }

@@ -1,6 +1,7 @@
 // The partitions this broker hosts and the produce/fetch paths through them. It keeps, per partition, the
 // replica state the metadata store assigns (leader, leader epoch, replicas, ISR) next to its log, and
 // applies the topic's configs on the way in (validation, compression.type, timestamp type, size limits).
+import type { PooledBuffer } from '../common/buffer-pool.js';
 import type { BrokerConfig } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { MetadataStore, PartitionRecord, TopicRecord } from '../metadata/index.js';
@@ -16,7 +17,7 @@ import {
   stampLogAppendTime,
   validateBatches,
 } from '../protocol/records/index.js';
-import type { LogManager, PartitionLog } from '../storage/index.js';
+import { type LogManager, type PartitionLog, releaseRead } from '../storage/index.js';
 import { MemoryBudget } from './memory-budget.js';
 import { FetchPurgatory } from './purgatory.js';
 import { type PartitionSettings, partitionSettings } from './topic-settings.js';
@@ -46,6 +47,8 @@ export interface FetchPartitionResult {
   logStartOffset: number;
   chunks: Buffer[];
   bytes: number;
+  /** Pooled buffers `chunks` point into: released (releaseRead) once the response is written. */
+  holds: PooledBuffer[];
   divergingEpoch: { epoch: number; endOffset: number } | null;
 }
 
@@ -256,6 +259,7 @@ export class ReplicaManager {
       logStartOffset: log.logStartOffset,
       chunks: [],
       bytes: 0,
+      holds: [],
       divergingEpoch: null,
     };
     if (fetchOffset < log.logStartOffset || fetchOffset > log.logEndOffset) {
@@ -268,6 +272,7 @@ export class ReplicaManager {
       const read = await log.read(fetchOffset, maxBytes, { maxOffset, minOneBatch });
       result.chunks = read.chunks;
       result.bytes = read.bytes;
+      result.holds = read.holds;
     } catch (error) {
       if (error instanceof KafkaError) {
         result.errorCode = error.code;
@@ -305,14 +310,19 @@ export class ReplicaManager {
     matches: (record: DecodedRecord) => boolean,
     wholeBatch = false,
   ): Promise<DecodedRecord | null> {
-    const { chunks } = await hosted.log.read(offset, 1, { minOneBatch: true });
-    const first = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    for (const batch of await decodeRecordBatchesAsync(first)) {
-      for (const record of batch.records) {
-        if ((wholeBatch || record.offset >= offset) && matches(record)) return record;
+    const read = await hosted.log.read(offset, 1, { minOneBatch: true });
+    try {
+      const { chunks } = read;
+      const first = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      for (const batch of await decodeRecordBatchesAsync(first)) {
+        for (const record of batch.records) {
+          if ((wholeBatch || record.offset >= offset) && matches(record)) return record;
+        }
       }
+      return null;
+    } finally {
+      releaseRead(read);
     }
-    return null;
   }
 
   /** Where read_committed consumers stop. Without transactions nothing is pending, so it is the high watermark. */

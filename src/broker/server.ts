@@ -1,4 +1,5 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import type { BufferPool } from '../common/buffer-pool.js';
 import { Connection, type RequestHandler, type ServerCounters, type ServerLogger } from './connection.js';
 
 export type {
@@ -26,6 +27,8 @@ export interface ServerOptions {
   idleTimeoutMs: number;
   /** Reported to the handler in ConnectionInfo.listener; defaults to 'PLAINTEXT'. */
   listenerName?: string;
+  /** Large request frames are assembled in buffers from this pool (see RequestFrame.hold). */
+  bufferPool?: BufferPool;
 }
 
 export interface ServerStats extends ServerCounters {
@@ -177,6 +180,7 @@ export class KafkaServer {
       this.options,
       this.counters,
       this.options.logger,
+      this.options.bufferPool ?? null,
     );
     this.connections.add(connection);
     socket.once('close', () => {

@@ -20,4 +20,4 @@ export {
   type StorageLogger,
 } from './partition-log.js';
 export type { StorageResources } from './resources.js';
-export type { ReadResult } from './tail-cache.js';
+export { type ReadResult, releaseRead } from './tail-cache.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { BufferPool } from '../common/buffer-pool.js';
 import type { LogConfig } from './config.js';
 import {
   createStorageResources,
@@ -25,6 +26,8 @@ export interface LogManagerOptions {
   /** Tail cache across all logs, and per log. */
   tailCacheBytes?: number;
   tailCacheBytesPerLog?: number;
+  /** Where tail-cache chunks and read windows come from (default: a pool of this manager's own). */
+  bufferPool?: BufferPool;
   /** Logs opened (and recovered) at the same time during startup. */
   openConcurrency?: number;
 }
@@ -70,6 +73,7 @@ export class LogManager {
       ...(options.maxOpenFiles !== undefined && { maxOpenFiles: options.maxOpenFiles }),
       ...(options.indexCacheBytes !== undefined && { indexCacheBytes: options.indexCacheBytes }),
       ...(options.tailCacheBytes !== undefined && { tailCacheBytes: options.tailCacheBytes }),
+      ...(options.bufferPool !== undefined && { bufferPool: options.bufferPool }),
     });
   }
 

@@ -1,5 +1,6 @@
 import { type FileHandle, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BufferPool, type PooledBuffer } from '../common/buffer-pool.js';
 import {
   BASE_OFFSET_OFFSET,
   CURRENT_MAGIC,
@@ -43,7 +44,7 @@ import {
   scanSegment,
   TIME_INDEX_SUFFIX,
 } from './segment.js';
-import { type ReadResult, TailCache, TailCacheBudget } from './tail-cache.js';
+import { type ReadResult, releaseRead, TailCache, TailCacheBudget } from './tail-cache.js';
 
 export const CLEAN_SHUTDOWN_FILE = 'clean-shutdown';
 export const RECOVERY_POINT_FILE = 'recovery-point-checkpoint';
@@ -83,6 +84,9 @@ export interface PartitionLogOptions {
 
 let defaultResources: StorageResources | null = null;
 
+/** Free buffers kept for reuse by logs that were not given a pool. */
+const DEFAULT_FREE_BUFFER_BYTES = 8 * 1024 * 1024;
+
 /** The bounds used by logs opened without a LogManager. */
 export function sharedStorageResources(): StorageResources {
   defaultResources ??= createStorageResources({});
@@ -93,11 +97,13 @@ export function createStorageResources(limits: {
   maxOpenFiles?: number;
   indexCacheBytes?: number;
   tailCacheBytes?: number;
+  bufferPool?: BufferPool;
 }): StorageResources {
   return {
     fileHandles: new FileHandlePool(limits.maxOpenFiles ?? 128),
     indexCache: new IndexCache(limits.indexCacheBytes ?? 16 * 1024 * 1024),
     tailCacheBudget: new TailCacheBudget(limits.tailCacheBytes ?? 16 * 1024 * 1024),
+    bufferPool: limits.bufferPool ?? new BufferPool(DEFAULT_FREE_BUFFER_BYTES),
   };
 }
 
@@ -126,6 +132,8 @@ export interface LogStats {
 interface AppendJob {
   readonly segment: LogSegment;
   readonly data: Buffer;
+  /** Keeps `data` (a tail-cache chunk) from being reused until it is written. */
+  readonly hold: PooledBuffer | null;
   readonly position: number;
   /** The log end offset once this job is written. */
   readonly endOffset: number;
@@ -203,6 +211,7 @@ export class PartitionLog {
     this.manageHighWatermark = options.manageHighWatermark ?? true;
     this.tail = new TailCache(
       this.resources.tailCacheBudget,
+      this.resources.bufferPool,
       options.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES,
       TAIL_CHUNK_BYTES,
     );
@@ -310,10 +319,10 @@ export class PartitionLog {
     segment.sizeBytes += batches.length;
     this.nextOffset = offset;
     this.stats.appends++;
-    const data = this.tail.add(batches, baseOffset);
+    const { data, hold } = this.tail.add(batches, baseOffset);
     const result = { baseOffset, lastOffset: offset - 1, logStartOffset: this.startOffset };
     return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.push({ segment, data, position, endOffset: offset, result, resolve, reject });
+      this.pending.push({ segment, data, hold, position, endOffset: offset, result, resolve, reject });
       this.kickWriter();
     });
   }
@@ -361,6 +370,7 @@ export class PartitionLog {
     this.pending.push({
       segment,
       data: Buffer.alloc(0),
+      hold: null,
       position: 0,
       endOffset: this.nextOffset,
       result: null,
@@ -416,7 +426,16 @@ export class PartitionLog {
     const group = this.pending.splice(0, count);
     if (bytes > 0) {
       const data = group.filter((job) => job.data.length > 0).map((job) => job.data);
-      await writevFully(segment.writeHandle as FileHandle, data, first.position);
+      try {
+        await writevFully(segment.writeHandle as FileHandle, data, first.position);
+      } catch (error) {
+        // The log fails as a whole (runWriter); these jobs already left `pending`, so answer them here.
+        const failure = asStorageError(error, `write to ${segment.logPath} failed`);
+        for (const job of group) job.reject(failure);
+        throw failure;
+      } finally {
+        for (const job of group) job.hold?.release();
+      }
       this.stats.writevCalls++;
       this.stats.bytesWritten += bytes;
     }
@@ -580,10 +599,10 @@ export class PartitionLog {
     }
     const endOffset = Math.min(options.maxOffset ?? this.highWatermarkOffset, this.writtenOffset);
     const minOneBatch = options.minOneBatch ?? false;
-    if (fetchOffset >= endOffset) return { chunks: [], bytes: 0 };
+    if (fetchOffset >= endOffset) return { chunks: [], bytes: 0, holds: [] };
     const cached = this.tail.read(fetchOffset, endOffset, maxBytes, minOneBatch);
     if (cached) return cached;
-    const result: ReadResult = { chunks: [], bytes: 0 };
+    const result: ReadResult = { chunks: [], bytes: 0, holds: [] };
     let segment = this.segmentFor(fetchOffset);
     let from = fetchOffset;
     while (segment && segment.baseOffset < endOffset) {
@@ -591,9 +610,10 @@ export class PartitionLog {
       try {
         stopped = await this.readSegment(segment, from, endOffset, maxBytes, minOneBatch, result);
       } catch (error) {
+        if (result.bytes > 0 && segment.deleted) return result;
+        releaseRead(result);
         if (!segment.deleted) throw asStorageError(error, `read of ${segment.logPath} failed`);
         // Retention or truncation removed the segment under this read.
-        if (result.bytes > 0) return result;
         throw new OffsetOutOfRangeError(fetchOffset, this.startOffset, this.writtenOffset);
       }
       if (stopped || segment.deleted) break;
@@ -667,8 +687,16 @@ export class PartitionLog {
     try {
       let wanted = clampWindow(maxBytes - result.bytes + this.config.indexIntervalBytes);
       while (position < endPosition) {
-        const window = Buffer.allocUnsafe(Math.min(wanted, endPosition - position));
-        const got = await readFully(lease.handle, window, window.length, position);
+        const windowBytes = Math.min(wanted, endPosition - position);
+        const pooled = this.resources.bufferPool.acquire(windowBytes);
+        const window = pooled.buffer.subarray(0, windowBytes);
+        let got: number;
+        try {
+          got = await readFully(lease.handle, window, window.length, position);
+        } catch (error) {
+          pooled.release();
+          throw error;
+        }
         let at = 0;
         let runStart = -1;
         let stopped = false;
@@ -677,12 +705,14 @@ export class PartitionLog {
           const size = batchSizeAt(window, at);
           const baseOffset = readInt64(window, at + BASE_OFFSET_OFFSET);
           if (expectedBaseOffset >= 0 && baseOffset !== expectedBaseOffset) {
+            pooled.release();
             throw new StaleIndexError(
               `expected offset ${expectedBaseOffset} at ${position}, found ${baseOffset}`,
             );
           }
           expectedBaseOffset = -1;
           if (size < RECORD_BATCH_OVERHEAD || position + at + size > endPosition) {
+            pooled.release();
             throw new KafkaStorageError(`corrupt batch at ${position + at} in ${segment.logPath}`);
           }
           const lastOffset = baseOffset + window.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
@@ -703,7 +733,12 @@ export class PartitionLog {
           result.bytes += size;
           at += size;
         }
-        if (runStart >= 0) result.chunks.push(window.subarray(runStart, at));
+        if (runStart >= 0) {
+          result.chunks.push(window.subarray(runStart, at));
+          result.holds.push(pooled);
+        } else {
+          pooled.release();
+        }
         if (stopped) return true;
         // No progress with everything that remains in view: a torn tail shorter than a header.
         if (at === 0 && (got < window.length || window.length >= endPosition - position)) break;

@@ -1,4 +1,5 @@
 import { type FileHandle, open } from 'node:fs/promises';
+import type { BufferPool } from '../common/buffer-pool.js';
 import type { OffsetIndex, TimeIndex } from './indexes.js';
 import type { TailCacheBudget } from './tail-cache.js';
 
@@ -155,4 +156,6 @@ export interface StorageResources {
   readonly fileHandles: FileHandlePool;
   readonly indexCache: IndexCache;
   readonly tailCacheBudget: TailCacheBudget;
+  /** Where tail-cache chunks and read windows come from; the broker shares it with its network layer. */
+  readonly bufferPool: BufferPool;
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { BufferPool } from '../common/buffer-pool.js';
 import { BASE_OFFSET_OFFSET, writeInt64 } from '../protocol/records/layout.js';
-import { TailCache, TailCacheBudget } from './tail-cache.js';
+import { releaseRead, TailCache, TailCacheBudget } from './tail-cache.js';
 import { makeBatch, splitBatches } from './test-support.js';
 
 function batchAt(offset: number, valueBytes = 100): Buffer {
@@ -12,8 +13,8 @@ function batchAt(offset: number, valueBytes = 100): Buffer {
 
 describe('TailCache', () => {
   test('serves the batch containing the fetch offset and stops at bounds', () => {
-    const cache = new TailCache(new TailCacheBudget(1 << 20), 1 << 20, 512);
-    for (let offset = 10; offset < 20; offset++) cache.add(batchAt(offset), offset);
+    const cache = new TailCache(new TailCacheBudget(1 << 20), new BufferPool(1 << 20), 1 << 20, 512);
+    for (let offset = 10; offset < 20; offset++) cache.add(batchAt(offset), offset).hold?.release();
     assert.equal(cache.read(9, 20, 1 << 20, false), null);
     const all = cache.read(12, 20, 1 << 20, false);
     assert.deepEqual(
@@ -30,12 +31,13 @@ describe('TailCache', () => {
 
   test('per-log and global budgets evict the oldest chunks', () => {
     const budget = new TailCacheBudget(3 * 1024);
-    const a = new TailCache(budget, 2 * 1024, 1024);
-    const b = new TailCache(budget, 2 * 1024, 1024);
-    for (let offset = 0; offset < 12; offset++) a.add(batchAt(offset, 300), offset);
+    const pool = new BufferPool(1 << 20);
+    const a = new TailCache(budget, pool, 2 * 1024, 1024);
+    const b = new TailCache(budget, pool, 2 * 1024, 1024);
+    for (let offset = 0; offset < 12; offset++) a.add(batchAt(offset, 300), offset).hold?.release();
     assert.ok(a.bytes <= 2 * 1024);
     assert.ok((a.firstOffset ?? 0) > 0);
-    for (let offset = 0; offset < 12; offset++) b.add(batchAt(offset, 300), offset);
+    for (let offset = 0; offset < 12; offset++) b.add(batchAt(offset, 300), offset).hold?.release();
     assert.ok(budget.usedBytes <= 3 * 1024, `used ${budget.usedBytes}`);
     assert.equal(a.bytes + b.bytes, budget.usedBytes);
     const tail = b.read(11, 12, 1 << 20, false);
@@ -44,7 +46,23 @@ describe('TailCache', () => {
       [11],
     );
     const big = batchAt(50, 5000);
-    assert.equal(a.add(big, 50), big, 'too big to cache: returned as is');
+    assert.deepEqual(a.add(big, 50), { data: big, hold: null }, 'too big to cache: returned as is');
     assert.equal(a.firstOffset, null);
+  });
+
+  test('a chunk goes back to the pool only after eviction, its write and every read holding it', () => {
+    const pool = new BufferPool(1 << 20);
+    const cache = new TailCache(new TailCacheBudget(1 << 20), pool, 1 << 20, 1024);
+    const appended = cache.add(batchAt(0), 0);
+    const chunkMemory = appended.data.buffer;
+    const read = cache.read(0, 1, 1 << 20, false);
+    assert.equal(read?.holds.length, 1);
+    cache.clear();
+    assert.equal(pool.freeBytes, 0, 'write and read still hold it');
+    appended.hold?.release();
+    assert.equal(pool.freeBytes, 0, 'the read still holds it');
+    releaseRead(read!);
+    assert.equal(pool.freeBytes, 65_536);
+    assert.equal(cache.add(batchAt(1), 1).data.buffer, chunkMemory, 'the next chunk reuses the memory');
   });
 });

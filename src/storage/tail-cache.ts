@@ -1,8 +1,14 @@
+import type { BufferPool, PooledBuffer } from '../common/buffer-pool.js';
 import { BASE_OFFSET_OFFSET, LAST_OFFSET_DELTA_OFFSET, readInt64 } from '../protocol/records/layout.js';
 import { batchSizeAt } from './batch.js';
 
-/** A run of consecutive batches copied from appends, in offset order. */
+/**
+ * A run of consecutive batches copied from appends, in offset order. Its pooled buffer holds one reference
+ * for the cache, one per append not yet written to the file and one per read not yet answered: the bytes
+ * are reused only after all of them are done.
+ */
 interface TailChunk {
+  readonly pooled: PooledBuffer;
   readonly buffer: Buffer;
   usedBytes: number;
   readonly firstOffset: number;
@@ -31,13 +37,29 @@ export class TailCacheBudget {
   }
 
   remove(chunk: TailChunk): void {
-    if (this.chunks.delete(chunk)) this.used -= chunk.buffer.length;
+    if (!this.chunks.delete(chunk)) return;
+    this.used -= chunk.buffer.length;
+    chunk.pooled.release();
   }
 }
 
 export interface ReadResult {
   chunks: Buffer[];
   bytes: number;
+  /** Pooled buffers `chunks` point into, one reference each for this result: see `releaseRead`. */
+  holds: PooledBuffer[];
+}
+
+/** Ends a read result's hold on its buffers; call once, after the last use of its chunks. */
+export function releaseRead(result: ReadResult): void {
+  for (const hold of result.holds) hold.release();
+  result.holds.length = 0;
+}
+
+/** What `TailCache.add` hands the writer: the bytes to write, and the reference keeping them until written. */
+export interface CachedAppend {
+  readonly data: Buffer;
+  readonly hold: PooledBuffer | null;
 }
 
 /**
@@ -51,6 +73,7 @@ export class TailCache {
 
   constructor(
     private readonly budget: TailCacheBudget,
+    private readonly pool: BufferPool,
     readonly maxBytes: number,
     readonly chunkBytes: number,
   ) {}
@@ -64,18 +87,22 @@ export class TailCache {
   }
 
   /**
-   * Copies `data` (whole batches starting at `firstOffset`) into the cache and returns the copy. Data too big
-   * to cache ends the cached range; the caller's buffer is returned as is.
+   * Copies `data` (whole batches starting at `firstOffset`) into the cache and returns the copy, with a
+   * reference the writer releases once the copy is in the file. Data too big to cache ends the cached range;
+   * the caller's buffer is returned as is, without a hold.
    */
-  add(data: Buffer, firstOffset: number): Buffer {
+  add(data: Buffer, firstOffset: number): CachedAppend {
     if (data.length > this.maxBytes) {
       this.clear();
-      return data;
+      return { data, hold: null };
     }
     let chunk = this.chunks.at(-1);
     if (!chunk || chunk.buffer.length - chunk.usedBytes < data.length) {
+      const chunkBytes = Math.max(this.chunkBytes, data.length);
+      const pooled = this.pool.acquire(chunkBytes);
       chunk = {
-        buffer: Buffer.allocUnsafeSlow(Math.max(this.chunkBytes, data.length)),
+        pooled,
+        buffer: pooled.buffer.subarray(0, chunkBytes),
         usedBytes: 0,
         firstOffset,
         owner: this,
@@ -87,12 +114,12 @@ export class TailCache {
       this.heldBytes += chunk.buffer.length;
       this.budget.add(chunk);
       // The budget may have evicted this very chunk to make room elsewhere: then nothing is cached.
-      if (chunk.owner === null) return data;
+      if (chunk.owner === null) return { data, hold: null };
     }
     const start = chunk.usedBytes;
     data.copy(chunk.buffer, start);
     chunk.usedBytes += data.length;
-    return chunk.buffer.subarray(start, start + data.length);
+    return { data: chunk.buffer.subarray(start, start + data.length), hold: chunk.pooled.retain() };
   }
 
   /** Drops `chunk` and every older one, keeping the cached range contiguous. */
@@ -120,7 +147,7 @@ export class TailCache {
     if (!first || fetchOffset < first.firstOffset) return null;
     let index = this.chunks.length - 1;
     while ((this.chunks[index] as TailChunk).firstOffset > fetchOffset) index--;
-    const result: ReadResult = { chunks: [], bytes: 0 };
+    const result: ReadResult = { chunks: [], bytes: 0, holds: [] };
     let started = false;
     for (; index < this.chunks.length; index++) {
       const chunk = this.chunks[index] as TailChunk;
@@ -145,7 +172,10 @@ export class TailCache {
         result.bytes += size;
         at += size;
       }
-      if (runStart >= 0) result.chunks.push(chunk.buffer.subarray(runStart, at));
+      if (runStart >= 0) {
+        result.chunks.push(chunk.buffer.subarray(runStart, at));
+        result.holds.push(chunk.pooled.retain());
+      }
       if (stop) break;
     }
     return result;

@@ -142,6 +142,7 @@ async function readAll(
         request.isolationLevel,
         true,
       );
+      releaseReads([results[i]!]);
       results[i] = result;
       if (result.errorCode !== ErrorCode.NONE) errors = true;
       if (result.bytes > 0 || errors) {
@@ -180,8 +181,17 @@ function failedRead(errorCode: number): FetchPartitionResult {
     logStartOffset: -1,
     chunks: [],
     bytes: 0,
+    holds: [],
     divergingEpoch: null,
   };
+}
+
+/** Returns the pooled read buffers behind `results` once nothing will read their chunks again. */
+function releaseReads(results: readonly FetchPartitionResult[]): void {
+  for (const result of results) {
+    for (const hold of result.holds) hold.release();
+    result.holds = [];
+  }
 }
 
 function toResponse(
@@ -247,7 +257,10 @@ const handler: ApiHandler<FetchRequest, FetchResponse> = {
       return { ...attempt, held };
     };
     const answer = (attempt: Awaited<ReturnType<typeof read>>) => {
-      if (attempt.held > 0) ctx.releaseAfterResponse(() => fetchMemory.release(attempt.held));
+      ctx.releaseAfterResponse(() => {
+        releaseReads(attempt.results);
+        if (attempt.held > 0) fetchMemory.release(attempt.held);
+      });
       return toResponse(request, planned, attempt.results);
     };
     for (;;) {
@@ -259,6 +272,7 @@ const handler: ApiHandler<FetchRequest, FetchResponse> = {
       if (attempt.bytes >= request.minBytes || attempt.errors || Date.now() >= deadline)
         return answer(attempt);
       // Not enough yet: give the memory back while waiting for appends.
+      releaseReads(attempt.results);
       fetchMemory.release(attempt.held);
       const appended = await purgatory.waitForAppend(keys, deadline - Date.now());
       if (!appended) {

@@ -55,11 +55,22 @@ const handler: ApiHandler<ProduceRequest, ProduceResponse> = {
       return errorResponse(request, ErrorCode.INVALID_REQUIRED_ACKS);
     }
     // Start every append before awaiting any, so offsets follow request order.
-    const pending = request.topicData.map((topic) =>
-      topic.partitionData.map((p) =>
-        replicaManager.appendRecords(topic.name, p.index, p.records, acks, ctx.apiVersion),
-      ),
-    );
+    const started: Promise<ProduceOutcome>[] = [];
+    let pending: Promise<ProduceOutcome>[][];
+    try {
+      pending = request.topicData.map((topic) =>
+        topic.partitionData.map((p) => {
+          const append = replicaManager.appendRecords(topic.name, p.index, p.records, acks, ctx.apiVersion);
+          started.push(append);
+          return append;
+        }),
+      );
+    } catch (error) {
+      // The request's frame is reused once this handler settles, so appends already started (which may be
+      // writing straight from it) must finish first.
+      await Promise.allSettled(started);
+      throw error;
+    }
     const outcomes = await Promise.all(pending.map((partitions) => Promise.all(partitions)));
     if (acks === 0) {
       const failed = outcomes.flat().find((o) => o.errorCode !== ErrorCode.NONE);

@@ -1,6 +1,7 @@
 // Sluice benchmark driver: starts a broker on 127.0.0.1 with a temporary data dir, runs the phases in order
 // while sampling the broker's CPU and RSS, prints one table and writes the results to .bench/.
 //   npm run bench [-- --quick] [-- --phase NAME ...] [-- --cpu-prof] [-- --set key=value ...]
+//                 [-- --broker-node-flag=--trace-gc ...]
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -51,6 +52,7 @@ const TOPIC_READY_TIMEOUT_MS = 10_000;
 const PROFILE_TOP_FUNCTIONS = 25;
 
 const USAGE = `usage: node dist/bench/main.js [--quick] [--phase NAME]... [--cpu-prof] [--set key=value]...
+       [--broker-node-flag=FLAG]... (Node options for the broker process, e.g. --broker-node-flag=--trace-gc)
 phases: ${PHASES.map((phase) => phase.name).join(', ')}`;
 
 interface Options {
@@ -58,6 +60,7 @@ interface Options {
   phases: string[];
   cpuProfile: boolean;
   settings: string[];
+  brokerNodeFlags: string[];
 }
 
 function parseOptions(): Options {
@@ -67,6 +70,7 @@ function parseOptions(): Options {
       phase: { type: 'string', multiple: true, default: [] },
       'cpu-prof': { type: 'boolean', default: false },
       set: { type: 'string', multiple: true, default: [] },
+      'broker-node-flag': { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', default: false },
     },
   });
@@ -78,6 +82,7 @@ function parseOptions(): Options {
     quick: values.quick,
     phases: values.phase,
     cpuProfile: values['cpu-prof'],
+    brokerNodeFlags: values['broker-node-flag'],
     settings: [...DEFAULT_BROKER_SETTINGS, ...values.set],
   };
 }
@@ -138,7 +143,10 @@ async function main(): Promise<number> {
       repoRoot,
       dataDir,
       settings: options.settings,
-      nodeFlags: options.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+      nodeFlags: [
+        ...(options.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+        ...options.brokerNodeFlags,
+      ],
       readyTimeoutMs: BROKER_READY_TIMEOUT_MS,
     });
     const address = { host: broker.host, port: broker.port };

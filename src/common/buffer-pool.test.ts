@@ -57,16 +57,18 @@ describe('BufferPool', () => {
     assert.equal(owner.references, 1);
   });
 
-  test('free lists are bounded; beyond the bound releases are dropped', () => {
+  test('free lists are bounded: the least recently released buffers go first, whatever their size', () => {
     const pool = new BufferPool(2 * sizeClassOf(100_000) + 1);
     const a = pool.acquire(100_000);
     const b = pool.acquire(100_000);
-    const c = pool.acquire(100_000);
+    const c = pool.acquire(70_000);
     a.release();
     b.release();
     c.release();
-    assert.equal(pool.freeBytes, 2 * sizeClassOf(100_000));
+    assert.equal(pool.freeBytes, sizeClassOf(100_000) + sizeClassOf(70_000));
     assert.equal(pool.stats.dropped, 1);
+    assert.equal(pool.acquire(70_000).buffer, c.buffer);
+    assert.equal(pool.acquire(100_000).buffer, b.buffer, 'a, released first, was let go');
     pool.trim();
     assert.equal(pool.freeBytes, 0);
   });

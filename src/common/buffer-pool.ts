@@ -70,11 +70,14 @@ export function sizeClassOf(bytes: number): number {
 
 export class BufferPool {
   readonly stats: BufferPoolStats = { reused: 0, allocated: 0, dropped: 0 };
+  /** Free buffers by capacity, most recently released last. */
   private readonly free = new Map<number, PooledBuffer[]>();
+  /** Every free buffer, least recently released first: what goes when the free lists are over their bound. */
+  private readonly freeOrder = new Set<PooledBuffer>();
   private freeBytesHeld = 0;
 
   constructor(
-    /** Bound on the bytes kept on free lists; releases beyond it are left to the garbage collector. */
+    /** Bound on the bytes kept on free lists; past it the least recently released buffers are let go. */
     readonly maxFreeBytes: number,
     readonly maxPooledBytes: number = DEFAULT_MAX_POOLED_BYTES,
   ) {}
@@ -90,9 +93,9 @@ export class BufferPool {
       return new PooledBuffer(Buffer.allocUnsafeSlow(bytes), null);
     }
     const capacity = sizeClassOf(bytes);
-    const list = this.free.get(capacity);
-    const reused = list?.pop();
+    const reused = this.free.get(capacity)?.pop();
     if (reused !== undefined) {
+      this.freeOrder.delete(reused);
       this.freeBytesHeld -= capacity;
       this.stats.reused++;
       // A new handle: a stale holder's extra release hits the old, dead handle and throws instead of
@@ -106,9 +109,19 @@ export class BufferPool {
   /** Called by PooledBuffer when its last reference is released. */
   recycle(pooled: PooledBuffer): void {
     const capacity = pooled.buffer.length;
-    if (this.freeBytesHeld + capacity > this.maxFreeBytes) {
+    if (capacity > this.maxFreeBytes) {
       this.stats.dropped++;
       return;
+    }
+    // Make room by letting go of what has waited longest, whatever its size: the sizes in demand change
+    // with the load (megabyte request frames while producing, read windows while consumers catch up).
+    for (const oldest of this.freeOrder) {
+      if (this.freeBytesHeld + capacity <= this.maxFreeBytes) break;
+      this.freeOrder.delete(oldest);
+      const list = this.free.get(oldest.buffer.length)!;
+      list.splice(list.indexOf(oldest), 1);
+      this.freeBytesHeld -= oldest.buffer.length;
+      this.stats.dropped++;
     }
     let list = this.free.get(capacity);
     if (list === undefined) {
@@ -116,12 +129,14 @@ export class BufferPool {
       this.free.set(capacity, list);
     }
     list.push(pooled);
+    this.freeOrder.add(pooled);
     this.freeBytesHeld += capacity;
   }
 
   /** Empties the free lists (on shutdown, or to give memory back after a burst). */
   trim(): void {
     this.free.clear();
+    this.freeOrder.clear();
     this.freeBytesHeld = 0;
   }
 }

@@ -56,7 +56,12 @@ export const DELETED_SUFFIX = '.deleted';
 const MAX_WRITE_BUFFERS = 1024;
 const MAX_WRITE_GROUP_BYTES = 64 * 1024 * 1024;
 const MIN_READ_WINDOW_BYTES = 64 * 1024;
-const MAX_READ_WINDOW_BYTES = 8 * 1024 * 1024;
+/**
+ * Reads go through pooled windows of at most this size (a batch larger than it gets a window of its own).
+ * One megabyte is one syscall per megabyte, and a size class of its own, so windows released by one
+ * response are exactly what the next read asks for.
+ */
+const MAX_READ_WINDOW_BYTES = 1024 * 1024;
 const HEADER_WINDOW_BYTES = 64 * 1024;
 
 export const DEFAULT_TAIL_CACHE_BYTES = 4 * 1024 * 1024;

@@ -205,6 +205,29 @@ describe('ResponseFrameDecoder', () => {
     }
   });
 
+  test('reads in place: frames survive the reuse of the read buffer, and a large frame is read into itself', () => {
+    const big = Buffer.alloc(200_000, 0xcd);
+    const bigSize = Buffer.alloc(4);
+    bigSize.writeInt32BE(big.length, 0);
+    const all = Buffer.concat([stream, bigSize, big, stream]);
+    for (const readBytes of [1, 5, 1000, 70_000]) {
+      const out: Buffer[] = [];
+      const decoder = new ResponseFrameDecoder(1_000_000, (f) => out.push(f));
+      const targets = new Set<ArrayBufferLike>();
+      let position = 0;
+      while (position < all.length) {
+        const target = decoder.readTarget();
+        const bytes = Math.min(readBytes, target.length, all.length - position);
+        all.copy(target, 0, position, position + bytes);
+        targets.add(target.buffer);
+        decoder.onRead(bytes, target);
+        position += bytes;
+      }
+      assert.deepEqual(out, [...frames, big, ...frames], `reads of ${readBytes} bytes`);
+      assert.ok(targets.has(out[frames.length]!.buffer), 'the big frame was the read target');
+    }
+  });
+
   test('rejects a negative, too small or too large size prefix', () => {
     for (const size of [-1, 3, 1025]) {
       const prefix = Buffer.alloc(4);

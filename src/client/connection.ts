@@ -87,20 +87,51 @@ const MAX_REMEMBERED_TIMEOUTS = 1024;
 const API_VERSIONS_FIRST_VERSION = 3;
 const CLIENT_SOFTWARE_NAME = 'sluice';
 
+/** Socket reads land here while no frame is partly received; frames found in it are copied out. */
+const READ_SCRATCH_BYTES = 64 * 1024;
+
 /** Splits a byte stream into response frames (`[int32 size][size bytes]`), whatever the chunking. */
 export class ResponseFrameDecoder {
   private sizeBytesRead = 0;
   private sizeAccumulator = 0;
   private partialFrame: Buffer | null = null;
   private partialFilled = 0;
+  private scratch: Buffer | null = null;
 
   constructor(
     private readonly maxFrameBytes: number,
     private readonly sink: (frame: Buffer) => void,
   ) {}
 
-  /** Throws ProtocolError on an impossible size prefix; the stream cannot be resynchronised after that. */
-  push(chunk: Buffer): void {
+  /**
+   * Where the socket reads next (net's `onread.buffer`): the unfilled rest of the frame being received, so a
+   * large response (a Fetch of megabytes) lands in its own buffer with no copy; otherwise a reused scratch.
+   */
+  readTarget(): Buffer {
+    if (this.partialFrame !== null) return this.partialFrame.subarray(this.partialFilled);
+    this.scratch ??= Buffer.allocUnsafeSlow(READ_SCRATCH_BYTES);
+    return this.scratch;
+  }
+
+  /** `bytes` were read into `target`, the buffer readTarget() returned (net's `onread.callback`). */
+  onRead(bytes: number, target: Buffer): void {
+    if (target === this.scratch) {
+      this.push(target.subarray(0, bytes), true);
+      return;
+    }
+    const frame = this.partialFrame!;
+    this.partialFilled += bytes;
+    if (this.partialFilled < frame.length) return;
+    this.partialFrame = null;
+    this.partialFilled = 0;
+    this.sink(frame);
+  }
+
+  /**
+   * Throws ProtocolError on an impossible size prefix; the stream cannot be resynchronised after that.
+   * `transient`: the chunk's memory is reused afterwards, so frames are copied out of it.
+   */
+  push(chunk: Buffer, transient = false): void {
     let position = 0;
     const end = chunk.length;
     while (position < end) {
@@ -139,8 +170,9 @@ export class ResponseFrameDecoder {
         );
       }
       if (end - position >= frameBytes) {
-        // The whole frame is in this chunk: hand out a view, no copy.
-        this.sink(chunk.subarray(position, position + frameBytes));
+        // The whole frame is in this chunk: hand out a view, no copy (unless the chunk is reused).
+        const frame = chunk.subarray(position, position + frameBytes);
+        this.sink(transient ? Buffer.from(frame) : frame);
         position += frameBytes;
       } else {
         this.partialFrame = Buffer.allocUnsafe(frameBytes);
@@ -339,9 +371,10 @@ export class BrokerConnection {
 
   private async establish(): Promise<void> {
     this.state = 'connecting';
+    const decoder = new ResponseFrameDecoder(this.maxResponseBytes, (frame) => this.onFrame(frame));
     let socket: net.Socket;
     try {
-      socket = await this.openSocket();
+      socket = await this.openSocket(decoder);
     } catch (error) {
       if (this.state === 'connecting') this.state = 'idle';
       throw error;
@@ -351,14 +384,6 @@ export class BrokerConnection {
       throw new ClientClosedError('the connection was closed while connecting');
     }
     this.socket = socket;
-    const decoder = new ResponseFrameDecoder(this.maxResponseBytes, (frame) => this.onFrame(frame));
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        decoder.push(chunk);
-      } catch (error) {
-        this.lose(socket, 'the response stream is out of step', error);
-      }
-    });
     let socketError: unknown;
     socket.on('error', (error) => {
       socketError = error;
@@ -377,9 +402,24 @@ export class BrokerConnection {
     }
   }
 
-  private openSocket(): Promise<net.Socket> {
+  /** Connects with reads going straight into the decoder's buffers (no per-read allocation or copy). */
+  private openSocket(decoder: ResponseFrameDecoder): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: this.host, port: this.port });
+      const socket = net.connect({
+        host: this.host,
+        port: this.port,
+        onread: {
+          buffer: () => decoder.readTarget(),
+          callback: (bytes: number, target: Uint8Array) => {
+            try {
+              decoder.onRead(bytes, target as Buffer);
+            } catch (error) {
+              this.lose(socket, 'the response stream is out of step', error);
+            }
+            return true;
+          },
+        },
+      });
       socket.setNoDelay(true);
       socket.setKeepAlive(true);
       const timer = setTimeout(() => {

@@ -129,4 +129,35 @@ describe('decodePartitionRecords', () => {
       type: 'CORRUPT_MESSAGE',
     });
   });
+
+  test('timestamp deltas of one and several varint bytes, negative ones included', async () => {
+    const timestamps = [5_000, 5_001, 4_990, 5_000 + 2 ** 40, 5_063, 5_064];
+    const buf = encodeRecordBatch({
+      baseOffset: 0,
+      records: timestamps.map((timestamp) => ({ key: null, value: Buffer.from('v'), timestamp })),
+    });
+    const decoded = await decodePartitionRecords(buf, { ...options, verifyCrc: false });
+    assert.deepEqual(
+      decoded.messages.map((m) => m.timestamp),
+      timestamps,
+    );
+  });
+
+  test('a record with bytes after its header count is CORRUPT_MESSAGE, CRC checks off', async () => {
+    // One record: length 7 | attributes | timestamp delta | offset delta | key null | value 'v' (2) | headers 0.
+    const buf = encodeRecordBatch({
+      baseOffset: 0,
+      records: [{ key: null, value: Buffer.from('v'), timestamp: 1 }],
+    });
+    const lengthAt = 61;
+    assert.equal(buf[lengthAt], 7 << 1);
+    // Claim one more body byte and supply it: the header count is then no longer the record's last byte.
+    const grown = Buffer.concat([buf, Buffer.from([0])]);
+    grown[lengthAt] = 8 << 1;
+    grown.writeInt32BE(grown.length - 12, 8);
+    await assert.rejects(decodePartitionRecords(grown, { ...options, verifyCrc: false }), {
+      name: 'RecordError',
+      type: 'CORRUPT_MESSAGE',
+    });
+  });
 });

@@ -327,6 +327,29 @@ function controlType(records: Buffer, batchStart: number, end: number): number {
   return records.readInt16BE(cursor.offset + 2);
 }
 
+/**
+ * Read position of readRecordVarint: module state rather than a cursor object, so the per-record scan
+ * allocates nothing but the message.
+ */
+let scanAt = 0;
+
+/** Zig-zag varint at scanAt (at most 5 bytes, one in the common case); throws RecordError past `end`. */
+function readRecordVarint(data: Buffer, end: number): number {
+  if (scanAt >= end) throw corrupt('record varint runs past its record');
+  let byte = data[scanAt++]!;
+  if ((byte & 0x80) === 0) return (byte >>> 1) ^ -(byte & 1);
+  let raw = byte & 0x7f;
+  let shift = 7;
+  for (;;) {
+    if (scanAt >= end) throw corrupt('record varint runs past its record');
+    byte = data[scanAt++]!;
+    raw |= (byte & 0x7f) << shift;
+    if ((byte & 0x80) === 0) return (raw >>> 1) ^ -(raw & 1);
+    shift += 7;
+    if (shift > 28) throw corrupt('record varint is longer than 5 bytes');
+  }
+}
+
 function scanRecords(
   data: Buffer,
   start: number,
@@ -339,29 +362,43 @@ function scanRecords(
   out: ConsumerMessage[],
 ): void {
   const { topic, partition, fetchOffset } = options;
-  const cursor = { offset: start };
+  scanAt = start;
   for (let index = 0; index < count; index++) {
-    const bodyLength = readVarintAt(data, cursor, end);
-    const bodyEnd = cursor.offset + bodyLength;
+    const bodyLength = readRecordVarint(data, end);
+    const bodyEnd = scanAt + bodyLength;
     if (bodyLength < 1 || bodyEnd > end) {
       throw corrupt(`${topic}-${partition}: record ${index} has length ${bodyLength}`);
     }
-    cursor.offset += 1; // record attributes: unused in magic 2
-    const timestampDelta = readVarlongAt(data, cursor, bodyEnd);
-    const offset = baseOffset + readVarintAt(data, cursor, bodyEnd);
-    const keyLength = readVarintAt(data, cursor, bodyEnd);
-    const keyStart = keyLength < 0 ? -1 : cursor.offset;
-    if (keyLength > 0) cursor.offset += keyLength;
-    const valueLength = readVarintAt(data, cursor, bodyEnd);
-    const valueStart = valueLength < 0 ? -1 : cursor.offset;
-    if (valueLength > 0) cursor.offset += valueLength;
-    if (keyLength < -1 || valueLength < -1 || cursor.offset >= bodyEnd) {
+    scanAt += 1; // record attributes: unused in magic 2
+    // Timestamp deltas within a batch fit a varint's range in practice; larger ones take the varlong path.
+    let timestampDelta: number;
+    if (data[scanAt]! < 0x80) {
+      const byte = data[scanAt++]!;
+      timestampDelta = (byte >>> 1) ^ -(byte & 1);
+    } else {
+      const cursor = { offset: scanAt };
+      timestampDelta = readVarlongAt(data, cursor, bodyEnd);
+      scanAt = cursor.offset;
+    }
+    const offset = baseOffset + readRecordVarint(data, bodyEnd);
+    const keyLength = readRecordVarint(data, bodyEnd);
+    const keyStart = keyLength < 0 ? -1 : scanAt;
+    if (keyLength > 0) scanAt += keyLength;
+    const valueLength = readRecordVarint(data, bodyEnd);
+    const valueStart = valueLength < 0 ? -1 : scanAt;
+    if (valueLength > 0) scanAt += valueLength;
+    if (keyLength < -1 || valueLength < -1 || scanAt >= bodyEnd) {
       throw corrupt(`${topic}-${partition}: record ${index} has bad field lengths`);
     }
     // A header count of 0 is the single byte 0; otherwise the headers are checked now and parsed on demand.
-    const headersStart = data[cursor.offset] === 0 ? -1 : cursor.offset;
-    if (headersStart >= 0) checkHeaders(data, cursor, bodyEnd, topic, partition);
-    cursor.offset = bodyEnd;
+    const headersStart = data[scanAt] === 0 ? -1 : scanAt;
+    if (headersStart >= 0) {
+      const cursor = { offset: scanAt };
+      checkHeaders(data, cursor, bodyEnd, topic, partition);
+    } else if (scanAt + 1 !== bodyEnd) {
+      throw corrupt(`${topic}-${partition}: record does not fill its length`);
+    }
+    scanAt = bodyEnd;
     if (offset < fetchOffset) continue;
     out.push(
       new FetchedMessage(
@@ -378,7 +415,7 @@ function scanRecords(
       ),
     );
   }
-  if (cursor.offset !== end) {
+  if (scanAt !== end) {
     throw corrupt(`${topic}-${partition}: records do not fill their batch`);
   }
 }

@@ -11,15 +11,15 @@
 // Completion is tracked without a promise per record: one PendingSend per send() call, and each batch keeps runs
 // (send, first message index, count) of the records it holds, in offset order.
 import { ErrorCode } from '../../protocol/errors.js';
-import { RecordError } from '../errors.js';
 import {
   dataLength,
   headersSize,
-  RecordBatchBuilder,
+  RecordBatchEncoder,
   type RecordData,
   type RecordHeaders,
   soloBatchSize,
-} from './batch-builder.js';
+} from '../../protocol/records/encode.js';
+import { RecordError } from '../errors.js';
 import type { MemoryPool } from './memory-pool.js';
 import { checkPartition, nextStickyPartition, partitionForKeyData } from './partitioners.js';
 import type { Partitioner, ProducerMessage, RecordMetadata } from './types.js';
@@ -91,8 +91,9 @@ interface FlushWaiter {
 
 export class ProducerBatch {
   readonly queue: PartitionQueue;
-  readonly builder: RecordBatchBuilder;
-  /** Bytes held in the MemoryPool until the batch completes (its buffer's size: it grows with the buffer). */
+  /** Encodes the records into the batch's chunks (from the MemoryPool) as they are appended. */
+  readonly builder: RecordBatchEncoder;
+  /** Bytes held in the MemoryPool until the batch completes: its chunks' size (it grows with them). */
   reservedBytes: number;
   readonly createdMs: number;
   /** No more appends: ready to send. */
@@ -103,17 +104,29 @@ export class ProducerBatch {
   attempts = 0;
   /** Not to be sent again before this time (retry backoff). */
   retryAtMs = 0;
-  /** The encoded batch, kept so that a retry resends the same bytes. */
-  sealed: Buffer | null = null;
+  /** The encoded batch (views of the chunks, or the compressed copy), kept so that a retry resends the same bytes. */
+  sealed: Buffer[] | null = null;
+  /**
+   * A request carrying the chunks ended without a response (timeout, lost connection): a socket may still hold
+   * them, so they are left to the garbage collector instead of being reused.
+   */
+  writeMayBePending = false;
   private readonly runSends: PendingSend[] = [];
   private readonly runStarts: number[] = [];
   private readonly runCounts: number[] = [];
   private flushWaiters: FlushWaiter[] | null = null;
 
-  constructor(queue: PartitionQueue, capacityBytes: number, createdMs: number) {
+  /** `chunks` are reserved in the pool already; the batch may hold limitBytes. */
+  constructor(
+    queue: PartitionQueue,
+    chunks: Buffer[],
+    reservedBytes: number,
+    limitBytes: number,
+    createdMs: number,
+  ) {
     this.queue = queue;
-    this.builder = new RecordBatchBuilder(capacityBytes);
-    this.reservedBytes = capacityBytes;
+    this.builder = new RecordBatchEncoder(chunks, limitBytes);
+    this.reservedBytes = reservedBytes;
     this.createdMs = createdMs;
   }
 
@@ -178,8 +191,6 @@ export class PartitionQueue {
   open: ProducerBatch | null = null;
   /** Batches of this partition in flight. */
   inFlight = 0;
-  /** Buffer size of the last batch closed here (larger than batchSize if it grew). */
-  lastCapacityBytes = 0;
   private batches: ProducerBatch[] = [];
   private head = 0;
 
@@ -379,41 +390,36 @@ export class Accumulator {
         }
 
         const soloBytes = soloBatchSize(keyLength, valueLength, headerBytes);
-        if (soloBytes > this.options.maxBatchBytes || soloBytes > this.pool.totalBytes) {
+        const limitBytes = Math.max(this.options.batchSize, soloBytes);
+        const chunks = this.pool.chunksFor(limitBytes);
+        const bytes = this.pool.bytesOf(chunks);
+        if (soloBytes > this.options.maxBatchBytes || bytes > this.pool.totalBytes) {
           throw new RecordError(
             ErrorCode.MESSAGE_TOO_LARGE,
             `record ${index} needs ${soloBytes} bytes, more than maxRequestSize (${this.options.maxBatchBytes}) or bufferMemory (${this.pool.totalBytes})`,
             { topic: topic.name, partition },
           );
         }
-        let capacity = Math.max(this.options.batchSize, soloBytes);
-        // Still blocked: start at the size the previous batch grew to rather than copying our way up again.
-        const grownBytes = queue.lastCapacityBytes;
-        if (
-          credit === 0 &&
-          grownBytes > capacity &&
-          queue.size >= this.options.maxInFlightPerPartition &&
-          this.pool.tryReserve(grownBytes)
-        ) {
-          capacity = grownBytes;
-        } else if (credit === capacity) {
+        if (credit === bytes) {
           credit = 0;
         } else {
           if (credit > 0) {
             this.pool.release(credit);
             credit = 0;
           }
-          if (!this.pool.tryReserve(capacity)) {
-            this.neededBytes = capacity;
+          if (!this.pool.tryReserve(bytes)) {
+            this.neededBytes = bytes;
             return index;
           }
         }
-        const batch = new ProducerBatch(queue, capacity, nowMs);
+        const taken: Buffer[] = [];
+        for (let chunk = 0; chunk < chunks; chunk++) taken.push(this.pool.takeChunk());
+        const batch = new ProducerBatch(queue, taken, bytes, limitBytes, nowMs);
         queue.push(batch);
         queue.open = batch;
         this.activeQueues.add(queue);
         if (!batch.builder.tryAppend(key, keyLength, value, valueLength, headers, headerBytes, timestampMs)) {
-          throw new Error(`record ${index} does not fit a batch sized for it (${capacity} bytes)`);
+          throw new Error(`record ${index} does not fit a batch sized for it (${limitBytes} bytes)`);
         }
         batch.addRecord(send, index);
       }
@@ -444,10 +450,16 @@ export class Accumulator {
     const neededBytes = builder.sizeWith(keyLength, valueLength, headerBytes, timestampMs);
     const maxBytes = this.options.maxBatchBytes;
     if (neededBytes > maxBytes) return false;
-    const capacity = Math.min(maxBytes, Math.max(neededBytes, builder.capacityBytes * 2));
-    if (!this.pool.tryReserve(capacity - builder.capacityBytes)) return false;
-    batch.reservedBytes += capacity - builder.capacityBytes;
-    builder.grow(capacity);
+    // Chunks are added, never copied: growing costs only the memory.
+    const extraChunks =
+      neededBytes > builder.capacityBytes ? this.pool.chunksFor(neededBytes - builder.capacityBytes) : 0;
+    if (extraChunks > 0) {
+      const extraBytes = this.pool.bytesOf(extraChunks);
+      if (!this.pool.tryReserve(extraBytes)) return false;
+      batch.reservedBytes += extraBytes;
+      for (let chunk = 0; chunk < extraChunks; chunk++) builder.addChunk(this.pool.takeChunk());
+    }
+    builder.raiseLimit(maxBytes);
     return builder.tryAppend(key, keyLength, value, valueLength, headers, headerBytes, timestampMs);
   }
 
@@ -457,7 +469,6 @@ export class Accumulator {
     if (open === null) return;
     open.closed = true;
     queue.open = null;
-    queue.lastCapacityBytes = open.builder.capacityBytes;
     queue.topic.moveSticky(queue.partition);
   }
 

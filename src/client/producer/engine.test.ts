@@ -83,8 +83,11 @@ class FakeTarget implements ProduceTarget {
     for (const topic of request.topicData) {
       const partitionResponses = [];
       for (const data of topic.partitionData) {
-        assert.ok(Buffer.isBuffer(data.records));
-        const batches = decodeRecordBatches(data.records);
+        assert.ok(data.records !== null);
+        // The producer sends a batch as views of its memory chunks, back to back.
+        const batches = decodeRecordBatches(
+          Buffer.isBuffer(data.records) ? data.records : Buffer.concat(data.records),
+        );
         assert.equal(batches.length, 1, 'one batch per partition per request');
         const values = batches[0]!.records.map((r) => r.value?.toString() ?? '<null>');
         this.seen.push({ topic: topic.name, partition: data.index, values });
@@ -186,9 +189,8 @@ describe('ProducerEngine (accumulator + sender)', () => {
       Array.from({ length: 4 }, (_, i) => ({ value: value200(i) })),
     );
     await sleep(20); // the first (full) batch is in flight and held
-    // 30 records of 209 bytes: 19 grow the open batch to 4096 bytes (61 + 19 × 209 = 4032). The next batch starts
-    // at 1024 and grows to 2048 (9 records); growing to 4096 would pass bufferMemory, so a 1024-byte batch takes
-    // the last 2, which fills all 8192 bytes.
+    // 30 records of 209 bytes: 19 grow the open batch chunk by chunk to 4096 bytes (61 + 19 × 209 = 4032). The
+    // next batch takes the other 11 (61 + 11 × 209 = 2360) in three 1024-byte chunks, which fills all 8192 bytes.
     const second = producer.send(
       TOPIC,
       Array.from({ length: 30 }, (_, i) => ({ value: value200(4 + i) })),
@@ -205,7 +207,7 @@ describe('ProducerEngine (accumulator + sender)', () => {
     );
     assert.deepEqual(
       target.seen.map((b) => b.values.length),
-      [4, 19, 9, 2],
+      [4, 19, 11],
     );
     assert.equal(producer.pool.availableBytes, 8192);
     await producer.close();

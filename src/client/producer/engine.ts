@@ -8,6 +8,12 @@ import { MemoryPool } from './memory-pool.js';
 import { type ProduceTarget, Sender } from './sender.js';
 import type { Partitioner, ProducerMessage, RecordMetadata } from './types.js';
 
+/**
+ * Smallest chunk of batch memory: a batch's first chunk holds its 61-byte header, and tiny batchSizes (Java's
+ * batch.size=0 or 1, "no batching") should not cut records into slivers. Chunks are batchSize otherwise.
+ */
+const MIN_CHUNK_BYTES = 1024;
+
 export interface EngineConfig {
   acks: number;
   ackTimeoutMs: number;
@@ -38,7 +44,10 @@ export class ProducerEngine {
   constructor(config: EngineConfig, target: ProduceTarget) {
     this.config = config;
     this.target = target;
-    this.pool = new MemoryPool(config.bufferMemory);
+    this.pool = new MemoryPool(
+      config.bufferMemory,
+      Math.min(config.bufferMemory, Math.max(config.batchSize, MIN_CHUNK_BYTES)),
+    );
     this.accumulator = new Accumulator(this.pool, {
       batchSize: config.batchSize,
       maxBatchBytes: config.maxRequestSize,

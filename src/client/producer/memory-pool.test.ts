@@ -44,6 +44,27 @@ describe('MemoryPool', () => {
     assert.equal(pool.availableBytes, 0);
   });
 
+  test('chunks come back for reuse, never more than the pool holds', () => {
+    const pool = new MemoryPool(300, 100);
+    assert.equal(pool.chunksFor(150), 2);
+    assert.equal(pool.bytesOf(2), 200);
+    assert.equal(pool.tryReserve(pool.bytesOf(3)), true);
+    const chunks = [pool.takeChunk(), pool.takeChunk(), pool.takeChunk()];
+    assert.deepEqual(
+      chunks.map((chunk) => chunk.length),
+      [100, 100, 100],
+    );
+    pool.recycle(chunks);
+    pool.release(300);
+    assert.equal(pool.freeChunkCount, 3);
+    // A stray extra chunk is not kept: kept chunks stay within the pool's bytes.
+    pool.recycle([Buffer.alloc(100)]);
+    assert.equal(pool.freeChunkCount, 3);
+    assert.equal(pool.tryReserve(100), true);
+    assert.equal(pool.takeChunk(), chunks[2]);
+    assert.equal(pool.freeChunkCount, 2);
+  });
+
   test('rejectWaiters fails everyone waiting', async () => {
     const pool = new MemoryPool(10);
     assert.equal(pool.tryReserve(10), true);

@@ -1,6 +1,11 @@
-// The producer's memory bound (Java's buffer.memory): every batch buffer is reserved here before it is allocated
-// and released when its batch completes. A reservation that does not fit waits, first come first served, until
-// enough is released or its deadline passes; then it fails with BufferFullError. Nothing grows past the bound.
+// The producer's memory bound (Java's buffer.memory): batches are made of fixed-size chunks, each reserved here
+// before it is taken and released when its batch completes. A reservation that does not fit waits, first come
+// first served, until enough is released or its deadline passes; then it fails with BufferFullError. Nothing
+// grows past the bound.
+//
+// Completed batches give their chunks back for reuse, so a busy producer keeps writing into the same memory
+// instead of leaving a trail of buffers for the garbage collector: chunks in use plus chunks kept for reuse never
+// exceed totalBytes / chunkBytes (a chunk is only created when none is kept).
 import { BufferFullError } from '../errors.js';
 
 interface Waiter {
@@ -12,11 +17,50 @@ interface Waiter {
 
 export class MemoryPool {
   readonly totalBytes: number;
+  /** Size of every chunk. */
+  readonly chunkBytes: number;
   private usedBytes = 0;
   private readonly waiters: Waiter[] = [];
+  /** Chunks of completed batches, ready for reuse. */
+  private readonly freeChunks: Buffer[] = [];
 
-  constructor(totalBytes: number) {
+  constructor(totalBytes: number, chunkBytes = totalBytes) {
+    if (chunkBytes > totalBytes)
+      throw new RangeError(`chunks of ${chunkBytes} bytes exceed the pool of ${totalBytes}`);
     this.totalBytes = totalBytes;
+    this.chunkBytes = chunkBytes;
+  }
+
+  /** Chunks kept for reuse. */
+  get freeChunkCount(): number {
+    return this.freeChunks.length;
+  }
+
+  /** Bytes of `chunks` chunks. */
+  bytesOf(chunks: number): number {
+    return chunks * this.chunkBytes;
+  }
+
+  /** Chunks needed to hold `bytes`. */
+  chunksFor(bytes: number): number {
+    return Math.ceil(bytes / this.chunkBytes);
+  }
+
+  /** A chunk whose bytes the caller has reserved: a reused one when there is one. */
+  takeChunk(): Buffer {
+    return this.freeChunks.pop() ?? Buffer.allocUnsafeSlow(this.chunkBytes);
+  }
+
+  /**
+   * Keeps chunks for reuse once nothing reads them any more (their bytes are released separately). Never
+   * more than the pool holds: chunks in use and kept together stay within totalBytes.
+   */
+  recycle(chunks: readonly Buffer[]): void {
+    const maxFree = Math.floor(this.totalBytes / this.chunkBytes);
+    for (const chunk of chunks) {
+      if (this.freeChunks.length >= maxFree) return;
+      if (chunk.length === this.chunkBytes) this.freeChunks.push(chunk);
+    }
   }
 
   get availableBytes(): number {

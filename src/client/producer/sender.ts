@@ -273,7 +273,7 @@ export class Sender {
   }
 
   private sendRequest(leader: number, batches: ProducerBatch[]): void {
-    let sealing: Promise<Buffer>[] | null = null;
+    let sealing: Promise<Buffer[]>[] | null = null;
     for (const batch of batches) {
       batch.inFlight = true;
       batch.queue.inFlight++;
@@ -395,6 +395,7 @@ export class Sender {
 
   private onRequestError(batches: ProducerBatch[], error: unknown): void {
     for (const batch of batches) {
+      batch.writeMayBePending = true;
       this.endAttempt(batch);
       this.retryOrFail(batch, asClientError(error, batch));
     }
@@ -432,16 +433,22 @@ export class Sender {
 
   private complete(batch: ProducerBatch, baseOffset: number, logAppendTimeMs: number): void {
     batch.queue.remove(batch);
-    this.pool.release(batch.reservedBytes);
+    // Answered (or, with acks=0, written): the broker has every byte, so the chunks can take new records.
+    this.releaseMemory(batch, true);
     batch.complete(baseOffset, logAppendTimeMs);
     this.wake();
   }
 
   private fail(batch: ProducerBatch, error: Error): void {
     batch.queue.remove(batch);
-    this.pool.release(batch.reservedBytes);
+    this.releaseMemory(batch, !batch.writeMayBePending);
     batch.fail(error);
     this.wake();
+  }
+
+  private releaseMemory(batch: ProducerBatch, reuseChunks: boolean): void {
+    if (reuseChunks) this.pool.recycle(batch.builder.chunks);
+    this.pool.release(batch.reservedBytes);
   }
 }
 

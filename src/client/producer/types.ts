@@ -1,7 +1,7 @@
 // The producer's public record types.
-import type { RecordData, RecordHeaders } from './batch-builder.js';
+import type { RecordData, RecordHeaders } from '../../protocol/records/encode.js';
 
-export type { HeaderValue, RecordData, RecordHeaders } from './batch-builder.js';
+export type { HeaderValue, RecordData, RecordHeaders } from '../../protocol/records/encode.js';
 
 /** One record to produce. */
 export interface ProducerMessage {

@@ -2,15 +2,7 @@
 // Record layout (Kafka's DefaultRecord), all varints zig-zag:
 //   length varint | attributes i8 | timestampDelta varlong | offsetDelta varint | key (varint length, -1 = null)
 //   | value (same) | header count varint | headers: key (varint length + UTF-8) | value (varint length, -1 = null)
-import {
-  readVarint,
-  readVarlong,
-  VarintError,
-  varintSize,
-  varlongSize,
-  writeVarint,
-  writeVarlong,
-} from '../primitives/varint.js';
+import { readVarint, readVarlong, VarintError } from '../primitives/varint.js';
 import {
   codecIdOf,
   compress,
@@ -20,6 +12,7 @@ import {
   decompressAsync,
 } from './compression.js';
 import { crc32c } from './crc.js';
+import { type BatchHeaderFields, dataLength, headersSize, RecordBatchEncoder, recordSize } from './encode.js';
 import { CorruptRecordError, InvalidRecordError } from './errors.js';
 import {
   ATTRIBUTES_OFFSET,
@@ -40,10 +33,6 @@ import {
   MAGIC_OFFSET,
   MAX_TIMESTAMP_OFFSET,
   MIN_BATCH_LENGTH,
-  NO_PARTITION_LEADER_EPOCH,
-  NO_PRODUCER_EPOCH,
-  NO_PRODUCER_ID,
-  NO_SEQUENCE,
   PARTITION_LEADER_EPOCH_OFFSET,
   PRODUCER_EPOCH_OFFSET,
   PRODUCER_ID_OFFSET,
@@ -53,7 +42,6 @@ import {
   TIMESTAMP_TYPE_MASK,
   type TimestampType,
   TRANSACTIONAL_FLAG_MASK,
-  writeInt64,
 } from './layout.js';
 
 export interface RecordHeader {
@@ -128,105 +116,53 @@ export interface DecodeOptions {
 
 // --- encoding -----------------------------------------------------------------------------------------------
 
-function bytesFieldSize(data: Buffer | null): number {
-  return data === null ? 1 : varintSize(data.length) + data.length;
-}
-
-function recordBodySize(record: RecordInput, timestampDelta: number, offsetDelta: number): number {
-  let size = 1 + varlongSize(timestampDelta) + varintSize(offsetDelta);
-  size += bytesFieldSize(record.key) + bytesFieldSize(record.value);
-  const headers = record.headers ?? [];
-  size += varintSize(headers.length);
-  for (const header of headers) {
-    const keyBytes = Buffer.byteLength(header.key, 'utf8');
-    size += varintSize(keyBytes) + keyBytes + bytesFieldSize(header.value);
-  }
-  return size;
-}
-
-function writeBytesField(buf: Buffer, offset: number, data: Buffer | null): number {
-  if (data === null) return writeVarint(buf, offset, -1);
-  const at = writeVarint(buf, offset, data.length);
-  return at + data.copy(buf, at);
-}
-
-interface PreparedBatch {
-  /** RECORDS_OFFSET bytes of header room followed by the uncompressed records. */
-  buf: Buffer;
+/** The records encoded (by the producer's encoder, encode.ts) into one buffer of the exact size. */
+function prepareBatch(input: RecordBatchInput): {
+  encoder: RecordBatchEncoder;
   codec: CodecIdValue;
-  attributes: number;
-  lastOffsetDelta: number;
-  baseTimestamp: number;
-  maxTimestamp: number;
-}
-
-function prepareBatch(input: RecordBatchInput): PreparedBatch {
+  fields: BatchHeaderFields;
+} {
   const records = input.records;
   if (records.length === 0) throw new RangeError('a record batch needs at least one record');
   const baseTimestamp = records[0]!.timestamp;
-  let maxTimestamp = baseTimestamp;
-  let lastOffsetDelta = 0;
+  const headerBytes = new Array<number>(records.length);
   let size = RECORDS_OFFSET;
-  const bodySizes = new Array<number>(records.length);
   for (let index = 0; index < records.length; index++) {
     const record = records[index]!;
-    const offsetDelta = record.offsetDelta ?? index;
-    if (offsetDelta > lastOffsetDelta) lastOffsetDelta = offsetDelta;
-    if (record.timestamp > maxTimestamp) maxTimestamp = record.timestamp;
-    const bodySize = recordBodySize(record, record.timestamp - baseTimestamp, offsetDelta);
-    bodySizes[index] = bodySize;
-    size += varintSize(bodySize) + bodySize;
+    headerBytes[index] = headersSize(record.headers);
+    size += recordSize(
+      dataLength(record.key),
+      dataLength(record.value),
+      headerBytes[index]!,
+      record.offsetDelta ?? index,
+      record.timestamp - baseTimestamp,
+    );
   }
-
-  const buf = Buffer.allocUnsafe(size);
-  let offset = RECORDS_OFFSET;
+  const encoder = new RecordBatchEncoder([Buffer.allocUnsafe(size)], size);
   for (let index = 0; index < records.length; index++) {
     const record = records[index]!;
-    offset = writeVarint(buf, offset, bodySizes[index]!);
-    buf[offset++] = 0;
-    offset = writeVarlong(buf, offset, record.timestamp - baseTimestamp);
-    offset = writeVarint(buf, offset, record.offsetDelta ?? index);
-    offset = writeBytesField(buf, offset, record.key);
-    offset = writeBytesField(buf, offset, record.value);
-    const headers = record.headers ?? [];
-    offset = writeVarint(buf, offset, headers.length);
-    for (const header of headers) {
-      const keyBytes = Buffer.byteLength(header.key, 'utf8');
-      offset = writeVarint(buf, offset, keyBytes);
-      offset += buf.write(header.key, offset, 'utf8');
-      offset = writeBytesField(buf, offset, header.value);
-    }
+    encoder.tryAppend(
+      record.key,
+      dataLength(record.key),
+      record.value,
+      dataLength(record.value),
+      record.headers,
+      headerBytes[index]!,
+      record.timestamp,
+      record.offsetDelta ?? index,
+    );
   }
-
-  const codec = codecIdOf(input.compression ?? 'none');
-  let attributes = codec;
-  if (input.timestampType === 'logAppend') attributes |= TIMESTAMP_TYPE_MASK;
-  if (input.isTransactional) attributes |= TRANSACTIONAL_FLAG_MASK;
-  if (input.isControl) attributes |= CONTROL_FLAG_MASK;
-  return { buf, codec, attributes, lastOffsetDelta, baseTimestamp, maxTimestamp };
-}
-
-/** Writes the header in front of the records section at `batch`'s RECORDS_OFFSET and seals it with the CRC. */
-function sealBatch(
-  batch: Buffer,
-  input: RecordBatchInput,
-  prepared: PreparedBatch,
-  recordCount: number,
-): Buffer {
-  writeInt64(batch, BASE_OFFSET_OFFSET, input.baseOffset ?? 0);
-  batch.writeInt32BE(batch.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
-  batch.writeInt32BE(input.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH, PARTITION_LEADER_EPOCH_OFFSET);
-  batch[MAGIC_OFFSET] = CURRENT_MAGIC;
-  batch.writeUInt16BE(prepared.attributes, ATTRIBUTES_OFFSET);
-  batch.writeInt32BE(prepared.lastOffsetDelta, LAST_OFFSET_DELTA_OFFSET);
-  writeInt64(batch, BASE_TIMESTAMP_OFFSET, prepared.baseTimestamp);
-  writeInt64(batch, MAX_TIMESTAMP_OFFSET, prepared.maxTimestamp);
-  writeInt64(batch, PRODUCER_ID_OFFSET, input.producerId ?? NO_PRODUCER_ID);
-  batch.writeInt16BE(input.producerEpoch ?? NO_PRODUCER_EPOCH, PRODUCER_EPOCH_OFFSET);
-  batch.writeInt32BE(input.baseSequence ?? NO_SEQUENCE, BASE_SEQUENCE_OFFSET);
-  batch.writeInt32BE(recordCount, RECORD_COUNT_OFFSET);
-  batch.writeUInt32BE(crc32c(batch, ATTRIBUTES_OFFSET), CRC_OFFSET);
-  return batch;
+  let attributeFlags = 0;
+  if (input.timestampType === 'logAppend') attributeFlags |= TIMESTAMP_TYPE_MASK;
+  if (input.isTransactional) attributeFlags |= TRANSACTIONAL_FLAG_MASK;
+  if (input.isControl) attributeFlags |= CONTROL_FLAG_MASK;
+  const fields: BatchHeaderFields = { attributeFlags };
+  if (input.baseOffset !== undefined) fields.baseOffset = input.baseOffset;
+  if (input.partitionLeaderEpoch !== undefined) fields.partitionLeaderEpoch = input.partitionLeaderEpoch;
+  if (input.producerId !== undefined) fields.producerId = input.producerId;
+  if (input.producerEpoch !== undefined) fields.producerEpoch = input.producerEpoch;
+  if (input.baseSequence !== undefined) fields.baseSequence = input.baseSequence;
+  return { encoder, codec: codecIdOf(input.compression ?? 'none'), fields };
 }
 
 function withRecordsSection(header: Buffer, section: Buffer): Buffer {
@@ -238,25 +174,15 @@ function withRecordsSection(header: Buffer, section: Buffer): Buffer {
 
 /** Encodes one magic-2 batch; compression runs synchronously on the calling thread. */
 export function encodeRecordBatch(input: RecordBatchInput): Buffer {
-  const prepared = prepareBatch(input);
-  const batch =
-    prepared.codec === CodecId.none
-      ? prepared.buf
-      : withRecordsSection(prepared.buf, compress(prepared.codec, prepared.buf.subarray(RECORDS_OFFSET)));
-  return sealBatch(batch, input, prepared, input.records.length);
+  const { encoder, codec, fields } = prepareBatch(input);
+  if (codec === CodecId.none) return encoder.sealUncompressed(fields)[0]!;
+  return encoder.sealCompressed(compress(codec, encoder.recordsSection()[0]!), codec, fields);
 }
 
 /** Like encodeRecordBatch, with gzip, snappy and lz4 compression off the event loop. */
 export async function encodeRecordBatchAsync(input: RecordBatchInput): Promise<Buffer> {
-  const prepared = prepareBatch(input);
-  const batch =
-    prepared.codec === CodecId.none
-      ? prepared.buf
-      : withRecordsSection(
-          prepared.buf,
-          await compressAsync(prepared.codec, prepared.buf.subarray(RECORDS_OFFSET)),
-        );
-  return sealBatch(batch, input, prepared, input.records.length);
+  const { encoder, codec, fields } = prepareBatch(input);
+  return (await encoder.seal(codec, fields))[0]!;
 }
 
 // --- decoding -----------------------------------------------------------------------------------------------

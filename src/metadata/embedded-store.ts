@@ -10,10 +10,10 @@
 
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32c } from '@node-rs/crc32';
 import type { Logger } from 'pino';
 import { validateTopicConfigs } from '../common/topic-config.js';
 import { isUuid, randomUuid } from '../protocol/primitives/uuid.js';
+import { crc32c } from '../protocol/records/crc.js';
 import { syncDirectory, TEMP_MARKER, writeFileDurably } from './durable-file.js';
 import {
   InvalidConfigError,

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../protocol/records/crc.js';
 import {
   ATTRIBUTES_OFFSET,
   BASE_OFFSET_OFFSET,

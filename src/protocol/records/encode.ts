@@ -4,9 +4,10 @@
 // header is written in front of them when the batch is sealed. A batch may span several buffers ("chunks", the
 // producer's pooled memory): records that cross a chunk boundary are split between the two, and the sealed batch
 // is the list of chunk views, sent back to back. batch.ts documents the record layout.
-import { crc32c as nativeCrc32c } from '@node-rs/crc32';
+
 import { varintSize, varlongSize, writeVarint, writeVarlong } from '../primitives/varint.js';
 import { compressAsync } from './compression.js';
+import { crc32c, crc32cUpdate } from './crc.js';
 import {
   ATTRIBUTES_OFFSET,
   BASE_OFFSET_OFFSET,
@@ -348,8 +349,8 @@ export class RecordBatchEncoder {
     header.writeInt32BE(fields.baseSequence ?? NO_SEQUENCE, BASE_SEQUENCE_OFFSET);
     header.writeInt32BE(this.count, RECORD_COUNT_OFFSET);
     // The CRC covers the attributes to the end, chained across the chunks.
-    let crc = nativeCrc32c(header.subarray(ATTRIBUTES_OFFSET));
-    for (let index = 1; index < views.length; index++) crc = nativeCrc32c(views[index]!, crc);
+    let crc = crc32c(header, ATTRIBUTES_OFFSET);
+    for (let index = 1; index < views.length; index++) crc = crc32cUpdate(views[index]!, crc);
     header.writeUInt32BE(crc >>> 0, CRC_OFFSET);
   }
 }

@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import readline from 'node:readline';
+import { BROKER_ENVIRONMENT, brokerNodeArgs } from '../src/cli/broker-runtime.js';
 
 export class BrokerStartError extends Error {
   override name = 'BrokerStartError';
@@ -32,7 +33,7 @@ export class BrokerProcess {
 
   static async start(options: BrokerProcessOptions): Promise<BrokerProcess> {
     const args = [
-      ...options.nodeFlags,
+      ...brokerNodeArgs(options.nodeFlags),
       path.join(options.repoRoot, 'bin', 'sluice.js'),
       'start',
       '--listen',
@@ -41,12 +42,12 @@ export class BrokerProcess {
       options.dataDir,
       ...options.settings.flatMap((setting) => ['--set', setting]),
     ];
-    // UV_USE_IO_URING set: `sluice start` runs in this process instead of relaunching itself, so the
-    // sampled pid is the broker's.
+    // The runtime `sluice start` would relaunch itself with (src/cli/broker-runtime.ts), given here so that
+    // it runs in this process instead, and the sampled pid is the broker's.
     const child = spawn(process.execPath, args, {
       cwd: options.repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { UV_USE_IO_URING: '0', ...process.env },
+      env: { ...BROKER_ENVIRONMENT, ...process.env },
     });
     if (child.pid === undefined) throw new BrokerStartError('the broker process did not start');
     const lines: string[] = [];

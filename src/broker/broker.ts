@@ -15,13 +15,6 @@ import { ReplicaManager } from './replica-manager.js';
 import { KafkaServer } from './server.js';
 import { defaultLogConfig } from './topic-settings.js';
 
-/**
- * Free buffers the broker keeps for reuse: as much as fetch.memory.bytes lets responses hold by default, so
- * that the read windows one wave of large Fetch responses releases serve the next wave (with less, catch-up
- * reads allocated and dropped megabytes per response and spent a third of their time in GC).
- */
-const FREE_BUFFER_BYTES = 32 * 1024 * 1024;
-
 export interface RunningBroker {
   readonly host: string;
   readonly port: number;
@@ -35,8 +28,10 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     logger,
   });
   // One pool for the data path: request frames become tail-cache copies and read windows become responses,
-  // so sharing it lets memory freed by one become the next allocation of another.
-  const bufferPool = new BufferPool(FREE_BUFFER_BYTES);
+  // so memory freed by one is the next allocation of another. It keeps as many free bytes as fetch.memory.bytes
+  // lets Fetch responses hold, so the read windows one wave of responses releases serve the next (with fewer,
+  // catch-up reads allocated and dropped megabytes per response and spent a third of their time in GC).
+  const bufferPool = new BufferPool(config.fetchMemoryBytes);
   const logs = await LogManager.open(config.dataDir, defaultLogConfig(config), {
     logger,
     retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,

@@ -1,10 +1,10 @@
 // Entry point of the `sluice` executable (bin/sluice.js).
 
-import { dieWithSupervisor, relaunchWithoutIoUring, shouldRelaunchWithoutIoUring } from './io-uring.js';
+import { dieWithSupervisor, relaunchBroker, shouldRelaunchBroker } from './broker-runtime.js';
 import { EXIT_FAILURE, runCli } from './program.js';
 
 async function main(): Promise<number> {
-  if (shouldRelaunchWithoutIoUring(process.argv, process.env)) return relaunchWithoutIoUring(process.argv);
+  if (shouldRelaunchBroker(process.argv, process.env)) return relaunchBroker(process.argv);
   dieWithSupervisor(process.env);
   return runCli(process.argv, {
     // Loaded on demand so that --help and configuration mistakes answer without loading the broker.

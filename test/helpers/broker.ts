@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BROKER_ENVIRONMENT, brokerNodeArgs } from '../../src/cli/broker-runtime.js';
 
 export interface StartBrokerOptions {
   /** Data directory to use; when omitted a temp dir is created and removed by dispose(). */
@@ -78,6 +79,7 @@ export class Broker {
 
   async launch(extraArgs: string[] = []): Promise<void> {
     const argv = [
+      ...brokerNodeArgs([]),
       join(repoRoot, 'bin', 'sluice.js'),
       'start',
       '--listen',
@@ -90,9 +92,9 @@ export class Broker {
     this.appendLog(`--- launching: node ${argv.join(' ')}\n`);
     const child = spawn(process.execPath, argv, {
       cwd: repoRoot,
-      // With UV_USE_IO_URING set, `sluice start` does not relaunch itself (src/cli/io-uring.ts), so this
-      // process is the broker and kill -9 hits it directly.
-      env: { UV_USE_IO_URING: '0', ...process.env, ...this.env },
+      // With the broker's runtime environment given, `sluice start` does not relaunch itself
+      // (src/cli/broker-runtime.ts), so this process is the broker and kill -9 hits it directly.
+      env: { ...BROKER_ENVIRONMENT, ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.process = child;

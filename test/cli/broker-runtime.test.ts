@@ -1,4 +1,4 @@
-// `sluice start` relaunches itself with libuv's io_uring backend off (src/cli/io-uring.ts). The relaunched
+// `sluice start` relaunches itself with the broker's runtime (src/cli/broker-runtime.ts). The relaunched
 // broker must behave like the process that was started: signals reach it, its exit status is ours, and
 // when we are killed with SIGKILL it dies too.
 import assert from 'node:assert/strict';
@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import readline from 'node:readline';
 import { after, test } from 'node:test';
+import { BROKER_ENVIRONMENT, BROKER_NODE_OPTIONS, brokerNodeArgs } from '../../src/cli/broker-runtime.js';
 import { makeTempDir, repoRoot } from '../helpers/broker.js';
 
 const started: ChildProcess[] = [];
@@ -23,7 +24,7 @@ async function startUnsupervised(): Promise<{
 }> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.UV_USE_IO_URING;
-  const dataDir = await makeTempDir('sluice-io-uring-');
+  const dataDir = await makeTempDir('sluice-runtime-');
   dataDirs.push(dataDir);
   const wrapper = spawn(
     process.execPath,
@@ -62,7 +63,7 @@ async function waitUntilGone(pid: number, timeoutMs: number): Promise<void> {
   }
 }
 
-test('the broker runs in a child with UV_USE_IO_URING=0 and SIGTERM stops both cleanly', {
+test('the broker runs in a child with its runtime settings and SIGTERM stops both cleanly', {
   timeout: 30_000,
 }, async () => {
   const { wrapper, brokerPid, logLines } = await startUnsupervised();
@@ -73,7 +74,11 @@ test('the broker runs in a child with UV_USE_IO_URING=0 and SIGTERM stops both c
     [],
   );
   const environ = (await readFile(`/proc/${brokerPid}/environ`, 'utf8')).split('\0');
-  assert.ok(environ.includes('UV_USE_IO_URING=0'));
+  for (const [name, value] of Object.entries(BROKER_ENVIRONMENT)) {
+    assert.ok(environ.includes(`${name}=${value}`), `${name}=${value} in the broker's environment`);
+  }
+  const commandLine = (await readFile(`/proc/${brokerPid}/cmdline`, 'utf8')).split('\0');
+  for (const option of BROKER_NODE_OPTIONS) assert.ok(commandLine.includes(option), `${option} given`);
   const exited = new Promise<number | null>((resolve) => wrapper.on('exit', (code) => resolve(code)));
   wrapper.kill('SIGTERM');
   assert.equal(await exited, 0);
@@ -84,4 +89,13 @@ test('kill -9 of the started process takes the broker down with it', { timeout: 
   const { wrapper, brokerPid } = await startUnsupervised();
   wrapper.kill('SIGKILL');
   await waitUntilGone(brokerPid, 5_000);
+});
+
+test('node options the caller gave win over the broker defaults of the same name', () => {
+  assert.deepEqual(brokerNodeArgs([]), [...BROKER_NODE_OPTIONS]);
+  assert.deepEqual(brokerNodeArgs(['--max-semi-space-size=16', '--inspect']), [
+    '--max-semi-space-size=16',
+    '--inspect',
+  ]);
+  assert.deepEqual(brokerNodeArgs(['--max_semi_space_size=8']), ['--max_semi_space_size=8']);
 });

@@ -81,12 +81,17 @@ export class ClientProcess {
     this.exited.catch(() => undefined);
   }
 
-  /** Starts `node <args>` in the repository root. */
-  static start(label: string, args: readonly string[], timeoutMs: number): ClientProcess {
+  /** Starts `node <args>` in the repository root, with `env` over this process's environment. */
+  static start(
+    label: string,
+    args: readonly string[],
+    timeoutMs: number,
+    env: Readonly<Record<string, string>> = {},
+  ): ClientProcess {
     const child = spawn(process.execPath, args, {
       cwd: repoRoot(),
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+      env: { ...env, ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
     });
     if (child.pid === undefined) throw new ChildProcessError(`${label} did not start`);
     return new ClientProcess(child, child.pid, label, timeoutMs);

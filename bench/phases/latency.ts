@@ -1,9 +1,13 @@
 // End-to-end latency: one 1 KiB record per Produce request (acks=1) at a fixed rate, read back by a
 // long-polling consumer on another connection. The value carries the send time (monotonic clock, ns) and a
 // sequence number; the consumer takes its clock once per response, when the response frame is complete.
+// Then the machine's floor, side by side: the same requests at the same rate to a server that answers at once
+// (bench/echo-server.ts, its own process with the broker's runtime).
+import { BROKER_ENVIRONMENT, brokerNodeArgs } from '../../src/cli/broker-runtime.js';
+import { benchScript, ClientProcess } from '../child-process.js';
 import type { Phase, PhaseContext, PhaseOutcome } from '../phase.js';
 import { percentile, sleep } from '../stats.js';
-import type { KafkaConnection } from '../wire/connection.js';
+import { KafkaConnection } from '../wire/connection.js';
 import {
   encodeRecordBatch,
   forEachRecordValue,
@@ -29,6 +33,8 @@ const MAX_BURST = 50;
 const CONSUMER_MAX_WAIT_MS = 500;
 const DRAIN_TIMEOUT_MS = 10_000;
 const P99_TARGET_MS = 1;
+const ECHO_START_TIMEOUT_MS = 10_000;
+const ECHO_TIME_LIMIT_MS = 120_000;
 
 export function latencyPhase(): Phase {
   return {
@@ -82,6 +88,8 @@ async function runLatency(context: PhaseContext): Promise<PhaseOutcome> {
   await consumed;
   if (consumerFailure !== null) throw consumerFailure;
 
+  const floorMs = await measureEchoFloor(totalRecords, warmUpRecords, measuredRecords);
+
   const samples = latenciesMs.filter((value) => !Number.isNaN(value)).sort();
   const ackSamples = ackLatenciesMs.filter((value) => !Number.isNaN(value)).sort();
   if (samples.length === 0) throw new Error('the consumer received no measured record');
@@ -100,6 +108,8 @@ async function runLatency(context: PhaseContext): Promise<PhaseOutcome> {
       { name: 'e2e max', value: samples[samples.length - 1]!, unit: 'ms' },
       { name: 'produce ack p50', value: percentile(ackSamples, 0.5), unit: 'ms' },
       { name: 'produce ack p99', value: percentile(ackSamples, 0.99), unit: 'ms' },
+      { name: 'machine floor: echo p50', value: percentile(floorMs, 0.5), unit: 'ms' },
+      { name: 'machine floor: echo p99', value: percentile(floorMs, 0.99), unit: 'ms' },
     ],
     details: {
       ratePerSecond: RATE_PER_SECOND,
@@ -114,8 +124,49 @@ async function runLatency(context: PhaseContext): Promise<PhaseOutcome> {
       ackPercentilesMs: Object.fromEntries(
         [0.5, 0.9, 0.99, 0.999].map((q) => [q, percentile(ackSamples, q)]),
       ),
+      echoFloorPercentilesMs: Object.fromEntries(
+        [0.5, 0.9, 0.99, 0.999].map((q) => [q, percentile(floorMs, q)]),
+      ),
     },
   };
+}
+
+/** Request→response times (ms, ascending) of the produce loop against the echo server: the machine's floor. */
+async function measureEchoFloor(total: number, warmUp: number, measured: number): Promise<Float64Array> {
+  const echo = ClientProcess.start(
+    'echo server',
+    [...brokerNodeArgs([]), benchScript('echo-server.js')],
+    ECHO_TIME_LIMIT_MS,
+    BROKER_ENVIRONMENT,
+  );
+  try {
+    const line = await Promise.race([
+      echo.waitForLine((text) => text.startsWith('listening ')),
+      sleep(ECHO_START_TIMEOUT_MS).then(() => {
+        throw new Error(`the echo server did not start within ${ECHO_START_TIMEOUT_MS} ms`);
+      }),
+    ]);
+    const connection = await KafkaConnection.connect('127.0.0.1', Number(line.split(' ')[1]), {
+      maxInFlight: MAX_PRODUCE_IN_FLIGHT,
+    });
+    const floorMs = new Float64Array(measured).fill(Number.NaN);
+    try {
+      await produce(
+        connection,
+        total,
+        (sequence, latencyMs) => {
+          const index = sequence - warmUp;
+          if (index >= 0 && index < measured) floorMs[index] = latencyMs;
+        },
+        () => {},
+      );
+    } finally {
+      connection.close();
+    }
+    return floorMs.filter((value) => !Number.isNaN(value)).sort();
+  } finally {
+    echo.kill();
+  }
 }
 
 /**
@@ -127,6 +178,7 @@ async function produce(
   connection: KafkaConnection,
   total: number,
   onAcknowledged: (sequence: number, latencyMs: number) => void,
+  checkResponse: (payload: Buffer) => void = parseProduceResponse,
 ): Promise<void> {
   const batch = encodeRecordBatch([Buffer.alloc(VALUE_BYTES)], { timestampMs: Date.now() });
   const template = encodeProduceRequest(0, 1, 30_000, TOPIC, [{ partition: 0, records: batch }]);
@@ -158,7 +210,7 @@ async function produce(
         updateRecordBatchCrc(frame.subarray(batchStart));
         const acknowledged = connection.request(frame, (payload) => {
           onAcknowledged(sequence, Number(process.hrtime.bigint() - sentNs) / 1e6);
-          parseProduceResponse(payload);
+          checkResponse(payload);
         });
         acknowledgements.push(
           acknowledged.catch((error: unknown) => {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BrokerProcess } from './broker-process.js';
 import type { Phase, PhaseContext } from './phase.js';
+import { appendFloorPhase } from './phases/append-floor.js';
 import { catchUpPhase } from './phases/catch-up.js';
 import { clientMemoryPhase } from './phases/client-memory.js';
 import { clientThroughputPhases } from './phases/client-throughput.js';
@@ -30,6 +31,7 @@ import {
 
 /** Every phase, in the order they run. */
 const PHASES: readonly Phase[] = [
+  appendFloorPhase(),
   ingestPhase({ ...INGEST_DEFAULTS, name: 'ingest-acks1', acks: 1 }),
   ingestPhase({ ...INGEST_DEFAULTS, name: 'ingest-acksall', acks: -1 }),
   catchUpPhase(['ingest-acks1', 'ingest-acksall']),

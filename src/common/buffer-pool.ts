@@ -63,7 +63,7 @@ export interface BufferPoolStats {
 /** The capacity a request for `bytes` gets: the smallest size class at or above it. */
 export function sizeClassOf(bytes: number): number {
   if (bytes <= MIN_CLASS_BYTES) return MIN_CLASS_BYTES;
-  const octave = 2 ** Math.floor(Math.log2(bytes - 1));
+  const octave = 2 ** (31 - Math.clz32(bytes - 1));
   const step = octave / CLASSES_PER_OCTAVE;
   return octave + Math.ceil((bytes - octave) / step) * step;
 }

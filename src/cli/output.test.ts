@@ -191,10 +191,17 @@ describe('progress', () => {
         done();
       },
     });
+    // Waits for lines rather than a fixed time: timers run late on a busy machine.
+    const untilLines = async (wanted: number) => {
+      const deadline = Date.now() + 5_000;
+      while (lines.length < wanted && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
     let n = 0;
     const plainLine = new ProgressLine(sink, () => `tick ${++n}`, 5);
     plainLine.start();
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await untilLines(2);
     plainLine.stop();
     const count = lines.length;
     assert.ok(count >= 2, `expected at least 2 lines, got ${count}`);
@@ -206,7 +213,7 @@ describe('progress', () => {
     const tty = Object.assign(sink, { isTTY: true });
     const ttyLine = new ProgressLine(tty, () => 'live', 5);
     ttyLine.start();
-    await new Promise((resolve) => setTimeout(resolve, 15));
+    await untilLines(1);
     ttyLine.stop();
     assert.equal(lines[0], '\rlive\x1b[K');
     assert.equal(lines.at(-1), '\r\x1b[K');

@@ -44,7 +44,7 @@ describe('loadBrokerConfig defaults', () => {
       connectionsMaxIdleMs: 600000,
       maxInFlightRequestsPerConnection: 100,
       queuedMaxResponseBytes: 67108864,
-      fetchMemoryBytes: 33554432,
+      fetchMemoryBytes: 16777216,
       offsetsTopicNumPartitions: 50,
       offsetsTopicReplicationFactor: 1,
       offsetsRetentionMinutes: 10080,

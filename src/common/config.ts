@@ -455,7 +455,8 @@ export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
   longDef(
     'fetch.memory.bytes',
     'fetchMemoryBytes',
-    '33554432',
+    // 16 MiB: catch-up fetch measured the same ~1 GB/s as with 32 MiB, and peak RSS 20-30 MB lower.
+    '16777216',
     { min: 1048576 },
     'Sluice-specific. Record bytes that all Fetch responses together may hold in memory until written to ' +
       'their sockets (Sluice reads records into memory; Kafka uses sendfile). Under pressure a fetch gets ' +

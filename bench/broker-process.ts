@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import readline from 'node:readline';
-import { BROKER_ENVIRONMENT, brokerNodeArgs } from '../src/cli/broker-runtime.js';
+import { BROKER_RUNTIME, runtimeNodeArgs } from '../src/cli/runtime.js';
 
 export class BrokerStartError extends Error {
   override name = 'BrokerStartError';
@@ -33,7 +33,7 @@ export class BrokerProcess {
 
   static async start(options: BrokerProcessOptions): Promise<BrokerProcess> {
     const args = [
-      ...brokerNodeArgs(options.nodeFlags),
+      ...runtimeNodeArgs(BROKER_RUNTIME, options.nodeFlags),
       path.join(options.repoRoot, 'bin', 'sluice.js'),
       'start',
       '--listen',
@@ -42,12 +42,12 @@ export class BrokerProcess {
       options.dataDir,
       ...options.settings.flatMap((setting) => ['--set', setting]),
     ];
-    // The runtime `sluice start` would relaunch itself with (src/cli/broker-runtime.ts), given here so that
+    // The runtime `sluice start` would relaunch itself with (src/cli/runtime.ts), given here so that
     // it runs in this process instead, and the sampled pid is the broker's.
     const child = spawn(process.execPath, args, {
       cwd: options.repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...BROKER_ENVIRONMENT, ...process.env },
+      env: { ...BROKER_RUNTIME.env, ...process.env },
     });
     if (child.pid === undefined) throw new BrokerStartError('the broker process did not start');
     const lines: string[] = [];

@@ -3,7 +3,7 @@
 // sequence number; the consumer takes its clock once per response, when the response frame is complete.
 // Then the machine's floor, side by side: the same requests at the same rate to a server that answers at once
 // (bench/echo-server.ts, its own process with the broker's runtime).
-import { BROKER_ENVIRONMENT, brokerNodeArgs } from '../../src/cli/broker-runtime.js';
+import { BROKER_RUNTIME, runtimeNodeArgs } from '../../src/cli/runtime.js';
 import { benchScript, ClientProcess } from '../child-process.js';
 import type { Phase, PhaseContext, PhaseOutcome } from '../phase.js';
 import { percentile, sleep } from '../stats.js';
@@ -135,9 +135,9 @@ async function runLatency(context: PhaseContext): Promise<PhaseOutcome> {
 async function measureEchoFloor(total: number, warmUp: number, measured: number): Promise<Float64Array> {
   const echo = ClientProcess.start(
     'echo server',
-    [...brokerNodeArgs([]), benchScript('echo-server.js')],
+    [...runtimeNodeArgs(BROKER_RUNTIME, []), benchScript('echo-server.js')],
     ECHO_TIME_LIMIT_MS,
-    BROKER_ENVIRONMENT,
+    BROKER_RUNTIME.env,
   );
   try {
     const line = await Promise.race([

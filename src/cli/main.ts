@@ -1,10 +1,21 @@
 // Entry point of the `sluice` executable (bin/sluice.js).
 
-import { dieWithSupervisor, relaunchBroker, shouldRelaunchBroker } from './broker-runtime.js';
 import { EXIT_FAILURE, runCli } from './program.js';
+import { dieWithSupervisor, relaunch, runtimeToRelaunch } from './runtime.js';
+
+/** A reader that goes away (`sluice ... | head`) ends the command quietly, as with other Unix tools. */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
+}
 
 async function main(): Promise<number> {
-  if (shouldRelaunchBroker(process.argv, process.env)) return relaunchBroker(process.argv);
+  exitQuietlyOnClosedPipe(process.stdout);
+  exitQuietlyOnClosedPipe(process.stderr);
+  const runtime = runtimeToRelaunch(process.argv, process.env);
+  if (runtime !== null) return relaunch(process.argv, runtime);
   dieWithSupervisor(process.env);
   return runCli(process.argv, {
     // Loaded on demand so that --help and configuration mistakes answer without loading the broker.

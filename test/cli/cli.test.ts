@@ -440,4 +440,22 @@ describe('sluice client commands', () => {
       }),
     );
   });
+
+  test('a reader that has gone away ends the command quietly with status 0', async () => {
+    // Like `sluice perf consume --help | head -1` when head has exited before the help is written.
+    const child = spawn(process.execPath, [bin, 'perf', 'consume', '--help'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    background.push(child);
+    child.stdout!.destroy();
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) =>
+      child.once('close', (status) => resolve(status)),
+    );
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
+  });
 });

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BROKER_ENVIRONMENT, brokerNodeArgs } from '../../src/cli/broker-runtime.js';
+import { BROKER_RUNTIME, runtimeNodeArgs } from '../../src/cli/runtime.js';
 
 export interface StartBrokerOptions {
   /** Data directory to use; when omitted a temp dir is created and removed by dispose(). */
@@ -79,7 +79,7 @@ export class Broker {
 
   async launch(extraArgs: string[] = []): Promise<void> {
     const argv = [
-      ...brokerNodeArgs([]),
+      ...runtimeNodeArgs(BROKER_RUNTIME, []),
       join(repoRoot, 'bin', 'sluice.js'),
       'start',
       '--listen',
@@ -93,8 +93,8 @@ export class Broker {
     const child = spawn(process.execPath, argv, {
       cwd: repoRoot,
       // With the broker's runtime environment given, `sluice start` does not relaunch itself
-      // (src/cli/broker-runtime.ts), so this process is the broker and kill -9 hits it directly.
-      env: { ...BROKER_ENVIRONMENT, ...process.env, ...this.env },
+      // (src/cli/runtime.ts), so this process is the broker and kill -9 hits it directly.
+      env: { ...BROKER_RUNTIME.env, ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.process = child;

@@ -1,4 +1,4 @@
-// `sluice start` relaunches itself with the broker's runtime (src/cli/broker-runtime.ts). The relaunched
+// `sluice start` relaunches itself with the broker's runtime (src/cli/runtime.ts). The relaunched
 // broker must behave like the process that was started: signals reach it, its exit status is ours, and
 // when we are killed with SIGKILL it dies too.
 import assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import readline from 'node:readline';
 import { after, test } from 'node:test';
-import { BROKER_ENVIRONMENT, BROKER_NODE_OPTIONS, brokerNodeArgs } from '../../src/cli/broker-runtime.js';
+import { BROKER_RUNTIME, PERF_RUNTIME, runtimeNodeArgs, runtimeToRelaunch } from '../../src/cli/runtime.js';
 import { makeTempDir, repoRoot } from '../helpers/broker.js';
 
 const started: ChildProcess[] = [];
@@ -74,11 +74,11 @@ test('the broker runs in a child with its runtime settings and SIGTERM stops bot
     [],
   );
   const environ = (await readFile(`/proc/${brokerPid}/environ`, 'utf8')).split('\0');
-  for (const [name, value] of Object.entries(BROKER_ENVIRONMENT)) {
+  for (const [name, value] of Object.entries(BROKER_RUNTIME.env)) {
     assert.ok(environ.includes(`${name}=${value}`), `${name}=${value} in the broker's environment`);
   }
   const commandLine = (await readFile(`/proc/${brokerPid}/cmdline`, 'utf8')).split('\0');
-  for (const option of BROKER_NODE_OPTIONS) assert.ok(commandLine.includes(option), `${option} given`);
+  for (const option of BROKER_RUNTIME.nodeOptions) assert.ok(commandLine.includes(option), `${option} given`);
   const exited = new Promise<number | null>((resolve) => wrapper.on('exit', (code) => resolve(code)));
   wrapper.kill('SIGTERM');
   assert.equal(await exited, 0);
@@ -91,11 +91,21 @@ test('kill -9 of the started process takes the broker down with it', { timeout: 
   await waitUntilGone(brokerPid, 5_000);
 });
 
-test('node options the caller gave win over the broker defaults of the same name', () => {
-  assert.deepEqual(brokerNodeArgs([]), [...BROKER_NODE_OPTIONS]);
-  assert.deepEqual(brokerNodeArgs(['--max-semi-space-size=16', '--inspect']), [
+test('node options the caller gave win over the runtime defaults of the same name', () => {
+  assert.deepEqual(runtimeNodeArgs(BROKER_RUNTIME, []), [...BROKER_RUNTIME.nodeOptions]);
+  assert.deepEqual(runtimeNodeArgs(BROKER_RUNTIME, ['--max-semi-space-size=16', '--inspect']), [
     '--max-semi-space-size=16',
     '--inspect',
   ]);
-  assert.deepEqual(brokerNodeArgs(['--max_semi_space_size=8']), ['--max_semi_space_size=8']);
+  assert.deepEqual(runtimeNodeArgs(BROKER_RUNTIME, ['--max_semi_space_size=8']), ['--max_semi_space_size=8']);
+});
+
+test('start and perf relaunch with their runtimes unless the caller chose; other commands never do', () => {
+  const argv = (...words: string[]) => ['node', 'sluice.js', ...words];
+  assert.equal(runtimeToRelaunch(argv('start'), {}), BROKER_RUNTIME);
+  assert.equal(runtimeToRelaunch(argv('start'), { UV_USE_IO_URING: '1' }), null);
+  assert.equal(runtimeToRelaunch(argv('perf', 'consume'), {}), PERF_RUNTIME);
+  assert.equal(runtimeToRelaunch(argv('perf', 'produce'), { GLIBC_TUNABLES: 'x' }), null);
+  assert.equal(runtimeToRelaunch(argv('topic', 'list'), {}), null);
+  assert.equal(runtimeToRelaunch(argv('consume'), {}), null);
 });

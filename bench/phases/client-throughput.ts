@@ -3,6 +3,7 @@
 // fresh topics; client-consume reads the topic Sluice's producer wrote, first with `sluice perf consume` and
 // then with the kafkajs consumer, each in a fresh group. Both consumers read the same batches, since
 // consumer cost depends on how many records each batch holds.
+import { PERF_RUNTIME } from '../../src/cli/runtime.js';
 import { benchScript, type ChildExit, ClientProcess } from '../child-process.js';
 import { parsePerfTable } from '../perf-table.js';
 import type { Metric, Phase, PhaseContext, PhaseOutcome } from '../phase.js';
@@ -125,7 +126,9 @@ async function runMeasured(
   timeoutMs: number,
   args: string[],
 ): Promise<{ exit: ChildExit; cpuSeconds: number }> {
-  const client = ClientProcess.start(label, args, timeoutMs);
+  // Both clients get the runtime `sluice perf` would relaunch itself with (src/cli/runtime.ts): the same
+  // conditions for kafkajs, and no relaunch, so the sampled pid is the one doing the work.
+  const client = ClientProcess.start(label, args, timeoutMs, PERF_RUNTIME.env);
   const sampler = ProcessSampler.start(client.pid, CPU_SAMPLE_INTERVAL_MS);
   try {
     const exit = await client.succeeded();

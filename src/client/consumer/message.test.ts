@@ -121,6 +121,37 @@ describe('decodePartitionRecords', () => {
     );
   });
 
+  test('records inside a larger buffer (a Fetch frame) give Buffer views of exactly their bytes', async () => {
+    const batch = encodeRecordBatch({ baseOffset: 0, records: records(4) });
+    const frame = Buffer.alloc(batch.length + 200, 0xee);
+    batch.copy(frame, 137);
+    const section = frame.subarray(137, 137 + batch.length);
+    const decoded = await decodePartitionRecords(section, options);
+    const first = decoded.messages[0]!;
+    assert.ok(Buffer.isBuffer(first.key) && Buffer.isBuffer(first.value));
+    assert.equal(first.value!.buffer, frame.buffer);
+    assert.deepEqual(
+      plain(decoded.messages),
+      plain((await decodePartitionRecords(Buffer.from(batch), options)).messages),
+    );
+    assert.deepEqual(
+      decoded.messages.map((m) => [m.key?.toString() ?? null, m.value?.toString() ?? null, m.headers.length]),
+      [
+        ['k0', 'v0', 2],
+        [null, null, 0],
+        ['k2', 'v2', 0],
+        [null, 'v3', 2],
+      ],
+    );
+    assert.deepEqual(
+      first.headers.map((h) => [h.key, h.value?.toString() ?? null]),
+      [
+        ['h', 'x0'],
+        ['n', null],
+      ],
+    );
+  });
+
   test('a corrupted batch fails its CRC check with CORRUPT_MESSAGE', async () => {
     const buf = encodeRecordBatch({ baseOffset: 0, records: records(2) });
     buf[buf.length - 3]! ^= 0xff;

@@ -8,7 +8,8 @@ import type { BrokerConfig } from '../common/config.js';
 import { ConfigError } from '../common/config.js';
 import { resolveStartConfig, startOptionsToFlags } from './commands/start.js';
 import type { CliContext } from './context.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, runCli } from './program.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-status.js';
+import { runCli } from './program.js';
 import type { SignalProcess } from './shutdown.js';
 
 class FakeProcess implements SignalProcess {

@@ -1,6 +1,6 @@
 // Entry point of the `sluice` executable (bin/sluice.js).
 
-import { EXIT_FAILURE, runCli } from './program.js';
+import { EXIT_FAILURE } from './exit-status.js';
 import { dieWithSupervisor, relaunch, runtimeToRelaunch } from './runtime.js';
 
 /** A reader that goes away (`sluice ... | head`) ends the command quietly, as with other Unix tools. */
@@ -17,6 +17,8 @@ async function main(): Promise<number> {
   const runtime = runtimeToRelaunch(process.argv, process.env);
   if (runtime !== null) return relaunch(process.argv, runtime);
   dieWithSupervisor(process.env);
+  // Loaded only here, so that a process that merely supervises a relaunched one stays small.
+  const { runCli } = await import('./program.js');
   return runCli(process.argv, {
     // Loaded on demand so that --help and configuration mistakes answer without loading the broker.
     startBroker: async (config, logger) => (await import('../broker/broker.js')).startBroker(config, logger),

@@ -18,9 +18,7 @@ import { registerTopicCommand } from './commands/topic.js';
 import type { CliContext } from './context.js';
 import { CommandFailedError, describeFailure, UsageError } from './errors.js';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-status.js';
 
 export function buildProgram(context: CliContext): Command {
   const program = new Command('sluice')

@@ -27,7 +27,7 @@ function keyOf(producer: number, send: number, message: number): string {
 }
 
 /** VALUE_BYTES bytes that depend on every character of the key. */
-function valueOf(key: string): Buffer {
+function expectedValue(key: string): Buffer {
   const value = Buffer.alloc(VALUE_BYTES);
   let block = createHash('sha256').update(key).digest();
   for (let at = 0; at < VALUE_BYTES; at += block.length) {
@@ -87,7 +87,7 @@ function check(messages: Received[], label: string): void {
   let corrupt = 0;
   for (const message of messages) {
     assert.ok(message.key !== null && message.value !== null, `${label}: a message without key or value`);
-    if (!valueOf(message.key).equals(message.value)) corrupt++;
+    if (!expectedValue(message.key).equals(message.value)) corrupt++;
     assert.ok(!seen.has(message.key), `${label}: ${message.key} read twice`);
     seen.add(message.key);
   }
@@ -132,7 +132,7 @@ describe('record bytes under buffer reuse', () => {
           for (let send = 0; send < SENDS_PER_PRODUCER; send++) {
             const messages = Array.from({ length: MESSAGES_PER_SEND }, (_, m) => {
               const key = keyOf(p, send, m);
-              return { key, value: valueOf(key), partition: (p + send + m) % PARTITIONS };
+              return { key, value: expectedValue(key), partition: (p + send + m) % PARTITIONS };
             });
             await producer.send({ topic: TOPIC, acks: 1, messages });
           }

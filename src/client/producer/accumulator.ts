@@ -8,8 +8,9 @@
 // backlogged partition sends one large batch per round trip instead of queueing many small ones behind a single
 // in-flight request. This is what keeps per-partition ordering (one request in flight) fast.
 //
-// Completion is tracked without a promise per record: one PendingSend per send() call, and each batch keeps runs
-// (send, first message index, count) of the records it holds, in offset order.
+// Completion is tracked without an object per record: a one-record send (how most applications call send())
+// leaves only its promise's resolve and reject functions and the record's timestamp in its batch; a send of several
+// records is one PendingSend, and each batch keeps runs (send, first message index, count) of the records it holds.
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   dataLength,
@@ -24,29 +25,39 @@ import type { MemoryPool } from './memory-pool.js';
 import { checkPartition, nextStickyPartition, partitionForKeyData } from './partitioners.js';
 import type { Partitioner, ProducerMessage, RecordMetadata } from './types.js';
 
-/** The results of one send() call: settles once every record has completed, or at the first failure. */
+export type ResolveSend = (results: RecordMetadata[]) => void;
+export type RejectSend = (error: Error) => void;
+
+/**
+ * The results of one send() of several records: settles once every record has completed, or at the first failure.
+ * Runs complete batch by batch; their RecordMetadata objects are made only when the last one is in, so that a
+ * send whose records span several round trips holds a few numbers meanwhile, not an object per record.
+ */
 export class PendingSend {
   readonly topic: string;
   readonly messages: readonly ProducerMessage[];
   /** Timestamp of records that carry none: the time of the send() call. */
   readonly timestampMs: number;
-  readonly promise: Promise<RecordMetadata[]>;
-  private readonly results: RecordMetadata[];
+  /** RUN_FIELDS numbers per completed run: first message index, count, partition, base offset, log append time. */
+  private readonly runs: number[] = [];
   private remaining: number;
   private settled = false;
-  private resolve!: (results: RecordMetadata[]) => void;
-  private reject!: (error: Error) => void;
+  private readonly resolve: ResolveSend;
+  private readonly reject: RejectSend;
 
-  constructor(topic: string, messages: readonly ProducerMessage[], timestampMs: number) {
+  constructor(
+    topic: string,
+    messages: readonly ProducerMessage[],
+    timestampMs: number,
+    resolve: ResolveSend,
+    reject: RejectSend,
+  ) {
     this.topic = topic;
     this.messages = messages;
     this.timestampMs = timestampMs;
-    this.results = new Array<RecordMetadata>(messages.length);
     this.remaining = messages.length;
-    this.promise = new Promise<RecordMetadata[]>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+    this.resolve = resolve;
+    this.reject = reject;
   }
 
   /** Records `count` messages from `start` as written at consecutive offsets from `baseOffset` (-1: unknown). */
@@ -58,23 +69,31 @@ export class PendingSend {
     logAppendTimeMs: number,
   ): void {
     if (this.settled) return;
-    const end = start + count;
-    let offset = baseOffset;
-    for (let index = start; index < end; index++) {
-      this.results[index] = {
-        topic: this.topic,
-        partition,
-        offset,
-        timestamp:
-          logAppendTimeMs >= 0 ? logAppendTimeMs : (this.messages[index]!.timestamp ?? this.timestampMs),
-      };
-      if (baseOffset >= 0) offset++;
-    }
+    this.runs.push(start, count, partition, baseOffset, logAppendTimeMs);
     this.remaining -= count;
-    if (this.remaining === 0) {
-      this.settled = true;
-      this.resolve(this.results);
+    if (this.remaining > 0) return;
+    this.settled = true;
+    const results = new Array<RecordMetadata>(this.messages.length);
+    const runs = this.runs;
+    for (let run = 0; run < runs.length; run += RUN_FIELDS) {
+      const first = runs[run]!;
+      const end = first + runs[run + 1]!;
+      const runPartition = runs[run + 2]!;
+      const runBaseOffset = runs[run + 3]!;
+      const runLogAppendTimeMs = runs[run + 4]!;
+      for (let index = first; index < end; index++) {
+        results[index] = {
+          topic: this.topic,
+          partition: runPartition,
+          offset: runBaseOffset >= 0 ? runBaseOffset + index - first : -1,
+          timestamp:
+            runLogAppendTimeMs >= 0
+              ? runLogAppendTimeMs
+              : (this.messages[index]!.timestamp ?? this.timestampMs),
+        };
+      }
     }
+    this.resolve(results);
   }
 
   fail(error: Error): void {
@@ -83,6 +102,42 @@ export class PendingSend {
     this.reject(error);
   }
 }
+
+const RUN_FIELDS = 5;
+
+/**
+ * Who waits for a batch's records, in offset order, in flat arrays reused from batch to batch. Entry i has two
+ * slots in each array: a one-record send is (resolve, reject) and (timestamp, -1); a run of a PendingSend's
+ * records is (send, null) and (first message index, count).
+ */
+class Completions {
+  readonly callbacks: (ResolveSend | RejectSend | PendingSend | null | undefined)[] = [];
+  readonly numbers: number[] = [];
+  entries = 0;
+}
+
+/** Completions lists kept for reuse; lists that grew large are left to the garbage collector. */
+class CompletionsPool {
+  private readonly free: Completions[] = [];
+
+  take(): Completions {
+    return this.free.pop() ?? new Completions();
+  }
+
+  give(completions: Completions): void {
+    const slots = completions.entries * 2;
+    const callbacks = completions.callbacks;
+    // Nothing may keep a settled send's promise alive.
+    for (let slot = 0; slot < slots; slot++) callbacks[slot] = undefined;
+    if (completions.entries > MAX_REUSED_COMPLETIONS || this.free.length >= MAX_FREE_COMPLETIONS) return;
+    completions.entries = 0;
+    this.free.push(completions);
+  }
+}
+
+/** Bounds on the Completions lists kept for reuse: their number, and the entries of one. */
+const MAX_FREE_COMPLETIONS = 256;
+const MAX_REUSED_COMPLETIONS = 4096;
 
 interface FlushWaiter {
   remaining: number;
@@ -111,9 +166,8 @@ export class ProducerBatch {
    * them, so they are left to the garbage collector instead of being reused.
    */
   writeMayBePending = false;
-  private readonly runSends: PendingSend[] = [];
-  private readonly runStarts: number[] = [];
-  private readonly runCounts: number[] = [];
+  private readonly completionsPool: CompletionsPool;
+  private readonly completions: Completions;
   private flushWaiters: FlushWaiter[] | null = null;
 
   /** `chunks` are reserved in the pool already; the batch may hold limitBytes. */
@@ -123,11 +177,14 @@ export class ProducerBatch {
     reservedBytes: number,
     limitBytes: number,
     createdMs: number,
+    completionsPool: CompletionsPool,
   ) {
     this.queue = queue;
     this.builder = new RecordBatchEncoder(chunks, limitBytes);
     this.reservedBytes = reservedBytes;
     this.createdMs = createdMs;
+    this.completionsPool = completionsPool;
+    this.completions = completionsPool.take();
   }
 
   get topic(): string {
@@ -138,35 +195,64 @@ export class ProducerBatch {
     return this.queue.partition;
   }
 
+  /** Notes that the record just appended is a one-record send's. */
+  addSingle(resolve: ResolveSend, reject: RejectSend, timestampMs: number): void {
+    const completions = this.completions;
+    const slot = completions.entries * 2;
+    completions.callbacks[slot] = resolve;
+    completions.callbacks[slot + 1] = reject;
+    completions.numbers[slot] = timestampMs;
+    completions.numbers[slot + 1] = -1;
+    completions.entries++;
+  }
+
   /** Notes that the record just appended is message `index` of `send`. */
   addRecord(send: PendingSend, index: number): void {
-    const last = this.runSends.length - 1;
-    if (
-      last >= 0 &&
-      this.runSends[last] === send &&
-      this.runStarts[last]! + this.runCounts[last]! === index
-    ) {
-      this.runCounts[last]!++;
+    const completions = this.completions;
+    const numbers = completions.numbers;
+    const last = (completions.entries - 1) * 2;
+    if (last >= 0 && completions.callbacks[last] === send && numbers[last]! + numbers[last + 1]! === index) {
+      numbers[last + 1]!++;
       return;
     }
-    this.runSends.push(send);
-    this.runStarts.push(index);
-    this.runCounts.push(1);
+    const slot = last + 2;
+    completions.callbacks[slot] = send;
+    completions.callbacks[slot + 1] = null;
+    numbers[slot] = index;
+    numbers[slot + 1] = 1;
+    completions.entries++;
   }
 
   /** Resolves the records' sends; baseOffset -1 when the broker gave none (acks=0). */
   complete(baseOffset: number, logAppendTimeMs: number): void {
+    if (this.done) return;
+    const { callbacks, numbers, entries } = this.completions;
+    const topic = this.queue.topic.name;
+    const partition = this.queue.partition;
     let offset = baseOffset;
-    for (let run = 0; run < this.runSends.length; run++) {
-      const count = this.runCounts[run]!;
-      this.runSends[run]!.complete(this.runStarts[run]!, count, this.partition, offset, logAppendTimeMs);
-      if (baseOffset >= 0) offset += count;
+    for (let slot = 0; slot < entries * 2; slot += 2) {
+      const first = callbacks[slot];
+      if (first instanceof PendingSend) {
+        const count = numbers[slot + 1]!;
+        first.complete(numbers[slot]!, count, partition, offset, logAppendTimeMs);
+        if (baseOffset >= 0) offset += count;
+      } else {
+        const timestamp = logAppendTimeMs >= 0 ? logAppendTimeMs : numbers[slot]!;
+        (first as ResolveSend)([{ topic, partition, offset, timestamp }]);
+        if (baseOffset >= 0) offset++;
+      }
     }
     this.finish();
   }
 
   fail(error: Error): void {
-    for (const send of this.runSends) send.fail(error);
+    if (this.done) return;
+    const { callbacks, entries } = this.completions;
+    for (let slot = 0; slot < entries * 2; slot += 2) {
+      const first = callbacks[slot];
+      if (first instanceof PendingSend) first.fail(error);
+      else (callbacks[slot + 1] as RejectSend)(error);
+    }
     this.finish();
   }
 
@@ -177,6 +263,7 @@ export class ProducerBatch {
 
   private finish(): void {
     this.done = true;
+    this.completionsPool.give(this.completions);
     if (this.flushWaiters === null) return;
     for (const waiter of this.flushWaiters) if (--waiter.remaining === 0) waiter.resolve();
     this.flushWaiters = null;
@@ -315,10 +402,31 @@ export class Accumulator {
   neededBytes = 0;
   private readonly pool: MemoryPool;
   private readonly options: AccumulatorOptions;
+  private readonly completionsPool = new CompletionsPool();
+  /** During append(): what is left of the caller's reservation. */
+  private creditBytes = 0;
 
   constructor(pool: MemoryPool, options: AccumulatorOptions) {
     this.pool = pool;
     this.options = options;
+  }
+
+  /**
+   * Appends a one-record send's record and returns true, or returns false when it needs a new batch of
+   * `neededBytes` the pool cannot give now. Throws for a record that can never be sent.
+   */
+  appendSingle(
+    message: ProducerMessage,
+    topic: TopicState,
+    resolve: ResolveSend,
+    reject: RejectSend,
+    nowMs: number,
+  ): boolean {
+    const timestampMs = message.timestamp ?? nowMs;
+    const batch = this.appendRecord(message, topic, timestampMs, 0, nowMs);
+    if (batch === null) return false;
+    batch.addSingle(resolve, reject, timestampMs);
+    return true;
   }
 
   /**
@@ -329,104 +437,117 @@ export class Accumulator {
    */
   append(send: PendingSend, topic: TopicState, start: number, creditBytes: number, nowMs: number): number {
     const messages = send.messages;
-    const partitioner = this.options.partitioner;
-    let credit = creditBytes;
+    this.creditBytes = creditBytes;
     try {
       for (let index = start; index < messages.length; index++) {
         const message = messages[index]!;
-        const key: RecordData = message.key ?? null;
-        const value: RecordData = message.value ?? null;
-        const headers = message.headers;
-        const keyLength = dataLength(key);
-        const valueLength = dataLength(value);
-        const headerBytes = headers === undefined ? 1 : headersSize(headers);
-        const timestampMs = message.timestamp ?? send.timestampMs;
-        const partitionCount = topic.layout.partitionCount;
-
-        let sticky = false;
-        let partition: number;
-        if (message.partition !== undefined && message.partition !== null) {
-          partition = checkPartition(topic.name, message.partition, partitionCount);
-        } else if (partitioner !== undefined) {
-          const chosen = partitioner({
-            topic: topic.name,
-            key,
-            value,
-            headers,
-            partitionCount,
-            availablePartitions: topic.availablePartitions,
-          });
-          partition = checkPartition(topic.name, chosen, partitionCount);
-        } else if (key !== null) {
-          partition = partitionForKeyData(key, keyLength, partitionCount);
-        } else {
-          partition = topic.sticky();
-          sticky = true;
-        }
-
-        let queue = topic.queue(partition);
-        const open = queue.open;
-        if (open !== null) {
-          if (open.builder.tryAppend(key, keyLength, value, valueLength, headers, headerBytes, timestampMs)) {
-            open.addRecord(send, index);
-            continue;
-          }
-          if (sticky) {
-            // KIP-480: the sticky partition's batch is full, so keyless records move to the next partition.
-            topic.moveSticky(partition);
-            queue = topic.queue(topic.sticky());
-          }
-          const target = queue.open;
-          if (
-            target !== null &&
-            this.appendGrowing(target, key, keyLength, value, valueLength, headers, headerBytes, timestampMs)
-          ) {
-            target.addRecord(send, index);
-            continue;
-          }
-          this.closeBatch(queue);
-          // The new batch below belongs to the record's partition: keyless records stick to it.
-          if (sticky) topic.stickyPartition = queue.partition;
-        }
-
-        const soloBytes = soloBatchSize(keyLength, valueLength, headerBytes);
-        const limitBytes = Math.max(this.options.batchSize, soloBytes);
-        const chunks = this.pool.chunksFor(limitBytes);
-        const bytes = this.pool.bytesOf(chunks);
-        if (soloBytes > this.options.maxBatchBytes || bytes > this.pool.totalBytes) {
-          throw new RecordError(
-            ErrorCode.MESSAGE_TOO_LARGE,
-            `record ${index} needs ${soloBytes} bytes, more than maxRequestSize (${this.options.maxBatchBytes}) or bufferMemory (${this.pool.totalBytes})`,
-            { topic: topic.name, partition },
-          );
-        }
-        if (credit === bytes) {
-          credit = 0;
-        } else {
-          if (credit > 0) {
-            this.pool.release(credit);
-            credit = 0;
-          }
-          if (!this.pool.tryReserve(bytes)) {
-            this.neededBytes = bytes;
-            return index;
-          }
-        }
-        const taken: Buffer[] = [];
-        for (let chunk = 0; chunk < chunks; chunk++) taken.push(this.pool.takeChunk());
-        const batch = new ProducerBatch(queue, taken, bytes, limitBytes, nowMs);
-        queue.push(batch);
-        queue.open = batch;
-        this.activeQueues.add(queue);
-        if (!batch.builder.tryAppend(key, keyLength, value, valueLength, headers, headerBytes, timestampMs)) {
-          throw new Error(`record ${index} does not fit a batch sized for it (${limitBytes} bytes)`);
-        }
+        const batch = this.appendRecord(message, topic, message.timestamp ?? send.timestampMs, index, nowMs);
+        if (batch === null) return index;
         batch.addRecord(send, index);
       }
       return messages.length;
     } finally {
-      if (credit > 0) this.pool.release(credit);
+      if (this.creditBytes > 0) this.pool.release(this.creditBytes);
+      this.creditBytes = 0;
     }
+  }
+
+  /**
+   * Routes one record to its partition and appends it, to the open batch or a new one; returns the batch, or null
+   * when the new batch's memory is not free (neededBytes). `index` names the record in errors.
+   */
+  private appendRecord(
+    message: ProducerMessage,
+    topic: TopicState,
+    timestampMs: number,
+    index: number,
+    nowMs: number,
+  ): ProducerBatch | null {
+    const key: RecordData = message.key ?? null;
+    const value: RecordData = message.value ?? null;
+    const headers = message.headers;
+    const keyLength = dataLength(key);
+    const valueLength = dataLength(value);
+    const headerBytes = headers === undefined ? 1 : headersSize(headers);
+    const partitionCount = topic.layout.partitionCount;
+
+    let sticky = false;
+    let partition: number;
+    if (message.partition !== undefined && message.partition !== null) {
+      partition = checkPartition(topic.name, message.partition, partitionCount);
+    } else if (this.options.partitioner !== undefined) {
+      const chosen = this.options.partitioner({
+        topic: topic.name,
+        key,
+        value,
+        headers,
+        partitionCount,
+        availablePartitions: topic.availablePartitions,
+      });
+      partition = checkPartition(topic.name, chosen, partitionCount);
+    } else if (key !== null) {
+      partition = partitionForKeyData(key, keyLength, partitionCount);
+    } else {
+      partition = topic.sticky();
+      sticky = true;
+    }
+
+    let queue = topic.queue(partition);
+    const open = queue.open;
+    if (open !== null) {
+      if (open.builder.tryAppend(key, keyLength, value, valueLength, headers, headerBytes, timestampMs)) {
+        return open;
+      }
+      if (sticky) {
+        // KIP-480: the sticky partition's batch is full, so keyless records move to the next partition.
+        topic.moveSticky(partition);
+        queue = topic.queue(topic.sticky());
+      }
+      const target = queue.open;
+      if (
+        target !== null &&
+        this.appendGrowing(target, key, keyLength, value, valueLength, headers, headerBytes, timestampMs)
+      ) {
+        return target;
+      }
+      this.closeBatch(queue);
+      // The new batch below belongs to the record's partition: keyless records stick to it.
+      if (sticky) topic.stickyPartition = queue.partition;
+    }
+
+    const soloBytes = soloBatchSize(keyLength, valueLength, headerBytes);
+    const limitBytes = Math.max(this.options.batchSize, soloBytes);
+    const chunks = this.pool.chunksFor(limitBytes);
+    const bytes = this.pool.bytesOf(chunks);
+    if (soloBytes > this.options.maxBatchBytes || bytes > this.pool.totalBytes) {
+      throw new RecordError(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `record ${index} needs ${soloBytes} bytes, more than maxRequestSize (${this.options.maxBatchBytes}) or bufferMemory (${this.pool.totalBytes})`,
+        { topic: topic.name, partition },
+      );
+    }
+    if (this.creditBytes === bytes) {
+      this.creditBytes = 0;
+    } else {
+      if (this.creditBytes > 0) {
+        this.pool.release(this.creditBytes);
+        this.creditBytes = 0;
+      }
+      if (!this.pool.tryReserve(bytes)) {
+        this.neededBytes = bytes;
+        return null;
+      }
+    }
+    const taken: Buffer[] = [];
+    for (let chunk = 0; chunk < chunks; chunk++) taken.push(this.pool.takeChunk());
+    const batch = new ProducerBatch(queue, taken, bytes, limitBytes, nowMs, this.completionsPool);
+    queue.push(batch);
+    queue.open = batch;
+    this.activeQueues.add(queue);
+    if (!batch.builder.tryAppend(key, keyLength, value, valueLength, headers, headerBytes, timestampMs)) {
+      throw new Error(`record ${index} does not fit a batch sized for it (${limitBytes} bytes)`);
+    }
+    return batch;
   }
 
   /**

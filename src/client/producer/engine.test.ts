@@ -141,6 +141,12 @@ function engine(target: FakeTarget, overrides: Partial<EngineConfig> = {}): Prod
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `done()` holds, for at most timeoutMs (then the assertions after it report what is missing). */
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadlineMs = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadlineMs) await sleep(5);
+}
 const value200 = (i: number) => `${String(i).padStart(4, '0')}${'v'.repeat(196)}`;
 
 describe('ProducerEngine (accumulator + sender)', () => {
@@ -153,7 +159,9 @@ describe('ProducerEngine (accumulator + sender)', () => {
       TOPIC,
       Array.from({ length: 18 }, (_, i) => ({ value: value200(i) })),
     );
-    await sleep(50);
+    // Well before lingerMs (60 s); polled because a loaded machine may take a while for the four round trips.
+    await waitUntil(() => target.seen.length >= 4, 2_000);
+    await sleep(20);
     assert.deepEqual(
       target.seen.map((b) => b.values.length),
       [4, 4, 4, 4],

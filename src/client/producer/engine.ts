@@ -3,7 +3,7 @@
 // give it a fake target.
 import type { CodecIdValue } from '../../protocol/records/index.js';
 import { ClientClosedError } from '../errors.js';
-import { Accumulator, PendingSend, TopicState } from './accumulator.js';
+import { Accumulator, PendingSend, type RejectSend, type ResolveSend, TopicState } from './accumulator.js';
 import { MemoryPool } from './memory-pool.js';
 import { type ProduceTarget, Sender } from './sender.js';
 import type { Partitioner, ProducerMessage, RecordMetadata } from './types.js';
@@ -13,6 +13,14 @@ import type { Partitioner, ProducerMessage, RecordMetadata } from './types.js';
  * batch.size=0 or 1, "no batching") should not cut records into slivers. Chunks are batchSize otherwise.
  */
 const MIN_CHUNK_BYTES = 1024;
+
+let capturedResolve: ResolveSend | null = null;
+let capturedReject: RejectSend | null = null;
+/** The executor of every send()'s promise: hands its resolving functions over without a closure per promise. */
+function capture(resolve: ResolveSend, reject: RejectSend): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
 
 export interface EngineConfig {
   acks: number;
@@ -39,6 +47,8 @@ export class ProducerEngine {
   private readonly config: EngineConfig;
   /** send() calls still appending (waiting for memory or metadata): close() lets them finish first. */
   private readonly appending = new Set<Promise<void>>();
+  /** The topic of the last send: consecutive sends to one topic skip the map lookup. */
+  private lastTopic: TopicState | null = null;
   private closed = false;
 
   constructor(config: EngineConfig, target: ProduceTarget) {
@@ -76,23 +86,44 @@ export class ProducerEngine {
   /** Resolves with one RecordMetadata per message, in order, once all of them are written. */
   send(topic: string, messages: readonly ProducerMessage[]): Promise<RecordMetadata[]> {
     if (this.closed) return Promise.reject(new ClientClosedError('the producer is closed'));
-    if (messages.length === 0) return Promise.resolve([]);
+    const count = messages.length;
+    if (count === 0) return Promise.resolve([]);
     const nowMs = Date.now();
+    const promise = new Promise<RecordMetadata[]>(capture);
+    const resolve = capturedResolve!;
+    const reject = capturedReject!;
     const state = this.knownTopic(topic);
-    const pending = new PendingSend(topic, messages, nowMs);
-    if (state !== undefined) {
-      let next: number;
-      try {
-        next = this.accumulator.append(pending, state, 0, 0, nowMs);
-      } catch (error) {
-        pending.fail(error as Error);
-        return pending.promise;
-      }
-      this.sender.wake();
-      if (next === messages.length) return pending.promise;
-      return this.appendTracked(pending, state, next, nowMs + this.config.maxBlockMs);
+    if (state === undefined) {
+      const pending = new PendingSend(topic, messages, nowMs, resolve, reject);
+      this.appendTracked(pending, undefined, 0, nowMs + this.config.maxBlockMs);
+      return promise;
     }
-    return this.appendTracked(pending, undefined, 0, nowMs + this.config.maxBlockMs);
+    if (count === 1) {
+      // The common case, kept to the resolving functions: no PendingSend unless memory must be waited for.
+      try {
+        if (this.accumulator.appendSingle(messages[0]!, state, resolve, reject, nowMs)) {
+          this.sender.wake();
+          return promise;
+        }
+      } catch (error) {
+        reject(error as Error);
+        return promise;
+      }
+      const pending = new PendingSend(topic, messages, nowMs, resolve, reject);
+      this.appendTracked(pending, state, 0, nowMs + this.config.maxBlockMs);
+      return promise;
+    }
+    const pending = new PendingSend(topic, messages, nowMs, resolve, reject);
+    let next: number;
+    try {
+      next = this.accumulator.append(pending, state, 0, 0, nowMs);
+    } catch (error) {
+      pending.fail(error as Error);
+      return promise;
+    }
+    this.sender.wake();
+    if (next < count) this.appendTracked(pending, state, next, nowMs + this.config.maxBlockMs);
+    return promise;
   }
 
   /** Sends everything queued, including sends still appending, and waits until it has all completed. */
@@ -115,11 +146,10 @@ export class ProducerEngine {
     known: TopicState | undefined,
     start: number,
     deadlineMs: number,
-  ): Promise<RecordMetadata[]> {
+  ): void {
     const appended = this.appendRest(pending, known, start, deadlineMs);
     this.appending.add(appended);
     void appended.then(() => this.appending.delete(appended));
-    return appended.then(() => pending.promise);
   }
 
   /** The slow path: metadata to load first, or memory to wait for. Never rejects: failures go to `pending`. */
@@ -150,13 +180,17 @@ export class ProducerEngine {
   private knownTopic(topic: string): TopicState | undefined {
     const layout = this.target.topicLayout(topic);
     if (layout === undefined) return undefined;
-    let state = this.accumulator.topics.get(topic);
-    if (state === undefined) {
-      state = new TopicState(topic, layout);
-      this.accumulator.topics.set(topic, state);
-    } else if (state.layout !== layout) {
-      state.setLayout(layout);
+    let state = this.lastTopic;
+    if (state === null || state.name !== topic) {
+      let found = this.accumulator.topics.get(topic);
+      if (found === undefined) {
+        found = new TopicState(topic, layout);
+        this.accumulator.topics.set(topic, found);
+      }
+      this.lastTopic = found;
+      state = found;
     }
+    if (state.layout !== layout) state.setLayout(layout);
     return state;
   }
 

@@ -10,9 +10,10 @@ import { BufferFullError } from '../errors.js';
 
 interface Waiter {
   bytes: number;
+  startedMs: number;
+  deadlineMs: number;
   resolve: () => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
 }
 
 export class MemoryPool {
@@ -20,7 +21,10 @@ export class MemoryPool {
   /** Size of every chunk. */
   readonly chunkBytes: number;
   private usedBytes = 0;
-  private readonly waiters: Waiter[] = [];
+  private waiters: Waiter[] = [];
+  /** One timer for all waiters (not one each), due at the earliest deadline. */
+  private timer: NodeJS.Timeout | null = null;
+  private timerAtMs = Number.POSITIVE_INFINITY;
   /** Chunks of completed batches, ready for reuse. */
   private readonly freeChunks: Buffer[] = [];
 
@@ -87,29 +91,9 @@ export class MemoryPool {
       return Promise.reject(new RangeError(`${bytes} bytes exceed the pool of ${this.totalBytes}`));
     }
     if (this.tryReserve(bytes)) return Promise.resolve();
-    const startedMs = Date.now();
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        bytes,
-        resolve,
-        reject,
-        timer: setTimeout(
-          () => {
-            const index = this.waiters.indexOf(waiter);
-            if (index < 0) return;
-            this.waiters.splice(index, 1);
-            reject(
-              new BufferFullError(
-                `waited ${Date.now() - startedMs} ms for ${bytes} bytes of the ${this.totalBytes}-byte producer buffer`,
-              ),
-            );
-            // The head may have been the one blocking smaller reservations behind it.
-            this.grant();
-          },
-          Math.max(0, deadlineMs - Date.now()),
-        ),
-      };
-      this.waiters.push(waiter);
+      this.waiters.push({ bytes, startedMs: Date.now(), deadlineMs, resolve, reject });
+      if (deadlineMs < this.timerAtMs) this.armTimer(deadlineMs);
     });
   }
 
@@ -121,10 +105,10 @@ export class MemoryPool {
 
   /** Fails every waiter (on close). */
   rejectWaiters(error: Error): void {
-    for (const waiter of this.waiters.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.reject(error);
-    }
+    const waiters = this.waiters;
+    this.waiters = [];
+    this.disarmTimer();
+    for (const waiter of waiters) waiter.reject(error);
   }
 
   private grant(): void {
@@ -132,9 +116,51 @@ export class MemoryPool {
       const head = this.waiters[0]!;
       if (this.usedBytes + head.bytes > this.totalBytes) return;
       this.waiters.shift();
-      clearTimeout(head.timer);
       this.usedBytes += head.bytes;
       head.resolve();
     }
+    this.disarmTimer();
+  }
+
+  private armTimer(atMs: number): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerAtMs = atMs;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, atMs - Date.now()));
+  }
+
+  private disarmTimer(): void {
+    if (this.timer === null) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAtMs = Number.POSITIVE_INFINITY;
+  }
+
+  /** Fails the waiters whose deadline has passed, then lets the others in if memory allows. */
+  private expire(): void {
+    this.timer = null;
+    this.timerAtMs = Number.POSITIVE_INFINITY;
+    const nowMs = Date.now();
+    const expired: Waiter[] = [];
+    const waiting: Waiter[] = [];
+    let nextDeadlineMs = Number.POSITIVE_INFINITY;
+    for (const waiter of this.waiters) {
+      if (waiter.deadlineMs <= nowMs) {
+        expired.push(waiter);
+      } else {
+        waiting.push(waiter);
+        nextDeadlineMs = Math.min(nextDeadlineMs, waiter.deadlineMs);
+      }
+    }
+    this.waiters = waiting;
+    for (const waiter of expired) {
+      waiter.reject(
+        new BufferFullError(
+          `waited ${nowMs - waiter.startedMs} ms for ${waiter.bytes} bytes of the ${this.totalBytes}-byte producer buffer`,
+        ),
+      );
+    }
+    if (nextDeadlineMs !== Number.POSITIVE_INFINITY) this.armTimer(nextDeadlineMs);
+    // An expired waiter may have been the one blocking smaller reservations behind it.
+    this.grant();
   }
 }

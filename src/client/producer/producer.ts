@@ -128,6 +128,9 @@ class ClusterTarget implements ProduceTarget {
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly layouts = new Map<string, { info: TopicInfo; layout: TopicLayout }>();
+  /** The last layout returned, with the metadata it came from: sends to one topic skip the map lookup. */
+  private lastInfo: TopicInfo | null = null;
+  private lastLayout: TopicLayout | null = null;
   private readonly versions = new WeakMap<BrokerConnection, number>();
 
   constructor(cluster: Cluster, config: EngineConfig, allowAutoTopicCreation: boolean) {
@@ -142,14 +145,21 @@ class ClusterTarget implements ProduceTarget {
   topicLayout(topic: string): TopicLayout | undefined {
     const info = this.cluster.metadata.topics.get(topic);
     if (info === undefined) return undefined;
+    if (info === this.lastInfo) return this.lastLayout!;
     const cached = this.layouts.get(topic);
-    if (cached !== undefined && cached.info === info) return cached.layout;
+    if (cached !== undefined && cached.info === info) {
+      this.lastInfo = info;
+      this.lastLayout = cached.layout;
+      return cached.layout;
+    }
     let partitionCount = 0;
     for (const p of info.partitions) partitionCount = Math.max(partitionCount, p.partition + 1);
     const leaders = new Array<number>(partitionCount).fill(-1);
     for (const p of info.partitions) leaders[p.partition] = p.leader;
     const layout: TopicLayout = { partitionCount, leaders };
     this.layouts.set(topic, { info, layout });
+    this.lastInfo = info;
+    this.lastLayout = layout;
     return layout;
   }
 

@@ -17,6 +17,11 @@ export interface ProducerMemoryResult {
   /** process.memoryUsage() when `ready` was printed, and the peak of each figure while sending. */
   ready: MemoryFigures;
   peak: MemoryFigures;
+  /**
+   * After a forced full GC once the buffer had been full for FULL_BEFORE_GC_MS: what the producer and the
+   * sends waiting on it really hold, without the garbage the peak figures include. Null if it never filled.
+   */
+  liveWhileFull: MemoryFigures | null;
 }
 
 interface MemoryFigures {
@@ -29,6 +34,7 @@ const RECORDS_PER_SEND = 100;
 const WARM_UP_RECORDS = 20_000;
 const SAMPLE_INTERVAL_MS = 10;
 const SENDS_PER_TURN = 16;
+const FULL_BEFORE_GC_MS = 300;
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -127,12 +133,23 @@ async function main(): Promise<void> {
 
     const peak = { ...ready };
     let bufferUsedPeakBytes = 0;
+    let fullSinceMs: number | null = null;
+    let liveWhileFull: MemoryFigures | null = null;
     const sampler = setInterval(() => {
       const now = memoryFigures();
       peak.rssBytes = Math.max(peak.rssBytes, now.rssBytes);
       peak.heapUsedBytes = Math.max(peak.heapUsedBytes, now.heapUsedBytes);
       peak.arrayBuffersBytes = Math.max(peak.arrayBuffersBytes, now.arrayBuffersBytes);
-      bufferUsedPeakBytes = Math.max(bufferUsedPeakBytes, pool.totalBytes - pool.availableBytes);
+      const used = pool.totalBytes - pool.availableBytes;
+      bufferUsedPeakBytes = Math.max(bufferUsedPeakBytes, used);
+      if (used < pool.totalBytes) {
+        fullSinceMs = null;
+      } else if (fullSinceMs === null) {
+        fullSinceMs = performance.now();
+      } else if (liveWhileFull === null && performance.now() - fullSinceMs >= FULL_BEFORE_GC_MS) {
+        globalThis.gc?.();
+        liveWhileFull = memoryFigures();
+      }
     }, SAMPLE_INTERVAL_MS);
     const endMs = performance.now() + options.durationMs;
     for (let sends = 1; performance.now() < endMs; sends++) {
@@ -150,6 +167,7 @@ async function main(): Promise<void> {
       bufferUsedPeakBytes,
       ready,
       peak,
+      liveWhileFull,
     };
     console.log(JSON.stringify(result));
   } finally {

@@ -70,6 +70,10 @@ async function runClientMemory(context: PhaseContext): Promise<PhaseOutcome> {
         `${result.failed} records failed (${result.bufferFullErrors} sends with BufferFullError)`,
       );
     }
+    if (result.liveWhileFull === null) throw new Error('the producer buffer never stayed full');
+    const held = (figures: { heapUsedBytes: number; arrayBuffersBytes: number }) =>
+      figures.heapUsedBytes + figures.arrayBuffersBytes;
+    const heldGrowthBytes = held(result.liveWhileFull) - held(result.ready);
     const sending = sampler.samples.filter((sample) => sample.atMs >= idle.atMs);
     const peakRssBytes = Math.max(...sending.map((sample) => sample.rssBytes));
     const rssGrowthBytes = peakRssBytes - idle.rssBytes;
@@ -81,11 +85,15 @@ async function runClientMemory(context: PhaseContext): Promise<PhaseOutcome> {
         { name: 'configured bufferMemory', value: BUFFER_MEMORY_BYTES / MIB, unit: 'MiB' },
         { name: 'buffer used peak', value: result.bufferUsedPeakBytes / MIB, unit: 'MiB' },
         {
-          name: 'RSS growth peak',
-          value: rssGrowthBytes / MIB,
+          // What the producer and the sends waiting on it hold while the buffer is full: the bound applies here.
+          name: 'held while full (after GC), growth',
+          value: heldGrowthBytes / MIB,
           unit: 'MiB',
           target: { comparison: 'atMost', value: BUFFER_MEMORY_BYTES / MIB },
         },
+        // Includes the garbage of full-speed sending not yet collected and V8's young generation growing to
+        // its working size, which a producer sending at full speed to a live broker shows as well.
+        { name: 'RSS growth peak', value: rssGrowthBytes / MIB, unit: 'MiB' },
         {
           name: 'arrayBuffers growth peak',
           value: (result.peak.arrayBuffersBytes - result.ready.arrayBuffersBytes) / MIB,

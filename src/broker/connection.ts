@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { BufferPool, PooledBuffer } from '../common/buffer-pool.js';
 import { FrameDecodeError, FrameDecoder } from './frame-decoder.js';
+import type { ReceivedGarbageCollector } from './received-garbage.js';
 
 /** Who is on the other end of a connection; passed to the request handler with every request. */
 export interface ConnectionInfo {
@@ -145,6 +146,7 @@ export class Connection {
     private readonly counters: ServerCounters,
     private readonly logger: ServerLogger,
     bufferPool: BufferPool | null,
+    private readonly receivedGarbage: ReceivedGarbageCollector | null,
   ) {
     this.decoder = new FrameDecoder(
       limits.maxRequestBytes,
@@ -210,6 +212,7 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     this.counters.bytesIn += chunk.length;
+    this.receivedGarbage?.received(chunk.length);
     this.lastActivityMs = Date.now();
     if (this.state !== ConnectionState.Open) return;
     this.runDecoder(chunk);

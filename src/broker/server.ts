@@ -1,6 +1,7 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import type { BufferPool } from '../common/buffer-pool.js';
 import { Connection, type RequestHandler, type ServerCounters, type ServerLogger } from './connection.js';
+import { ReceivedGarbageCollector } from './received-garbage.js';
 
 export type {
   ConnectionInfo,
@@ -31,6 +32,9 @@ export interface ServerOptions {
   bufferPool?: BufferPool;
 }
 
+/** Socket input between minor collections (src/broker/received-garbage.ts). */
+const RECEIVED_BYTES_PER_COLLECTION = 16 * 1024 * 1024;
+
 export interface ServerStats extends ServerCounters {
   connectionsOpen: number;
   /** Summed over open connections at the time of the call. */
@@ -60,6 +64,7 @@ const MIN_IDLE_SWEEP_INTERVAL_MS = 10;
 export class KafkaServer {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
+  private readonly receivedGarbage = new ReceivedGarbageCollector(RECEIVED_BYTES_PER_COLLECTION);
   private readonly counters: ServerCounters = {
     connectionsAccepted: 0,
     requestsReceived: 0,
@@ -181,6 +186,7 @@ export class KafkaServer {
       this.counters,
       this.options.logger,
       this.options.bufferPool ?? null,
+      this.receivedGarbage,
     );
     this.connections.add(connection);
     socket.once('close', () => {

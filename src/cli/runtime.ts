@@ -13,6 +13,8 @@
 //   socket reads would be mapped and unmapped one by one: receiving cost twice the CPU.
 // - V8's young generation capped (4 MB semi-spaces instead of 16): scavenges stay short and frequent, and the
 //   young generation stops holding tens of megabytes the broker's RSS bound cannot afford.
+// - `gc` exposed, for the minor collections that free socket read buffers early
+//   (src/broker/received-garbage.ts).
 //
 // The load tool (`sluice perf`): glibc keeps up to 128 MiB of freed memory instead of returning it. A consumer
 // allocates a fresh multi-megabyte buffer per Fetch response; the garbage collector frees them in bursts,
@@ -36,7 +38,7 @@ export interface Runtime {
 
 export const BROKER_RUNTIME: Runtime = {
   env: { UV_USE_IO_URING: '0', MALLOC_MMAP_THRESHOLD_: '131072' },
-  nodeOptions: ['--max-semi-space-size=4'],
+  nodeOptions: ['--max-semi-space-size=4', '--expose-gc'],
   marker: 'UV_USE_IO_URING',
 };
 

@@ -56,33 +56,31 @@ const handler: ApiHandler<ProduceRequest, ProduceResponse> = {
     }
     // Start every append before awaiting any, so offsets follow request order.
     const started: Promise<ProduceOutcome>[] = [];
-    let pending: Promise<ProduceOutcome>[][];
     try {
-      pending = request.topicData.map((topic) =>
-        topic.partitionData.map((p) => {
-          const append = replicaManager.appendRecords(topic.name, p.index, p.records, acks, ctx.apiVersion);
-          started.push(append);
-          return append;
-        }),
-      );
+      for (const topic of request.topicData) {
+        for (const p of topic.partitionData) {
+          started.push(replicaManager.appendRecords(topic.name, p.index, p.records, acks, ctx.apiVersion));
+        }
+      }
     } catch (error) {
       // The request's frame is reused once this handler settles, so appends already started (which may be
       // writing straight from it) must finish first.
       await Promise.allSettled(started);
       throw error;
     }
-    const outcomes = await Promise.all(pending.map((partitions) => Promise.all(partitions)));
+    const outcomes = await Promise.all(started);
     if (acks === 0) {
-      const failed = outcomes.flat().find((o) => o.errorCode !== ErrorCode.NONE);
+      const failed = outcomes.find((o) => o.errorCode !== ErrorCode.NONE);
       if (failed !== undefined) {
         throw new AcksZeroProduceError(`acks=0 produce failed with error ${failed.errorCode}`);
       }
       return null;
     }
+    let next = 0;
     return {
-      responses: request.topicData.map((topic, t) => ({
+      responses: request.topicData.map((topic) => ({
         name: topic.name,
-        partitionResponses: topic.partitionData.map((p, i) => partitionResponse(p.index, outcomes[t]![i]!)),
+        partitionResponses: topic.partitionData.map((p) => partitionResponse(p.index, outcomes[next++]!)),
       })),
       throttleTimeMs: 0,
       nodeEndpoints: [],

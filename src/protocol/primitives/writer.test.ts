@@ -23,6 +23,37 @@ describe('Writer', () => {
     assert.equal(w.length, 31);
   });
 
+  test('int64 matches writeBigInt64BE across the safe range, its edges and beyond', () => {
+    const values = [
+      0n,
+      1n,
+      -1n,
+      4294967295n,
+      4294967296n,
+      -4294967296n,
+      -4294967297n,
+      2n ** 53n - 1n,
+      -(2n ** 53n) + 1n,
+      2n ** 53n,
+      -(2n ** 53n),
+      2n ** 63n - 1n,
+      -(2n ** 63n),
+      1_700_000_000_123n,
+      -1_700_000_000_123n,
+    ];
+    for (let i = 0; i < 2000; i++) {
+      const magnitude = BigInt(Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
+      values.push(i % 2 === 0 ? magnitude : -magnitude);
+    }
+    for (const value of values) {
+      const w = new Writer();
+      w.writeInt64(value);
+      const expected = Buffer.alloc(8);
+      expected.writeBigInt64BE(value);
+      assert.deepEqual(w.toBuffer(), expected, String(value));
+    }
+  });
+
   test('writes varints', () => {
     const w = new Writer();
     w.writeUnsignedVarint(5);

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import readline from 'node:readline';
-import { BROKER_RUNTIME, runtimeNodeArgs } from '../src/cli/runtime.js';
+import { BROKER_RUNTIME, runtimeNodeArgs, supervisedEnvironment } from '../src/cli/runtime.js';
 
 export class BrokerStartError extends Error {
   override name = 'BrokerStartError';
@@ -44,11 +44,13 @@ export class BrokerProcess {
     ];
     // The runtime `sluice start` would relaunch itself with (src/cli/runtime.ts), given here so that
     // it runs in this process instead, and the sampled pid is the broker's.
+    // The IPC channel makes the broker die with this process, even one killed without a chance to stop it.
     const child = spawn(process.execPath, args, {
       cwd: options.repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...BROKER_RUNTIME.env, ...process.env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...BROKER_RUNTIME.env, ...process.env, ...supervisedEnvironment(process.pid) },
     });
+    child.channel?.unref();
     if (child.pid === undefined) throw new BrokerStartError('the broker process did not start');
     const lines: string[] = [];
     const keep = (line: string) => {

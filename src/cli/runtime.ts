@@ -25,6 +25,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 
 // Not SLUICE_*: that prefix is the broker's configuration namespace.
 const SUPERVISED = 'SUPERVISING_SLUICE_PID';
+
+/**
+ * Environment for a `sluice` child spawned with an 'ipc' channel by a process it must not outlive (the
+ * relaunch below, the bench's broker): the child dies as soon as that channel closes (dieWithSupervisor).
+ */
+export function supervisedEnvironment(supervisorPid: number): Record<string, string> {
+  return { [SUPERVISED]: String(supervisorPid) };
+}
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export interface Runtime {
@@ -76,7 +84,7 @@ export function relaunch(argv: readonly string[], runtime: Runtime): Promise<num
         ...runtime.env,
         ...process.env,
         [runtime.marker]: process.env[runtime.marker] ?? runtime.env[runtime.marker]!,
-        [SUPERVISED]: String(process.pid),
+        ...supervisedEnvironment(process.pid),
       },
     },
   );

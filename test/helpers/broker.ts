@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BROKER_RUNTIME, runtimeNodeArgs } from '../../src/cli/runtime.js';
+import { BROKER_RUNTIME, runtimeNodeArgs, supervisedEnvironment } from '../../src/cli/runtime.js';
 
 export interface StartBrokerOptions {
   /** Data directory to use; when omitted a temp dir is created and removed by dispose(). */
@@ -93,10 +93,12 @@ export class Broker {
     const child = spawn(process.execPath, argv, {
       cwd: repoRoot,
       // With the broker's runtime environment given, `sluice start` does not relaunch itself
-      // (src/cli/runtime.ts), so this process is the broker and kill -9 hits it directly.
-      env: { ...BROKER_RUNTIME.env, ...process.env, ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // (src/cli/runtime.ts), so this process is the broker and kill -9 hits it directly. The IPC channel
+      // makes it die with the test process, should that be killed before it can stop its brokers.
+      env: { ...BROKER_RUNTIME.env, ...process.env, ...this.env, ...supervisedEnvironment(process.pid) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    child.channel?.unref();
     this.process = child;
     this.running = true;
     liveBrokers.add(this);

@@ -36,6 +36,7 @@ import {
   RebalanceError,
   StaleMetadataError,
 } from './errors.js';
+import { groupBy } from './group-by.js';
 
 export interface NewTopic {
   topic: string;
@@ -1015,16 +1016,4 @@ function matchResource<T extends { type: ConfigResourceType; name: string }>(
 
 function resourceKey(resource: { type: ConfigResourceType; name: string }): string {
   return `${resource.type}:${resource.name}`;
-}
-
-/** Groups items by key, keeping first-seen order. */
-function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): [K, T[]][] {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, [item]);
-    else group.push(item);
-  }
-  return [...groups];
 }

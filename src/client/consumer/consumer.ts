@@ -5,7 +5,7 @@
 // handler resolves (run). Commits store the next offset to read, as Kafka does. Auto commit runs every
 // autoCommitIntervalMs, before partitions are revoked and at close.
 import { ErrorCode } from '../../protocol/errors.js';
-import { OffsetCommitApi, type OffsetCommitRequest } from '../../protocol/generated/offset-commit.js';
+import { OffsetCommitApi } from '../../protocol/generated/offset-commit.js';
 import { OffsetFetchApi } from '../../protocol/generated/offset-fetch.js';
 import { type ClientOptions, Cluster } from '../cluster.js';
 import { type ClientLogger, silentLogger } from '../connection.js';
@@ -17,6 +17,7 @@ import {
   KafkaClientError,
   RebalanceError,
 } from '../errors.js';
+import { groupBy } from '../group-by.js';
 import { type AssignorName, builtInAssignors, type PartitionAssignor } from './assignors.js';
 import { FetchBuffer, type FetchedChunk } from './fetch-buffer.js';
 import {
@@ -637,21 +638,16 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   private async sendCommit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
     const groupId = this.groupId!;
     const membership = this.membership;
-    const topics = new Map<string, OffsetCommitRequest['topics'][number]>();
-    for (const { topic, partition, offset } of offsets) {
-      let entry = topics.get(topic);
-      if (entry === undefined) {
-        entry = { name: topic, partitions: [] };
-        topics.set(topic, entry);
-      }
-      entry.partitions.push({
+    const topics = groupBy(offsets, (o) => o.topic).map(([name, entries]) => ({
+      name,
+      partitions: entries.map(({ partition, offset }) => ({
         partitionIndex: partition,
         committedOffset: BigInt(offset),
         committedLeaderEpoch: -1,
         commitTimestamp: -1n,
         committedMetadata: null,
-      });
-    }
+      })),
+    }));
     await this.cluster.retry(async () => {
       const coordinator = await this.cluster.coordinator(groupId);
       const version = coordinator.versionFor(OffsetCommitApi, OFFSET_COMMIT_MAX_VERSION);
@@ -663,7 +659,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
           memberId: membership?.memberId ?? '',
           groupInstanceId: membership?.groupInstanceId ?? null,
           retentionTimeMs: -1n,
-          topics: [...topics.values()],
+          topics,
         },
         { version },
       );
@@ -686,12 +682,10 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
 
   private async fetchCommitted(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
     const groupId = this.groupId!;
-    const topics = new Map<string, number[]>();
-    for (const { topic, partition } of partitions) {
-      const list = topics.get(topic);
-      if (list === undefined) topics.set(topic, [partition]);
-      else list.push(partition);
-    }
+    const topics = groupBy(partitions, (p) => p.topic).map(([name, entries]) => ({
+      name,
+      partitionIndexes: entries.map((p) => p.partition),
+    }));
     return this.cluster.retry(async () => {
       const coordinator = await this.cluster.coordinator(groupId);
       const version = coordinator.versionFor({ ...OffsetFetchApi, minVersion: 1 }, OFFSET_FETCH_MAX_VERSION);
@@ -699,7 +693,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         OffsetFetchApi,
         {
           groupId,
-          topics: [...topics].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
+          topics,
           groups: [],
           requireStable: false,
         },

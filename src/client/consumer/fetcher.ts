@@ -4,7 +4,7 @@
 
 import { ErrorCode } from '../../protocol/errors.js';
 import { FetchApi, type FetchRequest, type FetchResponse } from '../../protocol/generated/fetch.js';
-import { ListOffsetsApi, type ListOffsetsRequest } from '../../protocol/generated/list-offsets.js';
+import { ListOffsetsApi } from '../../protocol/generated/list-offsets.js';
 import type { Cluster } from '../cluster.js';
 import { backoffDelayMs } from '../cluster.js';
 import type { BrokerConnection, ClientLogger } from '../connection.js';
@@ -15,6 +15,7 @@ import {
   OffsetOutOfRangeError,
   StaleMetadataError,
 } from '../errors.js';
+import { groupBy } from '../group-by.js';
 import type { FetchBuffer, FetchedChunk } from './fetch-buffer.js';
 import { type AbortedTransaction, decodePartitionRecords, nextFetchOffset } from './message.js';
 
@@ -609,14 +610,9 @@ export async function listOffsets(
           { ...ListOffsetsApi, minVersion: LIST_OFFSETS_MIN_VERSION },
           LIST_OFFSETS_MAX_VERSION,
         );
-        const topics = new Map<string, ListOffsetsRequest['topics'][number]>();
-        for (const { topic, partition, spec } of list) {
-          let entry = topics.get(topic);
-          if (entry === undefined) {
-            entry = { name: topic, partitions: [] };
-            topics.set(topic, entry);
-          }
-          entry.partitions.push({
+        const topics = groupBy(list, (request) => request.topic).map(([name, requests]) => ({
+          name,
+          partitions: requests.map(({ partition, spec }) => ({
             partitionIndex: partition,
             currentLeaderEpoch: -1,
             timestamp:
@@ -626,14 +622,14 @@ export async function listOffsets(
                   ? LATEST_TIMESTAMP
                   : BigInt(spec.timestamp),
             maxNumOffsets: 1,
-          });
-        }
+          })),
+        }));
         const response = await connection.send(
           ListOffsetsApi,
           {
             replicaId: -1,
             isolationLevel: isolationLevel === 'read_committed' ? 1 : 0,
-            topics: [...topics.values()],
+            topics,
           },
           { version },
         );

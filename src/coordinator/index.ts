@@ -22,7 +22,6 @@ export {
   type GroupCoordinatorOptions,
   NEW_MEMBER_JOIN_TIMEOUT_MS,
 } from './group-coordinator.js';
-export { type CommittedOffset, computeLag, type PartitionLag } from './lag.js';
 export { MemoryCoordinatorLog } from './memory-coordinator-log.js';
 export { javaStringHashCode, partitionFor } from './partition-for.js';
 export { ManualScheduler, realScheduler, type Scheduler, type TimerHandle } from './scheduler.js';

@@ -695,48 +695,47 @@ export class PartitionLog {
         const windowBytes = Math.min(wanted, endPosition - position);
         const pooled = this.resources.bufferPool.acquire(windowBytes);
         const window = pooled.buffer.subarray(0, windowBytes);
-        let got: number;
-        try {
-          got = await readFully(lease.handle, window, window.length, position);
-        } catch (error) {
-          pooled.release();
-          throw error;
-        }
+        let got = 0;
         let at = 0;
         let runStart = -1;
         let stopped = false;
-        wanted = RECORD_BATCH_OVERHEAD;
-        while (got - at >= RECORD_BATCH_OVERHEAD) {
-          const size = batchSizeAt(window, at);
-          const baseOffset = readInt64(window, at + BASE_OFFSET_OFFSET);
-          if (expectedBaseOffset >= 0 && baseOffset !== expectedBaseOffset) {
-            pooled.release();
-            throw new StaleIndexError(
-              `expected offset ${expectedBaseOffset} at ${position}, found ${baseOffset}`,
-            );
-          }
-          expectedBaseOffset = -1;
-          if (size < RECORD_BATCH_OVERHEAD || position + at + size > endPosition) {
-            pooled.release();
-            throw new KafkaStorageError(`corrupt batch at ${position + at} in ${segment.logPath}`);
-          }
-          const lastOffset = baseOffset + window.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
-          if (lastOffset < fetchOffset) {
+        try {
+          got = await readFully(lease.handle, window, window.length, position);
+          wanted = RECORD_BATCH_OVERHEAD;
+          while (got - at >= RECORD_BATCH_OVERHEAD) {
+            const size = batchSizeAt(window, at);
+            const baseOffset = readInt64(window, at + BASE_OFFSET_OFFSET);
+            if (expectedBaseOffset >= 0 && baseOffset !== expectedBaseOffset) {
+              throw new StaleIndexError(
+                `expected offset ${expectedBaseOffset} at ${position}, found ${baseOffset}`,
+              );
+            }
+            expectedBaseOffset = -1;
+            if (size < RECORD_BATCH_OVERHEAD || position + at + size > endPosition) {
+              throw new KafkaStorageError(`corrupt batch at ${position + at} in ${segment.logPath}`);
+            }
+            const lastOffset = baseOffset + window.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
+            if (lastOffset < fetchOffset) {
+              at += size;
+              continue;
+            }
+            const fits = result.bytes + size <= maxBytes || (result.bytes === 0 && minOneBatch);
+            if (lastOffset >= endOffset || !fits) {
+              stopped = true;
+              break;
+            }
+            if (got - at < size) {
+              wanted = Math.max(size, clampWindow(maxBytes - result.bytes));
+              break;
+            }
+            if (runStart < 0) runStart = at;
+            result.bytes += size;
             at += size;
-            continue;
           }
-          const fits = result.bytes + size <= maxBytes || (result.bytes === 0 && minOneBatch);
-          if (lastOffset >= endOffset || !fits) {
-            stopped = true;
-            break;
-          }
-          if (got - at < size) {
-            wanted = Math.max(size, clampWindow(maxBytes - result.bytes));
-            break;
-          }
-          if (runStart < 0) runStart = at;
-          result.bytes += size;
-          at += size;
+        } catch (error) {
+          // Nothing of this window is in `result` yet.
+          pooled.release();
+          throw error;
         }
         if (runStart >= 0) {
           result.chunks.push(window.subarray(runStart, at));

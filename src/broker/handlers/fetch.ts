@@ -8,6 +8,7 @@ import {
   type FetchResponse as GeneratedFetchResponse,
 } from '../../protocol/generated/index.js';
 import type { RecordsPayload } from '../../protocol/primitives/writer.js';
+import { releaseRead } from '../../storage/index.js';
 import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
 import type { FetchPartitionResult, HostedPartition } from '../replica-manager.js';
 
@@ -188,10 +189,7 @@ function failedRead(errorCode: number): FetchPartitionResult {
 
 /** Returns the pooled read buffers behind `results` once nothing will read their chunks again. */
 function releaseReads(results: readonly FetchPartitionResult[]): void {
-  for (const result of results) {
-    for (const hold of result.holds) hold.release();
-    result.holds = [];
-  }
+  for (const result of results) releaseRead(result);
 }
 
 function toResponse(

@@ -17,7 +17,13 @@ import {
   stampLogAppendTime,
   validateBatches,
 } from '../protocol/records/index.js';
-import { type LogManager, type PartitionLog, releaseRead } from '../storage/index.js';
+import {
+  deletesByRetention,
+  type LogManager,
+  type PartitionLog,
+  releaseRead,
+  StorageError,
+} from '../storage/index.js';
 import { MemoryBudget } from './memory-budget.js';
 import { FetchPurgatory } from './purgatory.js';
 import { type PartitionSettings, partitionSettings } from './topic-settings.js';
@@ -59,6 +65,8 @@ export interface TimestampAndOffset {
 
 export const READ_UNCOMMITTED = 0;
 export const READ_COMMITTED = 1;
+/** DeleteRecords' offset meaning "everything below the high watermark". */
+const HIGH_WATERMARK = -1;
 
 const ZSTD_CODEC = 4;
 
@@ -201,7 +209,8 @@ export class ReplicaManager {
         logStartOffset: result.logStartOffset,
       }),
       (error: unknown) => {
-        if (error instanceof KafkaError) return failedProduce(error.code, error.message);
+        const code = expectedErrorCode(error);
+        if (code !== null) return failedProduce(code, (error as Error).message);
         this.logger.error({ err: error, topic, partition }, 'append failed');
         return failedProduce(ErrorCode.KAFKA_STORAGE_ERROR, 'the broker could not write to its log');
       },
@@ -274,8 +283,9 @@ export class ReplicaManager {
       result.bytes = read.bytes;
       result.holds = read.holds;
     } catch (error) {
-      if (error instanceof KafkaError) {
-        result.errorCode = error.code;
+      const code = expectedErrorCode(error);
+      if (code !== null) {
+        result.errorCode = code;
       } else {
         this.logger.error({ err: error, topic: hosted.topic, partition: hosted.partition }, 'read failed');
         result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
@@ -325,6 +335,35 @@ export class ReplicaManager {
     }
   }
 
+  /**
+   * DeleteRecords: moves the log start offset up to `offset` (-1: the high watermark) and deletes the whole
+   * segments below it. The answer's low watermark is the log start offset afterwards, as Kafka's leader
+   * reports it; an offset at or below it changes nothing.
+   */
+  async deleteRecords(
+    hosted: HostedPartition,
+    offset: number,
+  ): Promise<{ errorCode: number; lowWatermark: number }> {
+    const { log } = hosted;
+    const failed = (errorCode: number) => ({ errorCode, lowWatermark: -1 });
+    if (!this.isLeader(hosted)) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    // A compacted topic keeps its latest value per key; only a delete policy lets records go by offset.
+    if (!deletesByRetention(hosted.settings.log)) return failed(ErrorCode.POLICY_VIOLATION);
+    const target = offset === HIGH_WATERMARK ? log.highWatermark : offset;
+    if (target < 0 || target > log.highWatermark) return failed(ErrorCode.OFFSET_OUT_OF_RANGE);
+    try {
+      return { errorCode: ErrorCode.NONE, lowWatermark: await log.deleteRecordsBefore(target) };
+    } catch (error) {
+      const code = expectedErrorCode(error);
+      if (code !== null) return failed(code);
+      this.logger.error(
+        { err: error, topic: hosted.topic, partition: hosted.partition },
+        'delete records failed',
+      );
+      return failed(ErrorCode.KAFKA_STORAGE_ERROR);
+    }
+  }
+
   /** Where read_committed consumers stop. Without transactions nothing is pending, so it is the high watermark. */
   lastStableOffset(hosted: HostedPartition): number {
     return hosted.log.highWatermark;
@@ -357,6 +396,14 @@ function recompressBatches(batches: Buffer, summary: BatchSetSummary, codec: Cod
       recompressBatch(batches.subarray(batch.position, batch.position + batch.length), codec),
     ),
   );
+}
+
+/** The Kafka error code of an error that is an answer to the client rather than a broker fault. */
+function expectedErrorCode(error: unknown): number | null {
+  if (error instanceof KafkaError) return error.code;
+  if (error instanceof StorageError && error.errorCode !== ErrorCode.KAFKA_STORAGE_ERROR)
+    return error.errorCode;
+  return null;
 }
 
 function failedProduce(errorCode: number, errorMessage: string | null = null): ProduceOutcome {

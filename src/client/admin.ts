@@ -12,6 +12,7 @@ import {
   CreatePartitionsApi,
   CreateTopicsApi,
   DeleteGroupsApi,
+  DeleteRecordsApi,
   DeleteTopicsApi,
   DescribeClusterApi,
   DescribeConfigsApi,
@@ -179,6 +180,19 @@ export interface TopicPartitionOffset {
   topic: string;
   partition: number;
   offset: number;
+}
+
+export interface DeleteRecordsRequest {
+  topic: string;
+  /** `offset`: the new first offset of the partition; -1 deletes everything below the high watermark. */
+  partitions: { partition: number; offset: number }[];
+}
+
+export interface PartitionLowWatermark {
+  topic: string;
+  partition: number;
+  /** The partition's log start offset after the deletion. */
+  lowWatermark: number;
 }
 
 export interface PartitionLag {
@@ -830,6 +844,71 @@ export class Admin {
       if (errors.length > 0) throw new KafkaAggregateError('resetGroupOffsets', errors);
     });
     return sorted.map(([partition, offset]) => ({ topic, partition, offset: Number(offset) }));
+  }
+
+  /**
+   * Deletes the records of partitions below the given offsets (Kafka's DeleteRecords), asking each partition's
+   * leader. Offsets below a partition's current start change nothing. Rejects with KafkaAggregateError when
+   * some partitions fail (an offset past the high watermark, a compacted topic); the others are done.
+   */
+  async deleteRecords(
+    request: DeleteRecordsRequest,
+    options: { timeoutMs?: number } = {},
+  ): Promise<PartitionLowWatermark[]> {
+    const { topic } = request;
+    await this.cluster.retry(() => this.cluster.refreshMetadata([topic]));
+    const existing = (await this.cluster.topic(topic)).partitions.map((p) => p.partition);
+    for (const { partition } of request.partitions) {
+      if (!existing.includes(partition)) {
+        throw new StaleMetadataError(
+          ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          `topic '${topic}' has no partition ${partition}`,
+          { topic, partition },
+        );
+      }
+    }
+    return this.cluster.retry(async () => {
+      const info = await this.cluster.topic(topic);
+      const byLeader = groupBy(
+        request.partitions,
+        ({ partition }) => info.partitions.find((p) => p.partition === partition)?.leader ?? -1,
+      );
+      const lowWatermarks = new Map<number, number>();
+      const errors: KafkaClientError[] = [];
+      await Promise.all(
+        byLeader.map(async ([leader, partitions]) => {
+          if (leader < 0) throw new StaleMetadataError(ErrorCode.LEADER_NOT_AVAILABLE, undefined, { topic });
+          const connection = await this.cluster.connection(leader);
+          const response = await connection.send(DeleteRecordsApi, {
+            topics: [
+              {
+                name: topic,
+                partitions: partitions.map(({ partition, offset }) => ({
+                  partitionIndex: partition,
+                  offset: BigInt(offset),
+                })),
+              },
+            ],
+            timeoutMs: options.timeoutMs ?? this.cluster.requestTimeoutMs,
+          });
+          for (const t of response.topics) {
+            for (const p of t.partitions) {
+              if (p.errorCode === ErrorCode.NONE) lowWatermarks.set(p.partitionIndex, Number(p.lowWatermark));
+              else errors.push(errorFromCode(p.errorCode, undefined, { topic, partition: p.partitionIndex }));
+            }
+          }
+        }),
+      );
+      // A moved leader is repaired by the retry; deleting again up to the same offsets changes nothing.
+      const retriable = errors.find((e) => e.retriable);
+      if (retriable !== undefined) throw retriable;
+      if (errors.length > 0) throw new KafkaAggregateError('deleteRecords', errors);
+      return request.partitions.map(({ partition }) => ({
+        topic,
+        partition,
+        lowWatermark: lowWatermarks.get(partition) ?? -1,
+      }));
+    });
   }
 
   /** Per partition with a committed offset: committed offset, high watermark and their difference. */

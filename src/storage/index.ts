@@ -1,6 +1,6 @@
 export { type BatchHeader, readBatchHeader } from './batch.js';
 export { type EpochEntry, UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET } from './checkpoint.js';
-export { DEFAULT_LOG_CONFIG, type LogConfig, validateLogConfig } from './config.js';
+export { DEFAULT_LOG_CONFIG, deletesByRetention, type LogConfig, validateLogConfig } from './config.js';
 export {
   CorruptBatchError,
   ErrorCode,

@@ -121,6 +121,35 @@ describe('sluice client commands', () => {
     assert.equal(await ok(['topic', 'list']), 'orders\n');
   });
 
+  test('topic delete-records moves start offsets; consume from earliest starts there', async () => {
+    await ok(['topic', 'create', 'trimmed', '--partitions', '2']);
+    for (const partition of ['0', '1']) {
+      await ok(['produce', '--topic', 'trimmed', '--partition', partition], {
+        input: 'a\nb\nc\nd\ne\n',
+        stderr: `Produced 5 records to 'trimmed': partition ${partition} offsets 0-4\n`,
+      });
+    }
+    assert.equal(
+      await ok(['topic', 'delete-records', 'trimmed', '--before', '3', '--partition', '0']),
+      'PARTITION  START OFFSET\n        0             3\n',
+    );
+    assert.equal(
+      await ok(['consume', '--topic', 'trimmed', '--partition', '0', '--from', 'earliest', '--exit-at-end']),
+      'd\ne\n',
+    );
+    assert.equal(
+      await ok(['topic', 'delete-records', 'trimmed', '--before', 'latest']),
+      'PARTITION  START OFFSET\n        0             5\n        1             5\n',
+    );
+    assert.equal(await ok(['consume', '--topic', 'trimmed', '--from', 'earliest', '--exit-at-end']), '');
+    await fails(['topic', 'delete-records', 'trimmed', '--before', '9'], 1, /^sluice: .*OFFSET_OUT_OF_RANGE/);
+    await fails(
+      ['topic', 'delete-records', 'trimmed', '--before', '1', '--partition', '4'],
+      2,
+      "sluice: topic 'trimmed' has no partition 4 (it has 2 partitions)",
+    );
+  });
+
   test('produce from stdin with keys and headers, then consume --format json --exit-at-end', async () => {
     await ok(['topic', 'create', 'events', '--partitions', '1']);
     const before = Date.now();
@@ -420,6 +449,7 @@ describe('sluice client commands', () => {
       ['topic', 'describe'],
       ['topic', 'alter'],
       ['topic', 'delete'],
+      ['topic', 'delete-records'],
       ['produce'],
       ['consume'],
       ['group'],

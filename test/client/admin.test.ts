@@ -10,6 +10,7 @@ import {
   GroupError,
   KafkaAggregateError,
   type KafkaClientError,
+  OffsetOutOfRangeError,
   RebalanceError,
   StaleMetadataError,
   TopicError,
@@ -45,8 +46,8 @@ function assertItemErrors(
   return true;
 }
 
-async function produce(topic: string, perPartition: number[]): Promise<void> {
-  const producer = createKafka(broker.bootstrap).producer();
+async function produce(topic: string, perPartition: number[], bootstrap = broker.bootstrap): Promise<void> {
+  const producer = createKafka(bootstrap).producer();
   await producer.connect();
   try {
     for (const [partition, count] of perPartition.entries()) {
@@ -202,6 +203,134 @@ describe('Admin: cluster and topics', () => {
     );
     await assert.rejects(admin.createPartitions([{ topic: name, count: 3 }]), (error) =>
       assertItemErrors(error, [{ family: TopicError, code: ErrorCode.INVALID_PARTITIONS, item: name }]),
+    );
+  });
+});
+
+describe('Admin: deleteRecords', () => {
+  /** Offsets the topic's partitions hold, read back through kafkajs from the earliest position. */
+  async function readOffsets(
+    topic: string,
+    expected: number,
+    bootstrap = broker.bootstrap,
+  ): Promise<Map<number, number[]>> {
+    const consumer = createKafka(bootstrap).consumer({ groupId: unique('delete-records-reader') });
+    const offsets = new Map<number, number[]>();
+    let seen = 0;
+    let finish = () => {};
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          offsets.set(partition, [...(offsets.get(partition) ?? []), Number(message.offset)]);
+          if (++seen === expected) finish();
+        },
+      });
+      const timeout = setTimeout(finish, 20_000);
+      await done;
+      clearTimeout(timeout);
+    } finally {
+      await consumer.disconnect();
+    }
+    return offsets;
+  }
+
+  test('moves start offsets up; earliest offsets and consumers start there; lower offsets change nothing', async () => {
+    const name = unique('admin-delete-records');
+    await admin.createTopics([{ topic: name, numPartitions: 3 }]);
+    await produce(name, [10, 6, 3]);
+    const results = await admin.deleteRecords({
+      topic: name,
+      partitions: [
+        { partition: 0, offset: 4 },
+        { partition: 1, offset: -1 },
+      ],
+    });
+    assert.deepEqual(results, [
+      { topic: name, partition: 0, lowWatermark: 4 },
+      { topic: name, partition: 1, lowWatermark: 6 },
+    ]);
+    assert.deepEqual(await admin.deleteRecords({ topic: name, partitions: [{ partition: 0, offset: 2 }] }), [
+      { topic: name, partition: 0, lowWatermark: 4 },
+    ]);
+    const kafka = createKafka(broker.bootstrap).admin();
+    await kafka.connect();
+    try {
+      const offsets = await kafka.fetchTopicOffsets(name);
+      assert.deepEqual(
+        offsets
+          .map(({ partition, low, high }) => ({ partition, low, high }))
+          .sort((a, b) => a.partition - b.partition),
+        [
+          { partition: 0, low: '4', high: '10' },
+          { partition: 1, low: '6', high: '6' },
+          { partition: 2, low: '0', high: '3' },
+        ],
+      );
+    } finally {
+      await kafka.disconnect();
+    }
+    const read = await readOffsets(name, 9);
+    assert.deepEqual(read.get(0), [4, 5, 6, 7, 8, 9]);
+    assert.equal(read.get(1), undefined);
+    assert.deepEqual(read.get(2), [0, 1, 2]);
+  });
+
+  test('the new start offset survives a broker restart', async () => {
+    // A broker of its own: a restart listens on a new port, which the other tests' Admin does not follow.
+    const own = await startBroker();
+    const name = unique('admin-delete-records-restart');
+    const ownAdmin = new Admin({ bootstrap: own.bootstrap, requestTimeoutMs: 10_000 });
+    try {
+      await ownAdmin.createTopics([{ topic: name, numPartitions: 1 }]);
+      await produce(name, [8], own.bootstrap);
+      await ownAdmin.deleteRecords({ topic: name, partitions: [{ partition: 0, offset: 5 }] });
+      await ownAdmin.close();
+      await own.restart();
+      const read = await readOffsets(name, 3, own.bootstrap);
+      assert.deepEqual(read.get(0), [5, 6, 7]);
+    } finally {
+      await ownAdmin.close();
+      await own.dispose();
+    }
+  });
+
+  test('past the high watermark is OFFSET_OUT_OF_RANGE, a compacted topic POLICY_VIOLATION, per partition', async () => {
+    const name = unique('admin-delete-records-bad');
+    await admin.createTopics([{ topic: name, numPartitions: 2 }]);
+    await produce(name, [3, 3]);
+    await assert.rejects(
+      admin.deleteRecords({
+        topic: name,
+        partitions: [
+          { partition: 0, offset: 4 },
+          { partition: 1, offset: 2 },
+        ],
+      }),
+      (error) =>
+        assertItemErrors(error, [
+          { family: OffsetOutOfRangeError, code: ErrorCode.OFFSET_OUT_OF_RANGE, item: name },
+        ]),
+    );
+    assert.deepEqual(await admin.deleteRecords({ topic: name, partitions: [{ partition: 1, offset: 2 }] }), [
+      { topic: name, partition: 1, lowWatermark: 2 },
+    ]);
+    const compacted = unique('admin-delete-records-compacted');
+    await admin.createTopics([
+      { topic: compacted, numPartitions: 1, configs: { 'cleanup.policy': 'compact' } },
+    ]);
+    await assert.rejects(
+      admin.deleteRecords({ topic: compacted, partitions: [{ partition: 0, offset: 0 }] }),
+      (error) =>
+        assertItemErrors(error, [{ family: ConfigError, code: ErrorCode.POLICY_VIOLATION, item: compacted }]),
+    );
+    await assert.rejects(
+      admin.deleteRecords({ topic: name, partitions: [{ partition: 7, offset: 0 }] }),
+      (error) => error instanceof StaleMetadataError && error.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
     );
   });
 });

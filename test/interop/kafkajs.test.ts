@@ -333,6 +333,65 @@ describe('kafkajs interop', { timeout: 180_000 }, () => {
     assert.deepEqual(await lookup(baseTimestampMs + 60_000), [{ partition: 0, offset: '10' }]);
   });
 
+  test('deleteTopicRecords moves the low watermark; a consumer from the beginning starts there', {
+    timeout: testTimeoutMs,
+  }, async () => {
+    const topic = 'trimmed';
+    // Small segments, so that the deletion removes whole segment files as well as moving the start offset.
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: 2, configEntries: [{ name: 'segment.bytes', value: '1024' }] }],
+    });
+    for (let i = 0; i < 20; i++) {
+      await producer.send({ topic, messages: [0, 1].map((partition) => ({ partition, value: `v${i}` })) });
+    }
+    // kafkajs finds partition leaders in its cached metadata only; fetching offsets loads the topic's.
+    assert.deepEqual(
+      (await admin.fetchTopicOffsets(topic)).map((p) => p.high),
+      ['20', '20'],
+    );
+    await admin.deleteTopicRecords({
+      topic,
+      partitions: [
+        { partition: 0, offset: '12' },
+        { partition: 1, offset: '-1' },
+      ],
+    });
+    const offsets = await admin.fetchTopicOffsets(topic);
+    assert.deepEqual(
+      offsets
+        .map(({ partition, low, high }) => ({ partition, low, high }))
+        .sort((a, b) => a.partition - b.partition),
+      [
+        { partition: 0, low: '12', high: '20' },
+        { partition: 1, low: '20', high: '20' },
+      ],
+    );
+    const consumer = kafka.consumer({ groupId: 'trimmed-reader' });
+    const seen: { partition: number; offset: string; value: string }[] = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`only ${seen.length} of 8 records`)), 20_000);
+        void consumer.run({
+          eachMessage: async ({ partition, message }) => {
+            seen.push({ partition, offset: message.offset, value: String(message.value) });
+            if (seen.length === 8) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        });
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 8 }, (_, i) => ({ partition: 0, offset: String(12 + i), value: `v${12 + i}` })),
+    );
+  });
+
   test('creating an existing topic fails with TOPIC_ALREADY_EXISTS', { timeout: testTimeoutMs }, async () => {
     await admin.createTopics({ topics: [{ topic: 'exists', numPartitions: 1 }] });
     // kafkajs turns an answer where every topic is TOPIC_ALREADY_EXISTS into `false`; adding an invalid topic makes

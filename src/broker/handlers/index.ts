@@ -2,6 +2,7 @@
 import type { RegisteredHandler } from '../context.js';
 import { apiVersionsHandler } from './api-versions.js';
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
+import { deleteRecordsHandler } from './delete-records.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { fetchHandler } from './fetch.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
@@ -29,6 +30,7 @@ export function brokerHandlers(): RegisteredHandler[] {
     createTopicsHandler,
     deleteTopicsHandler,
     createPartitionsHandler,
+    deleteRecordsHandler,
     describeConfigsHandler,
     alterConfigsHandler,
     incrementalAlterConfigsHandler,

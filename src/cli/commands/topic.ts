@@ -1,4 +1,4 @@
-// `sluice topic create|list|describe|alter|delete`: topic administration through the Admin client.
+// `sluice topic create|list|describe|alter|delete|delete-records`: topic administration through the Admin client.
 
 import type { Command } from 'commander';
 import type { Admin, ConfigChange, ConfigEntry, TopicDescription } from '../../client/admin.js';
@@ -23,6 +23,11 @@ interface CreateFlags extends ClientFlags {
 
 interface ListFlags extends ClientFlags {
   internal?: boolean;
+}
+
+interface DeleteRecordsFlags extends ClientFlags {
+  before: number | 'latest';
+  partition?: number[];
 }
 
 interface AlterFlags extends ClientFlags {
@@ -50,7 +55,8 @@ Examples:
   $ sluice topic list
   $ sluice topic describe orders
   $ sluice topic alter orders --config cleanup.policy=compact --delete-config retention.ms
-  $ sluice topic delete orders`,
+  $ sluice topic delete orders
+  $ sluice topic delete-records orders --before 1000 --partition 0`,
     );
 
   addClientOptions(
@@ -186,6 +192,61 @@ Examples:
         printOutput(io, names.map((name) => `Deleted topic '${name}'`).join('\n'));
       }),
     );
+
+  addClientOptions(
+    topic
+      .command('delete-records')
+      .description("Delete a topic's records below an offset (moves the partitions' start offsets up)")
+      .argument('<topic>', 'topic name')
+      .requiredOption(
+        '--before <offset>',
+        "the partitions' new first offset, or 'latest' for everything written so far",
+        parseRecordsCutoff,
+      )
+      .option('--partition <n...>', 'only these partitions (default: all)', collect(integerIn(0))),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ sluice topic delete-records orders --before 1000 --partition 0
+  $ sluice topic delete-records orders --before latest`,
+    )
+    .action((name: string, flags: DeleteRecordsFlags) =>
+      withAdmin(clientOptions(flags, context.env), async (admin) => {
+        const [description] = await admin.describeTopics([name]);
+        const existing = description?.partitions.map((p) => p.partition) ?? [];
+        for (const partition of flags.partition ?? []) {
+          if (!existing.includes(partition)) {
+            throw new UsageError(
+              `topic '${name}' has no partition ${partition} (it has ${plural(existing.length, 'partition')})`,
+            );
+          }
+        }
+        const offset = flags.before === 'latest' ? HIGH_WATERMARK : flags.before;
+        const partitions = [...new Set(flags.partition ?? existing)].sort((a, b) => a - b);
+        const results = await admin.deleteRecords({
+          topic: name,
+          partitions: partitions.map((partition) => ({ partition, offset })),
+        });
+        printOutput(
+          io,
+          formatTable(
+            ['PARTITION', 'START OFFSET'],
+            results.map((r) => [String(r.partition), String(r.lowWatermark)]),
+            [0, 1],
+          ),
+        );
+      }),
+    );
+}
+
+/** DeleteRecords' offset for "up to the high watermark". */
+const HIGH_WATERMARK = -1;
+
+/** --before: a whole number ≥ 0 or 'latest'. */
+export function parseRecordsCutoff(text: string): number | 'latest' {
+  return text.trim() === 'latest' ? 'latest' : integerIn(0)(text);
 }
 
 /** --config and --delete-config as IncrementalAlterConfigs changes; a key given to both is a usage error. */

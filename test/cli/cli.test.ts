@@ -121,6 +121,14 @@ describe('sluice client commands', () => {
     assert.equal(await ok(['topic', 'list']), 'orders\n');
   });
 
+  test('produce creates a missing topic when the broker auto-creates topics', async () => {
+    await ok(['produce', '--topic', 'made-by-produce'], {
+      input: 'first\n',
+      stderr: "Produced 1 record to 'made-by-produce': partition 0 offset 0\n",
+    });
+    assert.match(await ok(['topic', 'describe', 'made-by-produce']), /^Topic: made-by-produce {2}Id: /);
+  });
+
   test('topic delete-records moves start offsets; consume from earliest starts there', async () => {
     await ok(['topic', 'create', 'trimmed', '--partitions', '2']);
     for (const partition of ['0', '1']) {

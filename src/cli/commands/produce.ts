@@ -82,6 +82,7 @@ Examples:
   $ printf 'user-1:login\\nuser-2:logout\\n' | sluice produce --topic events --key-separator :
   $ sluice produce --topic events --file events.txt --header source=import --compression zstd --acks all
 
+A topic that does not exist is created if the broker allows it (auto.create.topics.enable).
 A summary (records written, partitions and offsets) goes to stderr. The exit status is 1 if any record failed.`,
     )
     .action(async (flags: ProduceFlags) => {
@@ -91,11 +92,14 @@ A summary (records written, partitions and offsets) goes to stderr. The exit sta
         compression: flags.compression,
         lingerMs: flags.lingerMs,
         batchSize: flags.batchSize,
-        allowAutoTopicCreation: false,
       });
       try {
         await producer.connect();
-        const topic = await producer.cluster.retry(() => producer.cluster.topic(flags.topic));
+        // Like Kafka's console producer: a missing topic is created when the broker allows auto-creation.
+        const topic = await producer.cluster.retry(async () => {
+          await producer.cluster.refreshMetadata([flags.topic], { allowAutoTopicCreation: true });
+          return producer.cluster.topic(flags.topic);
+        });
         if (flags.partition !== undefined && !topic.partitions.some((p) => p.partition === flags.partition)) {
           throw new CommandFailedError(
             `topic '${flags.topic}' has no partition ${flags.partition} (it has ${plural(topic.partitions.length, 'partition')})`,

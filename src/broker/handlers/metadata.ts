@@ -2,6 +2,7 @@
 // Unknown topics are auto-created when both the broker and the request allow it, as Kafka does.
 
 import type { TopicRecord } from '../../metadata/index.js';
+import { validateTopicName } from '../../metadata/topic-name.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { MetadataApi, type MetadataRequest, type MetadataResponse } from '../../protocol/generated/index.js';
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js';
@@ -54,6 +55,16 @@ function missingTopic(name: string | null, topicId: string, errorCode: number): 
   };
 }
 
+/**
+ * The error for a topic that does not exist (and was not created): an illegal name is INVALID_TOPIC_EXCEPTION
+ * even when auto-creation is off, as in Kafka, so clients report the bad name rather than wait for the topic.
+ */
+export function missingTopicErrorCode(name: string): number {
+  return validateTopicName(name) === null
+    ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    : ErrorCode.INVALID_TOPIC_EXCEPTION;
+}
+
 async function topicByName(
   ctx: RequestContext,
   name: string,
@@ -67,7 +78,7 @@ async function topicByName(
     if (created.errorCode !== ErrorCode.NONE) return missingTopic(name, ZERO_UUID, created.errorCode);
     topic = metadata.getTopic(name);
   }
-  if (topic === undefined) return missingTopic(name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  if (topic === undefined) return missingTopic(name, ZERO_UUID, missingTopicErrorCode(name));
   return describeTopic(ctx, topic, includeOperations);
 }
 

@@ -93,6 +93,7 @@ export class InvalidResponseError extends Error {
 }
 
 const MAX_FRAME_BYTES = 0x7fffffff;
+const PRODUCE_API_KEY = 0;
 const INITIAL_SLOT_CAPACITY = 8;
 
 /**
@@ -120,8 +121,14 @@ function uncorkSocket(connection: Connection): void {
 }
 
 /**
- * One client connection: decodes request frames, runs the handler for each (many at once), writes responses
- * strictly in request order, and stops reading the socket while too much is outstanding.
+ * One client connection: decodes request frames, runs the handler for each, writes responses strictly in
+ * request order, and stops reading the socket while too much is outstanding.
+ *
+ * Kafka handles a connection's requests one at a time, and clients count on it: a ListOffsets sent after an
+ * acks=0 Produce sees its records, an OffsetFetch sees the OffsetCommit before it. So a request starts only
+ * once every earlier one has finished, with one exception: consecutive Produce requests run together. Their
+ * appends are queued in request order before any of them waits, so offsets and what later requests see are
+ * the same as one at a time, while a producer pipelining requests keeps its throughput.
  */
 export class Connection {
   private state = ConnectionState.Open;
@@ -137,6 +144,13 @@ export class Connection {
   private decoding = false;
   private corked = false;
   private lastActivityMs = Date.now();
+  /** Requests whose handler has not settled, and whether they are all Produce requests. */
+  private running = 0;
+  private runningProduce = false;
+  /** A received request waiting for the running ones to finish; the decoder is stopped meanwhile. */
+  private waiting: { frame: Buffer; hold: PooledBuffer | null } | null = null;
+  /** The peer sent its FIN: answer what it sent, then close (endIfAnswered). */
+  private peerEnded = false;
 
   constructor(
     private readonly socket: Socket,
@@ -188,6 +202,7 @@ export class Connection {
     if (this.state !== ConnectionState.Open) return;
     this.state = ConnectionState.Draining;
     this.decoder.discard();
+    this.dropWaiting();
     // Keep consuming (and dropping) input: it lets the peer's FIN be seen, and closing a socket with unread
     // bytes would send a reset that can destroy responses the peer has not read yet.
     if (this.readingPaused) {
@@ -247,6 +262,19 @@ export class Connection {
       return false;
     }
     this.counters.requestsReceived++;
+    if (!this.mayStart(frame)) {
+      this.waiting = { frame, hold };
+      return false;
+    }
+    this.start(frame, hold);
+    return this.state === ConnectionState.Open && !this.mustPauseReading();
+  }
+
+  private mayStart(frame: Buffer): boolean {
+    return this.running === 0 || (this.runningProduce && frame.readInt16BE(0) === PRODUCE_API_KEY);
+  }
+
+  private start(frame: Buffer, hold: PooledBuffer | null): void {
     const slot = this.acquireSlot();
     const request: RequestFrame = {
       apiKey: frame.readInt16BE(0),
@@ -255,17 +283,31 @@ export class Connection {
       payload: frame,
       hold,
     };
+    this.runningProduce = request.apiKey === PRODUCE_API_KEY && (this.running === 0 || this.runningProduce);
+    this.running++;
     let result: Promise<Buffer[] | null> | Buffer[] | null;
     try {
       result = this.handler(request, this.info);
     } catch (error) {
       this.onHandlerError(error);
-      return false;
+      return;
     }
     if (result === null || Array.isArray(result)) this.complete(slot, result);
     else if (typeof result?.then === 'function') result.then(slot.onResolved, slot.onRejected);
     else this.onHandlerError(new InvalidResponseError());
-    return this.state === ConnectionState.Open && !this.mustPauseReading();
+  }
+
+  /** Starts the waiting request once it may; reading resumes with it. */
+  private startWaiting(): void {
+    const waiting = this.waiting;
+    if (waiting === null || this.state !== ConnectionState.Open || !this.mayStart(waiting.frame)) return;
+    this.waiting = null;
+    this.start(waiting.frame, waiting.hold);
+  }
+
+  private dropWaiting(): void {
+    this.waiting?.hold?.release();
+    this.waiting = null;
   }
 
   private mustPauseReading(): boolean {
@@ -279,7 +321,7 @@ export class Connection {
   /** Pauses or resumes reading to match the limits; the single place that decides it. */
   private updateReading(): void {
     if (this.decoding || this.state !== ConnectionState.Open) return;
-    if (!this.mustPauseReading() && this.decoder.isStopped) {
+    if (!this.mustPauseReading() && this.waiting === null && this.decoder.isStopped) {
       // Frames already received go first; they may fill the limits again.
       if (!this.runDecoder(null)) return;
     }
@@ -293,6 +335,17 @@ export class Connection {
       this.readingPaused = false;
       this.socket.resume();
     }
+    this.endIfAnswered();
+  }
+
+  /**
+   * After the peer's FIN: once every request it sent has been answered (those queued behind a running one
+   * included), end our side too. A partial frame left in the decoder can never complete.
+   */
+  private endIfAnswered(): void {
+    if (!this.peerEnded || this.state !== ConnectionState.Open) return;
+    if (this.inFlight > 0 || this.waiting !== null || this.decoder.isStopped) return;
+    this.beginGracefulClose();
   }
 
   private acquireSlot(): ResponseSlot {
@@ -333,6 +386,7 @@ export class Connection {
   }
 
   private complete(slot: ResponseSlot, response: ResponseChunks | null): void {
+    this.running--;
     if (this.state === ConnectionState.Closed) {
       released(response);
       return;
@@ -360,7 +414,9 @@ export class Connection {
     slot.response = response;
     slot.responseBytes = responseBytes;
     this.waitingResponseBytes += responseBytes;
+    if (this.running === 0) this.startWaiting();
     if (slot === this.slots[this.head]) this.writeCompletedResponses();
+    else this.updateReading();
   }
 
   /** Writes every completed response at the head of the order; stops at the first unfinished one. */
@@ -416,7 +472,8 @@ export class Connection {
   private onPeerEnd(): void {
     if (this.state !== ConnectionState.Open) return;
     this.logger.debug({ connection: this.info, bufferedBytes: this.decoder.bufferedBytes }, 'peer ended');
-    this.beginGracefulClose();
+    this.peerEnded = true;
+    this.endIfAnswered();
   }
 
   private onSocketError(error: NodeJS.ErrnoException): void {
@@ -429,6 +486,7 @@ export class Connection {
   private onClose(): void {
     this.state = ConnectionState.Closed;
     this.decoder.discard();
+    this.dropWaiting();
     for (const slot of this.slots) {
       released(slot.response);
       slot.response = null;

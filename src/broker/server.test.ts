@@ -281,7 +281,8 @@ describe('KafkaServer', () => {
     );
     const c = await client(port);
     const count = 500;
-    c.send(...Array.from({ length: count }, (_, id) => request(id)));
+    // Produce requests: the only ones that run side by side.
+    c.send(...Array.from({ length: count }, (_, id) => request(id, Buffer.alloc(0), 0)));
     const responses = await c.waitForResponses(count);
     assert.deepEqual(
       responses.map((response) => response.correlationId),
@@ -289,6 +290,44 @@ describe('KafkaServer', () => {
     );
     assert.equal(maxRunning, 4);
     assert.ok(server.stats().readPauses > 0);
+  });
+
+  test('a request starts once the earlier ones finished; consecutive Produce requests run together', async () => {
+    const events: string[] = [];
+    const { port } = await start(async (request) => {
+      const id = request.correlationId;
+      events.push(`start ${id}`);
+      await sleep(id === 1 ? 30 : 5);
+      events.push(`end ${id}`);
+      return [request.payload.subarray(4, 8)];
+    });
+    const c = await client(port);
+    const produce = 0;
+    const listOffsets = 2;
+    c.send(
+      request(1, Buffer.alloc(0), produce),
+      request(2, Buffer.alloc(0), produce),
+      request(3, Buffer.alloc(0), listOffsets),
+      request(4, Buffer.alloc(0), produce),
+      request(5, Buffer.alloc(0), listOffsets),
+    );
+    const responses = await c.waitForResponses(5);
+    assert.deepEqual(
+      responses.map((response) => response.correlationId),
+      [1, 2, 3, 4, 5],
+    );
+    assert.deepEqual(events, [
+      'start 1',
+      'start 2',
+      'end 2',
+      'end 1',
+      'start 3',
+      'end 3',
+      'start 4',
+      'end 4',
+      'start 5',
+      'end 5',
+    ]);
   });
 
   test('synchronous handlers answer a burst of small requests in order', async () => {
@@ -356,11 +395,11 @@ describe('KafkaServer', () => {
         return echo(request.payload);
       });
       const c = await client(port);
-      c.socket.end(Buffer.concat([request(1), request(2)]));
+      c.socket.end(Buffer.concat([request(1), request(2), request(3), request(4)]));
       await c.waitClosed();
       assert.deepEqual(
         c.responses.map((response) => response.correlationId),
-        [1, 2],
+        [1, 2, 3, 4],
       );
       await until(() => server.connectionCount === 0, 'the connection to be removed');
     });

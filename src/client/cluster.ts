@@ -151,8 +151,9 @@ export class Cluster {
   /** Why the last refresh did not return a topic, for topic() to report precisely. */
   private readonly topicErrors = new Map<string, KafkaClientError>();
   private readonly refreshes = new Map<string, Promise<ClusterMetadata>>();
-  private readonly pool = new Map<number, BrokerConnection>();
-  private readonly poolConnecting = new Map<number, Promise<BrokerConnection>>();
+  /** Pooled connections by poolKey(nodeId, purpose). */
+  private readonly pool = new Map<string, BrokerConnection>();
+  private readonly poolConnecting = new Map<string, Promise<BrokerConnection>>();
   private bootstrapConnection: BrokerConnection | null = null;
   private readonly coordinators = new Map<string, number>();
   private readonly coordinatorLookups = new Map<string, Promise<number>>();
@@ -272,18 +273,24 @@ export class Cluster {
     return this.connection(partitionInfo.leader);
   }
 
-  /** The pooled connection to a broker, (re)connected if needed. */
-  connection(nodeId: number): Promise<BrokerConnection> {
+  /**
+   * The pooled connection to a broker, (re)connected if needed. Group requests go over a connection of their
+   * own ('coordinator'): a broker handles one connection's requests one at a time, so a heartbeat must not
+   * wait behind a long-polling Fetch, nor a Fetch behind a JoinGroup that lasts the whole rebalance (the Java
+   * client and librdkafka do the same).
+   */
+  connection(nodeId: number, purpose: ConnectionPurpose = 'data'): Promise<BrokerConnection> {
     if (this.closed) return Promise.reject(new ClientClosedError());
-    const existing = this.pool.get(nodeId);
+    const key = poolKey(nodeId, purpose);
+    const existing = this.pool.get(key);
     const broker = this.cache.brokers.get(nodeId);
     if (existing?.isConnected && (broker === undefined || sameAddress(existing, broker))) {
       return Promise.resolve(existing);
     }
-    let connecting = this.poolConnecting.get(nodeId);
+    let connecting = this.poolConnecting.get(key);
     if (connecting === undefined) {
-      connecting = this.openPooled(nodeId).finally(() => this.poolConnecting.delete(nodeId));
-      this.poolConnecting.set(nodeId, connecting);
+      connecting = this.openPooled(nodeId, key).finally(() => this.poolConnecting.delete(key));
+      this.poolConnecting.set(key, connecting);
     }
     return connecting;
   }
@@ -347,7 +354,7 @@ export class Cluster {
       nodeId = await lookup;
     }
     try {
-      return await this.connection(nodeId);
+      return await this.connection(nodeId, 'coordinator');
     } catch (error) {
       this.invalidateCoordinator(groupId);
       throw error;
@@ -437,19 +444,19 @@ export class Cluster {
     });
   }
 
-  private async openPooled(nodeId: number): Promise<BrokerConnection> {
+  private async openPooled(nodeId: number, key: string): Promise<BrokerConnection> {
     let broker = this.cache.brokers.get(nodeId);
     if (broker === undefined) {
       await this.refreshMetadata();
       broker = this.cache.brokers.get(nodeId);
       if (broker === undefined) throw new ConnectionError(`broker ${nodeId} is not in the cluster metadata`);
     }
-    let connection = this.pool.get(nodeId);
+    let connection = this.pool.get(key);
     if (connection === undefined || !sameAddress(connection, broker)) {
       // The broker moved (or is new): its old connection, if any, points at the wrong address.
       if (connection !== undefined) void connection.close();
       connection = this.newConnection(broker, nodeId);
-      this.pool.set(nodeId, connection);
+      this.pool.set(key, connection);
     }
     await connection.connect();
     if (this.closed) {
@@ -553,6 +560,13 @@ export class Cluster {
     this.coordinators.set(groupId, answer.nodeId);
     return answer.nodeId;
   }
+}
+
+/** What a pooled connection carries: partition data (produce, fetch, offsets) or one group's requests. */
+export type ConnectionPurpose = 'data' | 'coordinator';
+
+function poolKey(nodeId: number, purpose: ConnectionPurpose): string {
+  return `${purpose}:${nodeId}`;
 }
 
 function sameAddress(connection: BrokerConnection, broker: BrokerAddress): boolean {

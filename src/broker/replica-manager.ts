@@ -16,6 +16,7 @@ import {
   recompressBatch,
   stampLogAppendTime,
   validateBatches,
+  writeMaxTimestamps,
 } from '../protocol/records/index.js';
 import {
   deletesByRetention,
@@ -226,6 +227,7 @@ export class ReplicaManager {
       batches = convertLegacyToBatch(records);
     }
     const summary = validateBatches(batches, { maxBatchBytes: settings.maxMessageBytes });
+    writeMaxTimestamps(batches, summary);
     for (const batch of summary.batches) {
       if (batch.codec === ZSTD_CODEC && produceVersion < 7) {
         throw new KafkaError(

@@ -4,8 +4,11 @@
 // (Produce v2 with magic 1, Fetch v2) and V2_2_0_0, the highest it knows (Produce v3 with v2 batches and
 // headers, Fetch v4, ListOffsets v1). The Go program test/interop/sarama/main.go is built once, offline, in
 // GOPATH mode against Debian's Go sources.
+// The scripted subcommands (admin.go, client.go) print one {"step","err",...} line per sarama call, and the
+// tests compare the whole session with what Kafka answers; "err" is the Kafka error code sarama returned (-1
+// for an error sarama built from the broker's message text, kept in "msg").
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -108,6 +111,120 @@ function jsonLines<T>(stdout: string): T[] {
     .map((line) => JSON.parse(line) as T);
 }
 
+/** One line of a scripted subcommand: the call's name, the error code sarama returned, and what it read. */
+type Step = { step: string; err: number; msg?: string } & Record<string, unknown>;
+
+const adminVersionLow = '0.11.0.0';
+const adminVersionHigh = '2.0.0';
+
+/** sarama's NewHashPartitioner: FNV-1a of the key as a signed 32-bit value, remainder, then its magnitude. */
+function saramaHashPartition(key: string, partitions: number): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(key)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return Math.abs((hash | 0) % partitions);
+}
+
+function partitionView(id: number) {
+  return { id, leader: 0, replicas: [0], isr: [0], err: 0 };
+}
+
+function topicView(name: string, partitions: number) {
+  return { name, err: 0, partitions: Array.from({ length: partitions }, (_, id) => partitionView(id)) };
+}
+
+const missingTopicView = (name: string) => ({ name, err: 3, partitions: [] });
+
+function topicConfigs(retentionMs: string, segmentBytes: string | null) {
+  return {
+    'cleanup.policy': { value: 'delete', default: true, readOnly: false },
+    'max.message.bytes': { value: '1048588', default: true, readOnly: false },
+    'retention.ms': { value: retentionMs, default: false, readOnly: false },
+    'segment.bytes':
+      segmentBytes === null
+        ? { value: '1073741824', default: true, readOnly: false }
+        : { value: segmentBytes, default: false, readOnly: false },
+  };
+}
+
+/** What a Kafka 2.x broker answers to the admin subcommand's session (node 0, reached at `address`). */
+function expectedAdminSession(prefix: string, version: string, address: string): Step[] {
+  const topic = `${prefix}-t`;
+  const missing = `${prefix}-missing`;
+  // sarama refuses CreatePartitions itself below V1_0_0_0, before sending anything.
+  const createPartitionsWorks = version !== adminVersionLow;
+  const partitionsAfterCreate = createPartitionsWorks ? 5 : 3;
+  const notFound = `Topic ${missing} does not exist.`;
+  return [
+    { step: 'create-validate-only', err: 0 },
+    { step: 'describe-after-validate-only', err: 0, topics: [missingTopicView(topic)] },
+    { step: 'create', err: 0 },
+    { step: 'create-existing', err: 36 },
+    { step: 'create-zero-partitions', err: 37 },
+    { step: 'create-replication-factor-3', err: 38 },
+    { step: 'create-bad-config-value', err: 40 },
+    {
+      step: 'list-topics',
+      err: 0,
+      topics: {
+        [topic]: {
+          NumPartitions: 3,
+          ReplicationFactor: 1,
+          ReplicaAssignment: { 0: [0], 1: [0], 2: [0] },
+          ConfigEntries: { 'retention.ms': '3600000', 'segment.bytes': '1048576' },
+        },
+      },
+    },
+    { step: 'describe', err: 0, topics: [topicView(topic, 3), missingTopicView(missing)] },
+    { step: 'describe-config', err: 0, configs: topicConfigs('3600000', '1048576') },
+    { step: 'describe-config-missing', err: -1, msg: notFound, configs: {} },
+    {
+      step: 'describe-config-broker-resource',
+      err: -1,
+      msg: 'Resource type 5 is not supported by DescribeConfigs here.',
+      configs: {},
+    },
+    {
+      step: 'describe-config-cluster-resource',
+      err: 0,
+      configs: {
+        'log.retention.ms': { value: '604800000', default: true, readOnly: true },
+        'message.max.bytes': { value: '1048588', default: true, readOnly: true },
+      },
+    },
+    { step: 'alter-validate-only', err: 0 },
+    { step: 'describe-after-validate-only-alter', err: 0, configs: topicConfigs('3600000', '1048576') },
+    { step: 'alter', err: 0 },
+    { step: 'describe-after-alter', err: 0, configs: topicConfigs('7200000', null) },
+    {
+      step: 'alter-bad-value',
+      err: -1,
+      msg: 'Invalid value soon for configuration retention.ms: expected a 64-bit integer at least -1',
+    },
+    { step: 'alter-missing', err: -1, msg: notFound },
+    { step: 'create-partitions-validate-only', err: createPartitionsWorks ? 0 : 35 },
+    { step: 'describe-after-validate-only-partitions', err: 0, topics: [topicView(topic, 3)] },
+    { step: 'create-partitions', err: createPartitionsWorks ? 0 : 35 },
+    { step: 'describe-after-create-partitions', err: 0, topics: [topicView(topic, partitionsAfterCreate)] },
+    { step: 'create-partitions-fewer', err: createPartitionsWorks ? 37 : 35 },
+    { step: 'create-partitions-missing', err: createPartitionsWorks ? 3 : 35 },
+    { step: 'delete-records', err: 0 },
+    { step: 'offsets-after-delete-records', err: 0, oldest: 4, newest: 6 },
+    {
+      step: 'delete-records-raw',
+      err: 0,
+      partitions: { 0: { err: 1, lowWatermark: -1 }, 1: { err: 0, lowWatermark: 0 } },
+    },
+    { step: 'delete', err: 0 },
+    { step: 'delete-again', err: 3 },
+    { step: 'describe-after-delete', err: 0, topics: [missingTopicView(topic)] },
+    // sarama's DescribeCluster sends Metadata v0, which carries no controller id: it reports -1.
+    { step: 'describe-cluster', err: 0, brokers: [{ id: 0, addr: address }], controller: -1 },
+  ];
+}
+
 describe('sarama interop', { skip: skipReason ?? false, timeout: 300_000 }, () => {
   let broker: Broker;
   let kafka: Kafka;
@@ -205,20 +322,20 @@ describe('sarama interop', { skip: skipReason ?? false, timeout: 300_000 }, () =
     program = join(buildDir, 'sarama-interop');
     // GOPATH mode against Debian's sources: no module proxy, no network. A private GOCACHE keeps the build
     // from touching $HOME and is removed with the temp dir.
-    await runProgramOk(
-      'go',
-      ['build', '-o', program, join(repoRoot, 'test', 'interop', 'sarama', 'main.go')],
-      {
-        timeoutMs: buildTimeoutMs,
-        env: {
-          GO111MODULE: 'off',
-          GOPATH: '/usr/share/gocode',
-          GOFLAGS: '',
-          GOPROXY: 'off',
-          GOCACHE: join(buildDir, 'gocache'),
-        },
+    const sourceDir = join(repoRoot, 'test', 'interop', 'sarama');
+    const sources = readdirSync(sourceDir)
+      .filter((name) => name.endsWith('.go'))
+      .map((name) => join(sourceDir, name));
+    await runProgramOk('go', ['build', '-o', program, ...sources], {
+      timeoutMs: buildTimeoutMs,
+      env: {
+        GO111MODULE: 'off',
+        GOPATH: '/usr/share/gocode',
+        GOFLAGS: '',
+        GOPROXY: 'off',
+        GOCACHE: join(buildDir, 'gocache'),
       },
-    );
+    });
     // A short initial rebalance delay still lets two members started together join one generation.
     broker = await startBroker({ args: ['--set', 'group.initial.rebalance.delay.ms=1000'] });
     kafka = createKafka(broker.bootstrap);
@@ -437,5 +554,311 @@ describe('sarama interop', { skip: skipReason ?? false, timeout: 300_000 }, () =
     for (const version of [defaultVersion, legacyVersion, maxVersion]) {
       assert.deepEqual(await saramaConsume(topic, version, 2), expected, `sarama ${version}`);
     }
+  });
+
+  const saramaSteps = async (command: string, args: string[]): Promise<Step[]> =>
+    jsonLines<Step>((await sarama(command, args)).stdout);
+
+  for (const version of [adminVersionHigh, adminVersionLow]) {
+    test(`sarama ${version} ClusterAdmin: topics, configs, partitions, records, errors`, {
+      timeout: testTimeoutMs,
+    }, async () => {
+      const prefix = `sarama-admin-${version}`;
+      const session = await saramaSteps('admin', ['-topic', prefix, '-version', version]);
+      assert.deepEqual(session, expectedAdminSession(prefix, version, broker.bootstrap));
+    });
+  }
+
+  test('sarama OffsetManager commits, ClusterAdmin lists and describes groups and their offsets', {
+    timeout: testTimeoutMs,
+  }, async () => {
+    const topic = 'sarama-admin-groups';
+    const group = 'sarama-admin';
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
+    const session = await saramaSteps('admin-groups', [
+      '-topic',
+      topic,
+      '-group',
+      group,
+      '-version',
+      groupVersion,
+    ]);
+    const consumerMember = {
+      clientId: 'sluice-sarama-interop',
+      topics: [topic],
+      assignment: { [topic]: [0, 1] },
+    };
+    assert.deepEqual(session, [
+      // Before each mark, a new OffsetManager reads the committed offset (-2: none, sarama's OffsetOldest).
+      { step: 'mark', err: 0, before: -2, beforeMeta: '' },
+      // MarkOffset never moves backwards; ResetOffset does.
+      { step: 'mark-lower-ignored', err: 0, before: 3, beforeMeta: 'meta-3' },
+      { step: 'reset', err: 0, before: 3, beforeMeta: 'meta-3' },
+      { step: 'read-back', err: 0, before: 1, beforeMeta: 'back' },
+      // A group that only committed offsets has no protocol type, as in Kafka.
+      {
+        step: 'list-groups',
+        err: 0,
+        groups: { [`${group}-active`]: 'consumer', [`${group}-committed`]: '' },
+      },
+      {
+        step: 'describe-groups',
+        err: 0,
+        groups: {
+          [`${group}-active`]: {
+            err: 0,
+            state: 'Stable',
+            protocolType: 'consumer',
+            protocol: 'range',
+            members: [consumerMember],
+          },
+          [`${group}-committed`]: { err: 0, state: 'Empty', protocolType: '', protocol: '', members: [] },
+          [`${group}-missing`]: { err: 0, state: 'Dead', protocolType: '', protocol: '', members: [] },
+        },
+      },
+      {
+        step: 'offsets-committed',
+        err: 0,
+        offsets: [
+          { p: 0, o: 1, meta: 'back', err: 0 },
+          { p: 1, o: -1, meta: '', err: 0 },
+        ],
+      },
+      { step: 'offsets-missing-group', err: 0, offsets: [{ p: 0, o: -1, meta: '', err: 0 }] },
+      {
+        step: 'describe-after-leave',
+        err: 0,
+        groups: {
+          [`${group}-active`]: {
+            err: 0,
+            state: 'Empty',
+            protocolType: 'consumer',
+            protocol: '',
+            members: [],
+          },
+        },
+      },
+    ]);
+  });
+
+  /** Message n of the positions subcommand as a consumer reads it; ts 0 stands for "no timestamp". */
+  const positionRecord = (n: number, ts: number) => ({ o: n, k: `k${n}`, v: `sarama-v${n}`, ts });
+  const firstTimestampMs = Date.UTC(2021, 2, 4, 5, 6, 7);
+
+  for (const { version, codec } of [
+    { version: defaultVersion, codec: 'gzip' },
+    { version: legacyVersion, codec: 'snappy' },
+    { version: maxVersion, codec: 'none' },
+    { version: maxVersion, codec: 'gzip' },
+  ]) {
+    test(`sarama ${version} ListOffsets, partition consumers from an offset, the newest and out of range, CreateTime (${codec})`, {
+      timeout: testTimeoutMs,
+    }, async () => {
+      const topic = `sarama-positions-${version}-${codec}`;
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+      const session = await saramaSteps('positions', [
+        '-topic',
+        topic,
+        ...versionArgs(version),
+        '-compression',
+        codec,
+      ]);
+      // Magic 0 messages carry no timestamp; from V0_10_0_0 sarama sends CreateTime n seconds after the first.
+      const ts = (n: number) => (version === defaultVersion ? 0 : firstTimestampMs + n * 1000);
+      const sent = (from: number, count: number) =>
+        Array.from({ length: count }, (_, i) => ({ o: from + i, ts: ts(from + i) }));
+      const expected: Step[] = [
+        { step: 'offsets-empty', err: 0, oldest: 0, newest: 0 },
+        { step: 'produce', err: 0, sent: sent(0, 5) },
+        { step: 'offsets', err: 0, oldest: 0, newest: 5 },
+        { step: 'consume-from-2', err: 0, records: [2, 3, 4].map((n) => positionRecord(n, ts(n))) },
+        {
+          step: 'consume-newest',
+          err: 0,
+          sent: sent(5, 2),
+          records: [5, 6].map((n) => positionRecord(n, ts(n))),
+        },
+        { step: 'consume-at-high-watermark', err: 0 },
+        // sarama checks the start offset against ListOffsets itself and returns ErrOffsetOutOfRange.
+        { step: 'consume-past-high-watermark', err: 1 },
+      ];
+      if (version === maxVersion) {
+        // ListOffsets v1 (V0_10_1_0 and later) by timestamp: the first offset whose timestamp is at least the one asked for.
+        expected.push({ step: 'offsets-for-times', err: 0, 0: 0, 2: 2, 7: -1 });
+      }
+      assert.deepEqual(session, expected);
+    });
+  }
+
+  test('sarama on a LogAppendTime topic gets the broker time in Return.Successes and on every consumed message', {
+    timeout: testTimeoutMs,
+  }, async () => {
+    const topic = 'sarama-log-append-time';
+    await admin.createTopics({
+      topics: [
+        {
+          topic,
+          numPartitions: 1,
+          configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+        },
+      ],
+    });
+    const startedMs = Date.now();
+    const session = await saramaSteps('positions', ['-topic', topic, '-version', maxVersion]);
+    const finishedMs = Date.now();
+    const bySteps = new Map(session.map((line) => [line.step, line]));
+    const sentTimestamps = [
+      ...((bySteps.get('produce')?.sent ?? []) as Array<{ o: number; ts: number }>),
+      ...((bySteps.get('consume-newest')?.sent ?? []) as Array<{ o: number; ts: number }>),
+    ];
+    assert.deepEqual(
+      sentTimestamps.map(({ o }) => o),
+      [0, 1, 2, 3, 4, 5, 6],
+    );
+    for (const { o, ts } of sentTimestamps) {
+      assert.ok(
+        ts >= startedMs && ts <= finishedMs,
+        `offset ${o}: append time ${ts} not in [${startedMs}, ${finishedMs}]`,
+      );
+    }
+    const appendTimeOf = (n: number) => sentTimestamps[n]?.ts ?? -1;
+    assert.deepEqual(
+      bySteps.get('consume-from-2')?.records,
+      [2, 3, 4].map((n) => positionRecord(n, appendTimeOf(n))),
+    );
+    assert.deepEqual(
+      bySteps.get('consume-newest')?.records,
+      [5, 6].map((n) => positionRecord(n, appendTimeOf(n))),
+    );
+    // Every record was appended after 2021, so each 2021 timestamp finds offset 0.
+    assert.deepEqual(bySteps.get('offsets-for-times'), {
+      step: 'offsets-for-times',
+      err: 0,
+      0: 0,
+      2: 0,
+      7: 0,
+    });
+  });
+
+  test('sarama Sync and Async producers with the Hash partitioner place keys by FNV-1a; kafkajs reads them there', {
+    timeout: testTimeoutMs,
+  }, async () => {
+    const topic = 'sarama-hash-partitioner';
+    const partitions = 5;
+    const count = 20;
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
+    const session = await saramaSteps('partitioner', [
+      '-topic',
+      topic,
+      '-version',
+      maxVersion,
+      '-partitions',
+      String(partitions),
+      '-count',
+      String(count),
+    ]);
+    // Per partition, the sync round's records come first, in send order, then the async round's.
+    const nextOffset = new Map<number, number>();
+    const expectedPlaced = () =>
+      Array.from({ length: count }, (_, i) => {
+        const p = saramaHashPartition(`key-${i}`, partitions);
+        const o = nextOffset.get(p) ?? 0;
+        nextOffset.set(p, o + 1);
+        return { p, o };
+      });
+    const syncPlaced = expectedPlaced();
+    const asyncPlaced = expectedPlaced();
+    assert.deepEqual(session, [
+      { step: 'sync', err: 0, placed: syncPlaced },
+      { step: 'async', err: 0, placed: asyncPlaced },
+    ]);
+    const stored = (await readAll(kafka, topic)).map((m) => ({
+      p: m.partition,
+      o: Number(m.offset),
+      k: m.key,
+      v: m.value,
+    }));
+    const expectedStored = [
+      ...syncPlaced.map((at, i) => ({ ...at, k: `key-${i}`, v: `sync-${i}` })),
+      ...asyncPlaced.map((at, i) => ({ ...at, k: `key-${i}`, v: `async-${i}` })),
+    ];
+    const byPosition = (a: { p: number; o: number }, b: { p: number; o: number }) => a.p - b.p || a.o - b.o;
+    assert.deepEqual(stored.sort(byPosition), expectedStored.sort(byPosition));
+  });
+
+  for (const version of [defaultVersion, maxVersion]) {
+    test(`sarama ${version} RequiredAcks NoResponse, WaitForLocal and WaitForAll all store every message`, {
+      timeout: testTimeoutMs,
+    }, async () => {
+      const topic = `sarama-acks-${version}`;
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+      const session = await saramaSteps('acks', ['-topic', topic, ...versionArgs(version)]);
+      // With NoResponse sarama reports success without offsets (0); the others report where each landed.
+      const sent = (offsets: number[]) => offsets.map((o) => ({ o, ts: 0 }));
+      assert.deepEqual(
+        session.map(({ newest: _newest, ...rest }) => rest),
+        [
+          { step: 'acks-0', err: 0, sent: sent([0, 0, 0]) },
+          { step: 'acks-1', err: 0, sent: sent([3, 4, 5]) },
+          { step: 'acks--1', err: 0, sent: sent([6, 7, 8]) },
+        ],
+      );
+      // Each step asks for the newest offset on the producer's connection right after producing: Kafka handles
+      // a connection's requests in order, so even after acks=0 the answer counts the records just sent.
+      assert.deepEqual(
+        session.map((line) => line.newest),
+        [3, 6, 9],
+      );
+      const offsets = await admin.fetchTopicOffsets(topic);
+      assert.deepEqual(
+        offsets.map(({ low, high }) => ({ low, high })),
+        [{ low: '0', high: '9' }],
+      );
+    });
+  }
+
+  for (const version of [defaultVersion, legacyVersion, maxVersion]) {
+    test(`sarama ${version}: a message over the topic's max.message.bytes fails with MESSAGE_TOO_LARGE, the next succeeds`, {
+      timeout: testTimeoutMs,
+    }, async () => {
+      // A 900-byte unkeyed value makes a 970-byte v2 batch. Like Kafka (message format v2), the broker judges
+      // magic 0 and 1 messages by the size of the batch they convert to, so the limit is the same for all.
+      const topic = `sarama-max-bytes-${version}`;
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '970' }] }],
+      });
+      const session = await saramaSteps('max-bytes', [
+        '-topic',
+        topic,
+        ...versionArgs(version),
+        '-sizes',
+        '900,901,900',
+      ]);
+      assert.deepEqual(session, [
+        { step: 'size-900', err: 0, o: 0 },
+        { step: 'size-901', err: 10, o: -1 },
+        { step: 'size-900', err: 0, o: 1 },
+      ]);
+    });
+  }
+
+  test('sarama over the broker-wide message.max.bytes (1048588) fails with MESSAGE_TOO_LARGE', {
+    timeout: testTimeoutMs,
+  }, async () => {
+    const topic = 'sarama-max-bytes-broker';
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const session = await saramaSteps('max-bytes', [
+      '-topic',
+      topic,
+      '-version',
+      maxVersion,
+      '-sizes',
+      `${1048588 - 72},${1048588 - 71}`,
+    ]);
+    // Values of 8192 bytes and more take a 3-byte length varint: the batch is 72 bytes more than the value.
+    assert.deepEqual(session, [
+      { step: `size-${1048588 - 72}`, err: 0, o: 0 },
+      { step: `size-${1048588 - 71}`, err: 10, o: -1 },
+    ]);
   });
 });

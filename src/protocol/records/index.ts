@@ -41,4 +41,4 @@ export * from './layout.js';
 export type { ConvertLegacyOptions } from './legacy.js';
 export { convertLegacyToBatch, isLegacyMessageSet } from './legacy.js';
 export type { BatchSetSummary, BatchSummary, ValidateOptions } from './validate.js';
-export { stampLogAppendTime, validateBatches } from './validate.js';
+export { stampLogAppendTime, validateBatches, writeMaxTimestamps } from './validate.js';

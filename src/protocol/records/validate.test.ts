@@ -14,7 +14,7 @@ import {
   RECORDS_OFFSET,
   readInt64,
 } from './layout.js';
-import { stampLogAppendTime, validateBatches } from './validate.js';
+import { stampLogAppendTime, validateBatches, writeMaxTimestamps } from './validate.js';
 
 function records(count: number, valueBytes: number, firstTimestamp = 1_700_000_000_000): RecordInput[] {
   return Array.from({ length: count }, (_, index) => ({
@@ -64,6 +64,7 @@ describe('validateBatches', () => {
       recordCount: 3,
       baseTimestamp: 1_700_000_000_000,
       maxTimestamp: 1_700_000_000_002,
+      maxTimestampStale: false,
       codec: 0,
       producerId: 7,
       producerEpoch: 1,
@@ -245,5 +246,50 @@ describe('stampLogAppendTime', () => {
       decoded!.records.map((record) => record.timestamp),
       [1_900_000_000_000, 1_900_000_000_000],
     );
+  });
+});
+
+describe('writeMaxTimestamps', () => {
+  const base = 1_700_000_000_000;
+  const shuffled: RecordInput[] = [5, 0, 9, 2].map((delta, index) => ({
+    key: null,
+    value: Buffer.from(`v${index}`),
+    timestamp: base + delta,
+  }));
+
+  for (const compression of ['none', 'gzip', 'lz4'] as const) {
+    test(`a ${compression} batch whose producer left MaxTimestamp at -1 gets its largest record timestamp`, () => {
+      // sarama 1.22.1 never fills MaxTimestamp in.
+      const batch = encodeRecordBatch({ records: shuffled, compression });
+      batch.writeBigInt64BE(-1n, MAX_TIMESTAMP_OFFSET);
+      reseal(batch);
+      const summary = validateBatches(batch);
+      assert.equal(summary.maxTimestamp, base + 9);
+      assert.equal(summary.batches[0]!.maxTimestampStale, true);
+      writeMaxTimestamps(batch, summary);
+      assert.equal(readInt64(batch, MAX_TIMESTAMP_OFFSET), base + 9);
+      // The CRC was resealed: the batch validates, and nothing is left to correct.
+      assert.equal(validateBatches(batch).batches[0]!.maxTimestampStale, false);
+      assert.deepEqual(
+        decodeRecordBatches(batch)[0]!.records.map((record) => record.timestamp),
+        [5, 0, 9, 2].map((delta) => base + delta),
+      );
+    });
+  }
+
+  test('an uncompressed batch whose MaxTimestamp is a smaller record timestamp is corrected too', () => {
+    const batch = encodeRecordBatch({ records: shuffled });
+    batch.writeBigInt64BE(BigInt(base + 5), MAX_TIMESTAMP_OFFSET);
+    reseal(batch);
+    const summary = validateBatches(batch);
+    writeMaxTimestamps(batch, summary);
+    assert.equal(readInt64(batch, MAX_TIMESTAMP_OFFSET), base + 9);
+  });
+
+  test('a batch with the right MaxTimestamp is left as it is', () => {
+    const batch = encodeRecordBatch({ records: shuffled, compression: 'gzip' });
+    const before = Buffer.from(batch);
+    writeMaxTimestamps(batch, validateBatches(batch));
+    assert.deepEqual(batch, before);
   });
 });

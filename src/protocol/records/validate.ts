@@ -1,7 +1,8 @@
 // The broker's checks of one partition's Produce records, and the in-place offset assignment that follows.
 // Both work on the producer's bytes as they will be stored: nothing is copied or re-encoded, and no object is
 // allocated per record.
-import { readVarint, VarintError } from '../primitives/varint.js';
+import { readVarint, readVarlong, VarintError } from '../primitives/varint.js';
+import { decompress } from './compression.js';
 import { crc32c } from './crc.js';
 import {
   CorruptRecordError,
@@ -18,6 +19,7 @@ import {
   COMPRESSION_CODEC_MASK,
   CONTROL_FLAG_MASK,
   CodecId,
+  type CodecIdValue,
   CRC_OFFSET,
   CURRENT_MAGIC,
   LAST_OFFSET_DELTA_OFFSET,
@@ -51,7 +53,10 @@ export interface BatchSummary {
   lastOffsetDelta: number;
   recordCount: number;
   baseTimestamp: number;
+  /** The largest record timestamp (CreateTime), whatever the producer wrote in the header. */
   maxTimestamp: number;
+  /** The header's MaxTimestamp differs from maxTimestamp: writeMaxTimestamps must correct it. */
+  maxTimestampStale: boolean;
   /** Kafka codec id, 0-4. */
   codec: number;
   producerId: number;
@@ -168,10 +173,23 @@ function validateBatch(buf: Buffer, position: number, maxBatchBytes: number): Ba
     );
   }
   const recordsStart = position + RECORDS_OFFSET;
-  if (codec === CodecId.none) {
-    checkUncompressedRecords(buf, recordsStart, end, recordCount, position);
-  } else if (recordsStart === end) {
+  if (codec !== CodecId.none && recordsStart === end) {
     throw new InvalidRecordError(`compressed batch at byte ${position} has no record bytes`);
+  }
+  const baseTimestamp = readInt64(buf, position + BASE_TIMESTAMP_OFFSET);
+  const headerMaxTimestamp = readInt64(buf, position + MAX_TIMESTAMP_OFFSET);
+  let maxTimestamp = headerMaxTimestamp;
+  if ((attributes & TIMESTAMP_TYPE_MASK) !== 0) {
+    // LogAppendTime: the header's MaxTimestamp is the append time, not a record's.
+    if (codec === CodecId.none) checkUncompressedRecords(buf, recordsStart, end, recordCount, position);
+  } else if (codec === CodecId.none) {
+    const maxDelta = checkUncompressedRecords(buf, recordsStart, end, recordCount, position);
+    maxTimestamp = recordTimestamp(baseTimestamp, maxDelta);
+  } else if (headerMaxTimestamp < baseTimestamp) {
+    // No record can be older than the largest one, so the producer did not fill MaxTimestamp in (sarama
+    // 1.22.1 writes -1). Kafka recomputes it from the records; decompress only in this case to do the same.
+    const plain = decompress(codec as CodecIdValue, buf.subarray(recordsStart, end));
+    maxTimestamp = recordTimestamp(baseTimestamp, largestTimestampDelta(plain, recordCount, position));
   }
 
   return {
@@ -179,8 +197,9 @@ function validateBatch(buf: Buffer, position: number, maxBatchBytes: number): Ba
     length,
     lastOffsetDelta,
     recordCount,
-    baseTimestamp: readInt64(buf, position + BASE_TIMESTAMP_OFFSET),
-    maxTimestamp: readInt64(buf, position + MAX_TIMESTAMP_OFFSET),
+    baseTimestamp,
+    maxTimestamp,
+    maxTimestampStale: maxTimestamp !== headerMaxTimestamp,
     codec,
     producerId,
     producerEpoch: buf.readInt16BE(position + PRODUCER_EPOCH_OFFSET),
@@ -192,9 +211,40 @@ function validateBatch(buf: Buffer, position: number, maxBatchBytes: number): Ba
 
 const cursor = { offset: 0 };
 
+/** A record's timestamp: a batch without timestamps (-1) keeps -1, as Kafka computes it. */
+function recordTimestamp(baseTimestamp: number, delta: number): number {
+  return baseTimestamp === NO_TIMESTAMP ? NO_TIMESTAMP : baseTimestamp + delta;
+}
+
+/** The largest timestamp delta among the `count` records of a decompressed batch body. */
+function largestTimestampDelta(records: Buffer, count: number, position: number): number {
+  let largest = Number.NEGATIVE_INFINITY;
+  cursor.offset = 0;
+  try {
+    for (let index = 0; index < count; index++) {
+      const bodyLength = readVarint(records, cursor);
+      const bodyEnd = cursor.offset + bodyLength;
+      if (bodyLength < MIN_RECORD_BODY_BYTES || bodyEnd > records.length) {
+        throw new InvalidRecordError(`record ${index} of batch at byte ${position} has length ${bodyLength}`);
+      }
+      cursor.offset += 1; // attributes, unused
+      const delta = readVarlong(records, cursor);
+      if (delta > largest) largest = delta;
+      cursor.offset = bodyEnd;
+    }
+  } catch (error) {
+    if (error instanceof VarintError) {
+      throw new InvalidRecordError(`malformed record varint in batch at byte ${position}`, { cause: error });
+    }
+    throw error;
+  }
+  return largest;
+}
+
 /**
  * Walks the records of an uncompressed batch: each record's fields must fill its declared length exactly, its
- * offset delta must be its index, and the records must fill the batch exactly.
+ * offset delta must be its index, and the records must fill the batch exactly. Returns the largest timestamp
+ * delta.
  */
 function checkUncompressedRecords(
   buf: Buffer,
@@ -202,7 +252,8 @@ function checkUncompressedRecords(
   end: number,
   count: number,
   position: number,
-): void {
+): number {
+  let largestDelta = Number.NEGATIVE_INFINITY;
   cursor.offset = start;
   try {
     for (let index = 0; index < count; index++) {
@@ -213,7 +264,8 @@ function checkUncompressedRecords(
         throw new InvalidRecordError(`record ${index} of batch at byte ${position} has length ${bodyLength}`);
       }
       cursor.offset = bodyStart + 1; // attributes, unused
-      skipVarint(buf, cursor, bodyEnd); // timestamp delta
+      const timestampDelta = readVarlong(buf, cursor);
+      if (timestampDelta > largestDelta) largestDelta = timestampDelta;
       const offsetDelta = readVarint(buf, cursor);
       if (offsetDelta !== index) {
         throw new InvalidRecordError(
@@ -250,19 +302,28 @@ function checkUncompressedRecords(
       `records of batch at byte ${position} end at byte ${cursor.offset}, the batch at byte ${end}`,
     );
   }
-}
-
-function skipVarint(buf: Buffer, at: { offset: number }, limit: number): void {
-  let offset = at.offset;
-  while (offset < limit && (buf[offset]! & 0x80) !== 0) offset++;
-  if (offset >= limit) throw new InvalidRecordError('record varint runs past the end of the record');
-  at.offset = offset + 1;
+  return largestDelta;
 }
 
 function skipBytesField(buf: Buffer, at: { offset: number }, minLength: number): void {
   const length = readVarint(buf, at);
   if (length < minLength) throw new InvalidRecordError(`record field has length ${length}`);
   if (length > 0) at.offset += length;
+}
+
+/**
+ * Writes the true MaxTimestamp into each batch whose header disagrees with its records, in place, and
+ * recomputes its CRC: the log's time index, ListOffsets by time and time retention read the header.
+ */
+export function writeMaxTimestamps(records: Buffer, summary: BatchSetSummary): void {
+  for (const batch of summary.batches) {
+    if (!batch.maxTimestampStale) continue;
+    writeInt64(records, batch.position + MAX_TIMESTAMP_OFFSET, batch.maxTimestamp);
+    records.writeUInt32BE(
+      crc32c(records, batch.position + ATTRIBUTES_OFFSET, batch.position + batch.length),
+      batch.position + CRC_OFFSET,
+    );
+  }
 }
 
 /**

@@ -12,6 +12,18 @@
 //	           marks); prints {"p","o","k","v","h"} sorted by partition and offset.
 //	committed  prints the group's committed offsets via OffsetFetch v1: {"p","o"} per partition.
 //
+// and scripted sessions that print one {"step","err",...} line per call (admin.go, client.go):
+//
+//	admin         ClusterAdmin on topics: create (validate-only, errors), list, describe, configs,
+//	              partitions, delete records, delete, describe cluster; -topic is the name prefix.
+//	admin-groups  OffsetManager commits, then ClusterAdmin lists and describes groups and their offsets
+//	              while a ConsumerGroup member of -group-active is in the group.
+//	positions     ListOffsets and partition consumers from an offset, from the newest, out of range;
+//	              CreateTime timestamps (one-partition -topic).
+//	partitioner   Sync and Async producers with the Hash partitioner over -partitions.
+//	acks          three messages with each of RequiredAcks 0, 1, -1.
+//	max-bytes     one message of each -sizes value.
+//
 // Message i has key "k<i>" (null when -null-key=i), value "<prefix>-v<i>" (null when -null-value=i) and, when
 // the protocol version carries headers (V0_11_0_0+), headers origin=sarama and n=<i>.
 package main
@@ -43,6 +55,7 @@ type options struct {
 	nullKey     int
 	nullValue   int
 	members     int
+	sizes       string
 	timeout     time.Duration
 }
 
@@ -68,7 +81,7 @@ type produceFailure struct {
 
 func main() {
 	if len(os.Args) < 2 {
-		fatal("usage: sarama-interop produce|consume|group|committed [flags]")
+		fatal("usage: sarama-interop produce|consume|group|committed|admin|admin-groups|positions|partitioner|acks|max-bytes [flags]")
 	}
 	opts := parseFlags(os.Args[1], os.Args[2:])
 	if os.Getenv("SARAMA_DEBUG") != "" {
@@ -84,6 +97,18 @@ func main() {
 		err = consumeGroup(opts)
 	case "committed":
 		err = committed(opts)
+	case "admin":
+		err = adminTopics(opts)
+	case "admin-groups":
+		err = adminGroups(opts)
+	case "positions":
+		err = positions(opts)
+	case "partitioner":
+		err = partitioner(opts)
+	case "acks":
+		err = acks(opts)
+	case "max-bytes":
+		err = maxBytes(opts)
 	default:
 		fatal("unknown subcommand " + os.Args[1])
 	}
@@ -105,6 +130,7 @@ func parseFlags(name string, args []string) options {
 	nullKey := fs.Int("null-key", -1, "index of the message whose key is null")
 	nullValue := fs.Int("null-value", -1, "index of the message whose value is null")
 	members := fs.Int("members", 1, "consumer group members in this process (group)")
+	sizes := fs.String("sizes", "", "comma-separated message sizes in bytes (max-bytes)")
 	timeout := fs.Duration("timeout", 20*time.Second, "overall deadline for reading")
 	if err := fs.Parse(args); err != nil {
 		fatal(err.Error())
@@ -120,6 +146,7 @@ func parseFlags(name string, args []string) options {
 		nullKey:    *nullKey,
 		nullValue:  *nullValue,
 		members:    *members,
+		sizes:      *sizes,
 		timeout:    *timeout,
 	}
 	if *version != "" {
@@ -165,14 +192,7 @@ func newConfig(opts options) *sarama.Config {
 }
 
 func produce(opts options) error {
-	config := newConfig(opts)
-	config.Producer.RequiredAcks = sarama.WaitForAll
-	config.Producer.Return.Successes = true
-	config.Producer.Return.Errors = true
-	config.Producer.Retry.Max = 0
-	config.Producer.Compression = opts.compression
-	config.Producer.Partitioner = sarama.NewManualPartitioner
-	client, err := sarama.NewClient([]string{opts.bootstrap}, config)
+	client, err := sarama.NewClient([]string{opts.bootstrap}, producerConfig(opts, sarama.WaitForAll))
 	if err != nil {
 		return err
 	}
@@ -370,7 +390,7 @@ func consumeGroup(opts options) error {
 		members.Add(1)
 		go func(i int) {
 			defer members.Done()
-			memberErrors[i] = runMember(ctx, opts, &memberHandler{collector: collector, member: i})
+			memberErrors[i] = runMember(ctx, opts, opts.group, &memberHandler{collector: collector, member: i})
 		}(i)
 	}
 	members.Wait()
@@ -388,20 +408,20 @@ func consumeGroup(opts options) error {
 	return nil
 }
 
-func runMember(ctx context.Context, opts options, handler *memberHandler) error {
+func runMember(ctx context.Context, opts options, groupID string, handler sarama.ConsumerGroupHandler) error {
 	client, err := sarama.NewClient([]string{opts.bootstrap}, newConfig(opts))
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	coordinator, err := client.Coordinator(opts.group)
+	coordinator, err := client.Coordinator(groupID)
 	if err != nil {
 		return fmt.Errorf("FindCoordinator: %v", err)
 	}
 	if err := waitConnected(coordinator); err != nil {
 		return err
 	}
-	group, err := sarama.NewConsumerGroupFromClient(opts.group, client)
+	group, err := sarama.NewConsumerGroupFromClient(groupID, client)
 	if err != nil {
 		return err
 	}

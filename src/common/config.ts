@@ -460,8 +460,8 @@ export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
     { min: 1048576 },
     'Sluice-specific. Record bytes that all Fetch responses together may hold in memory until written to ' +
       'their sockets (Sluice reads records into memory; Kafka uses sendfile). Under pressure a fetch gets ' +
-      'a smaller response instead of the broker growing. Also how many bytes of free buffers the broker ' +
-      'keeps for reuse.',
+      'a smaller response instead of the broker growing. The broker also keeps this many bytes of free ' +
+      'buffers for reuse, plus the 16 MiB its tail caches of recent records hold.',
   ),
   intDef(
     'offsets.topic.num.partitions',

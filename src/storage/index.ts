@@ -13,6 +13,7 @@ export { LogManager, type LogManagerOptions, parsePartitionDirName } from './log
 export {
   type AppendResult,
   createStorageResources,
+  DEFAULT_TAIL_CACHE_BUDGET_BYTES,
   type LogStats,
   PartitionLog,
   type PartitionLogOptions,

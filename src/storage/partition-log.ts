@@ -98,6 +98,9 @@ export function sharedStorageResources(): StorageResources {
   return defaultResources;
 }
 
+/** Bytes all tail caches of a process hold together, unless told otherwise. */
+export const DEFAULT_TAIL_CACHE_BUDGET_BYTES = 16 * 1024 * 1024;
+
 export function createStorageResources(limits: {
   maxOpenFiles?: number;
   indexCacheBytes?: number;
@@ -107,7 +110,7 @@ export function createStorageResources(limits: {
   return {
     fileHandles: new FileHandlePool(limits.maxOpenFiles ?? 128),
     indexCache: new IndexCache(limits.indexCacheBytes ?? 16 * 1024 * 1024),
-    tailCacheBudget: new TailCacheBudget(limits.tailCacheBytes ?? 16 * 1024 * 1024),
+    tailCacheBudget: new TailCacheBudget(limits.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BUDGET_BYTES),
     bufferPool: limits.bufferPool ?? new BufferPool(DEFAULT_FREE_BUFFER_BYTES),
   };
 }

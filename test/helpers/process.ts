@@ -1,5 +1,5 @@
 // Runs an external client program (kcat, python3) with bounded time and captured output.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 
 export interface ProgramResult {
   code: number | null;
@@ -81,4 +81,46 @@ export async function runProgramOk(
     );
   }
   return result;
+}
+
+/** A long-running program whose stdout lines are collected as they arrive (see spawnLines). */
+export interface LineProgram {
+  child: ChildProcess;
+  /** Non-empty stdout lines so far. */
+  lines: string[];
+  /** The last 20,000 characters of stderr. */
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+const runningLinePrograms = new Set<ChildProcess>();
+
+/** Starts `command args` in the background, collecting its stdout lines; killLinePrograms() ends stragglers. */
+export function spawnLines(command: string, args: string[], env: NodeJS.ProcessEnv = {}): LineProgram {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  runningLinePrograms.add(child);
+  const lines: string[] = [];
+  let pending = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const parts = pending.split('\n');
+    pending = parts.pop() ?? '';
+    lines.push(...parts.filter((line) => line.length > 0));
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-20_000);
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('close', (code) => {
+      runningLinePrograms.delete(child);
+      resolve(code);
+    });
+  });
+  return { child, lines, stderr: () => stderr, exited };
+}
+
+/** SIGKILLs every program spawnLines started that is still running (for a test file's after hook). */
+export function killLinePrograms(): void {
+  for (const child of runningLinePrograms) child.kill('SIGKILL');
 }

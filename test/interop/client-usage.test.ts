@@ -6,7 +6,6 @@
 // Complements kcat.test.ts, kafkajs.test.ts and groups.test.ts (which cover codecs, basic metadata and
 // group membership); every assertion is on exact content.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
@@ -21,7 +20,13 @@ import type {
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
 import { hasKafkaErrorType } from '../helpers/errors.js';
 import { CompressionTypes, createKafka, readAll, registerCompressionCodecs } from '../helpers/kafka.js';
-import { runProgram, runProgramOk } from '../helpers/process.js';
+import {
+  killLinePrograms,
+  type LineProgram,
+  runProgram,
+  runProgramOk,
+  spawnLines,
+} from '../helpers/process.js';
 
 const testTimeoutMs = 30_000;
 const baseTimestampMs = 1_700_000_000_000;
@@ -51,37 +56,8 @@ function lines(stdout: string): string[] {
 }
 
 /** A kcat process that keeps running (a -G group member); its stdout is collected line by line. */
-interface RunningKcat {
-  child: ChildProcess;
-  lines: string[];
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-const liveChildren = new Set<ChildProcess>();
-
-function spawnKcat(args: string[]): RunningKcat {
-  const child = spawn('kcat', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  liveChildren.add(child);
-  const collected: string[] = [];
-  let pending = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    const parts = pending.split('\n');
-    pending = parts.pop() ?? '';
-    collected.push(...parts.filter((line) => line.length > 0));
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-20_000);
-  });
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('close', (code) => {
-      liveChildren.delete(child);
-      resolve(code);
-    });
-  });
-  return { child, lines: collected, stderr: () => stderr, exited };
+function spawnKcat(args: string[]): LineProgram {
+  return spawnLines('kcat', args);
 }
 
 const liveConsumers = new Set<Consumer>();
@@ -164,7 +140,7 @@ describe('kcat and kafkajs as their users use them', { timeout: 150_000 }, () =>
   });
 
   after(async () => {
-    for (const child of liveChildren) child.kill('SIGKILL');
+    killLinePrograms();
     await Promise.all([...liveConsumers].map((c) => c.disconnect().catch(() => {})));
     await producer?.disconnect().catch(() => {});
     await admin?.disconnect().catch(() => {});

@@ -3,7 +3,6 @@
 // consumer (two kcat -G processes), the kafkajs admin group APIs, kafka-python's group consumer, and the
 // per-version wire behaviour of every group API, spoken with the generated codecs.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -43,7 +42,7 @@ import { Writer } from '../../src/protocol/primitives/writer.js';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
 import { kafkaErrorTypes } from '../helpers/errors.js';
 import { createKafka } from '../helpers/kafka.js';
-import { runProgramOk } from '../helpers/process.js';
+import { killLinePrograms, runProgramOk, spawnLines } from '../helpers/process.js';
 
 const { AssignerProtocol } = kafkajs;
 const testTimeoutMs = 40_000;
@@ -126,38 +125,6 @@ async function stopMember(member: Member): Promise<void> {
 }
 
 /** A long-running child process whose stdout is collected line by line. */
-interface Spawned {
-  child: ChildProcess;
-  lines: string[];
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-const liveChildren = new Set<ChildProcess>();
-
-function spawnTracked(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  liveChildren.add(child);
-  const lines: string[] = [];
-  let pending = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    const parts = pending.split('\n');
-    pending = parts.pop() ?? '';
-    lines.push(...parts.filter((line) => line.length > 0));
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-20_000);
-  });
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('close', (code) => {
-      liveChildren.delete(child);
-      resolve(code);
-    });
-  });
-  return { child, lines, stderr: () => stderr, exited };
-}
 
 async function produce(
   producer: Producer,
@@ -321,7 +288,7 @@ describe('consumer groups', { timeout: 240_000 }, () => {
   });
 
   after(async () => {
-    for (const child of liveChildren) child.kill('SIGKILL');
+    killLinePrograms();
     await Promise.all([...liveConsumers].map((c) => c.disconnect().catch(() => {})));
     await producer?.disconnect().catch(() => {});
     await admin?.disconnect().catch(() => {});
@@ -403,7 +370,7 @@ describe('consumer groups', { timeout: 240_000 }, () => {
     );
 
     // A member in another process joins, then dies without leaving: only its session timeout removes it.
-    const doomed = spawnTracked(
+    const doomed = spawnLines(
       process.execPath,
       [
         '--input-type=module',
@@ -468,7 +435,7 @@ describe('consumer groups', { timeout: 240_000 }, () => {
     const groupId = 'kcat-balanced';
     await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
     const kcat = (clientId: string) =>
-      spawnTracked('kcat', [
+      spawnLines('kcat', [
         '-b',
         broker.bootstrap,
         '-G',

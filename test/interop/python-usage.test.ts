@@ -7,29 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
-import { ProgramMissingError, runProgram, runProgramOk } from '../helpers/process.js';
+import { runProgramOk } from '../helpers/process.js';
+import { assertPythonModule, PYTHON } from '../helpers/python.js';
 
-// Debian's interpreter: python3-kafka and python3-confluent-kafka install for it, not for a python3 that
-// pyenv or a venv may put first on PATH.
-const PYTHON = '/usr/bin/python3';
 const scriptTimeoutMs = 40_000;
 const testTimeoutMs = 45_000;
 
 type Step = Record<string, unknown>;
-
-/** Fails (never skips) when a module is missing: CI installs the Debian packages. */
-async function assertPythonModule(module: string, debianPackage: string): Promise<void> {
-  let result: Awaited<ReturnType<typeof runProgram>>;
-  try {
-    result = await runProgram(PYTHON, ['-c', `import ${module}`], { timeoutMs: 10_000 });
-  } catch (err) {
-    if (err instanceof ProgramMissingError) throw new Error(`${PYTHON} is not installed`);
-    throw err;
-  }
-  if (result.code !== 0) {
-    throw new Error(`${PYTHON} cannot import ${module} (install ${debianPackage}):\n${result.stderr}`);
-  }
-}
 
 // Every script starts with this: argv is (bootstrap, prefix) and out() prints one step as a JSON line.
 const preamble = `

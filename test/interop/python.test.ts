@@ -6,32 +6,14 @@ import { after, before, describe, test } from 'node:test';
 import type { Admin, Kafka } from 'kafkajs';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
 import { createKafka, readAll, registerCompressionCodecs } from '../helpers/kafka.js';
-import { ProgramMissingError, runProgram, runProgramOk } from '../helpers/process.js';
+import { runProgramOk } from '../helpers/process.js';
+import { assertPythonModule, PYTHON } from '../helpers/python.js';
 
 const testTimeoutMs = 60_000;
-// Debian's interpreter: the python3-kafka and python3-confluent-kafka packages install for it, not for a
-// python3 that another tool (pyenv, a venv) may put first on PATH.
-const PYTHON = '/usr/bin/python3';
 const messageCount = 6;
 
 // confluent-kafka produces lz4 here; kafkajs needs the codec to read it back.
 registerCompressionCodecs();
-
-/** Fails (never skips) when a module is missing: CI installs the Debian packages. */
-async function assertPythonModule(module: string, debianPackage: string): Promise<void> {
-  let result: Awaited<ReturnType<typeof runProgram>>;
-  try {
-    result = await runProgram(PYTHON, ['-c', `import ${module}`], { timeoutMs: 10_000 });
-  } catch (err) {
-    if (err instanceof ProgramMissingError) throw new Error(`${PYTHON} is not installed`);
-    throw err;
-  }
-  if (result.code !== 0) {
-    throw new Error(
-      `${PYTHON} cannot import ${module} (install Debian package ${debianPackage}):\n${result.stderr}`,
-    );
-  }
-}
 
 // Both scripts print one JSON object per consumed record, sorted by (partition, offset), under a "mode" label.
 const kafkaPythonScript = `

@@ -102,7 +102,15 @@ export class Controller {
     if (validateOnly) {
       return { ...OK, topic: null, numPartitions: partitions.length, replicationFactor };
     }
-    const topic = await this.metadata.createTopic({ name: spec.name, partitions, configs, internal });
+    let topic: TopicRecord;
+    try {
+      topic = await this.metadata.createTopic({ name: spec.name, partitions, configs, internal });
+    } catch (error) {
+      // The store has the last word: a name colliding with an existing one ('.' versus '_'), or a topic
+      // another request created since the checks above. Those are answers for the client, not server errors.
+      if (error instanceof KafkaError) return fail(error.code, error.message);
+      throw error;
+    }
     await this.replicaManager.syncWithMetadata();
     this.logger.info({ topic: spec.name, partitions: partitions.length, replicationFactor }, 'created topic');
     return { ...OK, topic, numPartitions: partitions.length, replicationFactor };

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, test } from 'node:test';
+import { loadBrokerConfig } from '../common/config.js';
+import { createLogger } from '../common/logger.js';
+import { EmbeddedMetadataStore } from '../metadata/index.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { Controller, type TopicSpec } from './controller.js';
+import type { ReplicaManager } from './replica-manager.js';
+
+let dataDir: string;
+let store: EmbeddedMetadataStore;
+let controller: Controller;
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'sluice-controller-'));
+  store = await EmbeddedMetadataStore.open(dataDir, { nodeId: 0 });
+  await store.registerBroker({ nodeId: 0, host: '127.0.0.1', port: 9092, rack: null });
+  // No logs are opened here: these tests are about the answers, not the files.
+  const replicaManager = { syncWithMetadata: async () => {} } as unknown as ReplicaManager;
+  controller = new Controller(loadBrokerConfig(), store, replicaManager, createLogger({ level: 'silent' }));
+});
+
+afterEach(async () => {
+  await store.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const spec = (name: string): TopicSpec => ({
+  name,
+  numPartitions: 1,
+  replicationFactor: 1,
+  assignments: new Map(),
+  configs: {},
+});
+
+test('a name colliding with an existing topic is INVALID_TOPIC_EXCEPTION, for CreateTopics and auto-creation', async () => {
+  assert.equal((await controller.createTopic(spec('orders.eu'), false)).errorCode, ErrorCode.NONE);
+  const created = await controller.createTopic(spec('orders_eu'), false);
+  assert.deepEqual(
+    [created.errorCode, created.errorMessage, created.topic, created.numPartitions],
+    [
+      ErrorCode.INVALID_TOPIC_EXCEPTION,
+      "Topic 'orders_eu' collides with existing topic: orders.eu ('.' and '_' are treated alike).",
+      null,
+      -1,
+    ],
+  );
+  assert.equal((await controller.autoCreateTopic('orders_eu')).errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+  assert.deepEqual(
+    store.listTopics().map((t) => t.name),
+    ['orders.eu'],
+  );
+});
+
+test('two concurrent creations of one topic: one creates it, the other is TOPIC_ALREADY_EXISTS', async () => {
+  const results = await Promise.all([
+    controller.createTopic(spec('race'), false),
+    controller.createTopic(spec('race'), false),
+  ]);
+  assert.deepEqual(
+    results.map((r) => r.errorCode).sort((a, b) => a - b),
+    [ErrorCode.NONE, ErrorCode.TOPIC_ALREADY_EXISTS],
+  );
+  assert.equal((await controller.autoCreateTopic('race')).errorCode, ErrorCode.NONE);
+});

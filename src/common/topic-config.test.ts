@@ -66,23 +66,86 @@ describe('effectiveTopicConfig', () => {
       [...entries.keys()],
       [
         'cleanup.policy',
+        'compression.gzip.level',
+        'compression.lz4.level',
         'compression.type',
+        'compression.zstd.level',
+        'delete.retention.ms',
         'file.delete.delay.ms',
         'flush.messages',
         'flush.ms',
+        'follower.replication.throttled.replicas',
         'index.interval.bytes',
+        'leader.replication.throttled.replicas',
+        'max.compaction.lag.ms',
         'max.message.bytes',
+        'message.downconversion.enable',
+        'message.timestamp.after.max.ms',
+        'message.timestamp.before.max.ms',
+        'message.timestamp.difference.max.ms',
         'message.timestamp.type',
+        'min.cleanable.dirty.ratio',
+        'min.compaction.lag.ms',
         'min.insync.replicas',
+        'preallocate',
         'retention.bytes',
         'retention.ms',
         'segment.bytes',
+        'segment.index.bytes',
+        'segment.jitter.ms',
         'segment.ms',
+        'unclean.leader.election.enable',
       ],
     );
     for (const entry of entries.values()) {
       assert.equal(entry.readOnly, false);
       assert.equal(entry.sensitive, false);
+    }
+  });
+
+  test("Kafka's configs without a Sluice broker setting show Kafka's default under the broker name", () => {
+    const ratio = entries.get('min.cleanable.dirty.ratio')!;
+    assert.equal(ratio.value, '0.5');
+    assert.equal(ratio.source, ConfigSource.DEFAULT_CONFIG);
+    assert.deepEqual(ratio.synonyms, [
+      { name: 'log.cleaner.min.cleanable.ratio', value: '0.5', source: ConfigSource.DEFAULT_CONFIG },
+    ]);
+    const overridden = effectiveTopicConfig(broker, { 'min.compaction.lag.ms': '60000' });
+    const lag = overridden.find((e) => e.name === 'min.compaction.lag.ms')!;
+    assert.equal(lag.value, '60000');
+    assert.equal(lag.source, ConfigSource.DYNAMIC_TOPIC_CONFIG);
+    assert.deepEqual(
+      lag.synonyms.map((s) => s.name),
+      ['min.compaction.lag.ms', 'log.cleaner.min.compaction.lag.ms'],
+    );
+  });
+
+  test("Kafka's other topic configs are validated by their type and range", () => {
+    for (const [name, value] of [
+      ['min.compaction.lag.ms', '60000'],
+      ['delete.retention.ms', '0'],
+      ['min.cleanable.dirty.ratio', '0.01'],
+      ['segment.jitter.ms', '1000'],
+      ['preallocate', 'TRUE'],
+      ['compression.gzip.level', '-1'],
+      ['compression.zstd.level', '-5'],
+      ['leader.replication.throttled.replicas', '0:1, 1:2'],
+      ['follower.replication.throttled.replicas', '*'],
+      ['message.timestamp.before.max.ms', '9223372036854775807'],
+    ]) {
+      assert.deepEqual(validateTopicConfigs({ [name!]: value! }), { ok: true }, `${name}=${value}`);
+    }
+    for (const [name, value] of [
+      ['min.compaction.lag.ms', '-1'],
+      ['min.cleanable.dirty.ratio', '1.5'],
+      ['preallocate', 'yes'],
+      ['compression.gzip.level', '0'],
+      ['compression.lz4.level', '18'],
+      ['leader.replication.throttled.replicas', 'all'],
+      ['segment.index.bytes', '3'],
+    ]) {
+      const result = validateTopicConfigs({ [name!]: value! });
+      assert.equal(result.ok, false, `${name}=${value}`);
     }
   });
 
@@ -137,6 +200,7 @@ describe('effectiveTopicConfig', () => {
       retentionBytes: -1,
       cleanupPolicy: 'compact',
       fileDeleteDelayMs: 60000,
+      segmentJitterMs: 0,
     });
     const settings = topicSettings(effective);
     assert.equal(settings.compressionType, 'producer');

@@ -12,6 +12,7 @@ import {
   INVALID_CONFIG,
   InvalidValueError,
   LONG_MAX_TEXT,
+  parseBoolean,
   parseCleanupPolicy,
   parseEnum,
   parseEnumIgnoreCase,
@@ -36,6 +37,24 @@ export interface TopicSettings {
   minInsyncReplicas: number;
   fileDeleteDelayMs: number;
   indexIntervalBytes: number;
+  segmentJitterMs: number;
+  // Accepted, validated, stored and described as Kafka does, with no effect yet (see KAFKA_ONLY below).
+  compressionGzipLevel: number;
+  compressionLz4Level: number;
+  compressionZstdLevel: number;
+  deleteRetentionMs: number;
+  followerReplicationThrottledReplicas: string;
+  leaderReplicationThrottledReplicas: string;
+  maxCompactionLagMs: number;
+  messageDownconversionEnable: boolean;
+  messageTimestampAfterMaxMs: number;
+  messageTimestampBeforeMaxMs: number;
+  messageTimestampDifferenceMaxMs: number;
+  minCleanableDirtyRatio: number;
+  minCompactionLagMs: number;
+  preallocate: boolean;
+  segmentIndexBytes: number;
+  uncleanLeaderElectionEnable: boolean;
 }
 
 /** What the storage layer needs to run one partition log. */
@@ -49,6 +68,7 @@ export interface LogConfig {
   retentionBytes: number;
   cleanupPolicy: CleanupPolicy;
   fileDeleteDelayMs: number;
+  segmentJitterMs: number;
 }
 
 interface TopicConfigDef<K extends keyof TopicSettings> {
@@ -59,8 +79,11 @@ interface TopicConfigDef<K extends keyof TopicSettings> {
   brokerName: string;
   doc: string;
   parse(text: string): TopicSettings[K];
-  /** The broker's effective value, as this topic config's text. */
-  fromBroker(config: BrokerConfig): string;
+  /**
+   * The broker's effective value, as this topic config's text; or, for a config whose broker setting Sluice
+   * does not have, Kafka's default (shown with that broker name as its DEFAULT_CONFIG synonym).
+   */
+  fromBroker: ((config: BrokerConfig) => string) | { kafkaDefault: string };
 }
 
 type AnyTopicConfigDef = { [K in keyof TopicSettings]: TopicConfigDef<K> }[keyof TopicSettings];
@@ -189,7 +212,187 @@ export const TOPIC_CONFIG_DEFS: readonly AnyTopicConfigDef[] = [
     parse: (text) => parseLong(text, { min: 1 }),
     fromBroker: (config) => formatLong(config.logRollMs),
   }),
-];
+  def({
+    name: 'segment.jitter.ms',
+    key: 'segmentJitterMs',
+    type: ConfigType.LONG,
+    brokerName: 'log.roll.jitter.ms',
+    doc: 'Roll each segment up to this much earlier than segment.ms (a random amount), so that partitions do not all roll at once.',
+    parse: (text) => parseLong(text, { min: 0 }),
+    fromBroker: { kafkaDefault: '0' },
+  }),
+  // Kafka's other topic configs: accepted (applications and frameworks set them when they create topics),
+  // validated, stored and described, but they change nothing here yet: they concern compaction,
+  // replication, tiered storage, preallocation or timestamp checks Sluice does not perform.
+  def({
+    name: 'compression.gzip.level',
+    key: 'compressionGzipLevel',
+    type: ConfigType.INT,
+    brokerName: 'compression.gzip.level',
+    doc: 'Not used by Sluice yet. gzip level when compression.type is gzip: 1-9, or -1 for the default.',
+    parse: (text) => parseLevel(text, 1, 9, -1),
+    fromBroker: { kafkaDefault: '-1' },
+  }),
+  def({
+    name: 'compression.lz4.level',
+    key: 'compressionLz4Level',
+    type: ConfigType.INT,
+    brokerName: 'compression.lz4.level',
+    doc: 'Not used by Sluice yet. lz4 level when compression.type is lz4.',
+    parse: (text) => parseInt32(text, { min: 1, max: 17 }),
+    fromBroker: { kafkaDefault: '9' },
+  }),
+  def({
+    name: 'compression.zstd.level',
+    key: 'compressionZstdLevel',
+    type: ConfigType.INT,
+    brokerName: 'compression.zstd.level',
+    doc: 'Not used by Sluice yet. zstd level when compression.type is zstd.',
+    parse: (text) => parseInt32(text, { min: -131072, max: 22 }),
+    fromBroker: { kafkaDefault: '3' },
+  }),
+  def({
+    name: 'delete.retention.ms',
+    key: 'deleteRetentionMs',
+    type: ConfigType.LONG,
+    brokerName: 'log.cleaner.delete.retention.ms',
+    doc: 'Not used by Sluice yet (compaction). How long delete tombstones are kept.',
+    parse: (text) => parseLong(text, { min: 0 }),
+    fromBroker: { kafkaDefault: '86400000' },
+  }),
+  def({
+    name: 'follower.replication.throttled.replicas',
+    key: 'followerReplicationThrottledReplicas',
+    type: ConfigType.LIST,
+    brokerName: 'follower.replication.throttled.replicas',
+    doc: 'Not used by Sluice yet (replication). Replicas throttled on the follower side: partition:broker pairs, or *.',
+    parse: parseThrottledReplicas,
+    fromBroker: { kafkaDefault: '' },
+  }),
+  def({
+    name: 'leader.replication.throttled.replicas',
+    key: 'leaderReplicationThrottledReplicas',
+    type: ConfigType.LIST,
+    brokerName: 'leader.replication.throttled.replicas',
+    doc: 'Not used by Sluice yet (replication). Replicas throttled on the leader side: partition:broker pairs, or *.',
+    parse: parseThrottledReplicas,
+    fromBroker: { kafkaDefault: '' },
+  }),
+  def({
+    name: 'max.compaction.lag.ms',
+    key: 'maxCompactionLagMs',
+    type: ConfigType.LONG,
+    brokerName: 'log.cleaner.max.compaction.lag.ms',
+    doc: 'Not used by Sluice yet (compaction). Longest a record stays uncompacted.',
+    parse: (text) => parseLong(text, { min: 1 }),
+    fromBroker: { kafkaDefault: LONG_MAX_TEXT },
+  }),
+  def({
+    name: 'message.downconversion.enable',
+    key: 'messageDownconversionEnable',
+    type: ConfigType.BOOLEAN,
+    brokerName: 'log.message.downconversion.enable',
+    doc: 'Not used by Sluice: fetches always return record batch v2.',
+    parse: parseBoolean,
+    fromBroker: { kafkaDefault: 'true' },
+  }),
+  def({
+    name: 'message.timestamp.after.max.ms',
+    key: 'messageTimestampAfterMaxMs',
+    type: ConfigType.LONG,
+    brokerName: 'log.message.timestamp.after.max.ms',
+    doc: 'Not enforced by Sluice yet. How far ahead of the broker clock a CreateTime timestamp may be.',
+    parse: (text) => parseLong(text, { min: 0 }),
+    fromBroker: { kafkaDefault: LONG_MAX_TEXT },
+  }),
+  def({
+    name: 'message.timestamp.before.max.ms',
+    key: 'messageTimestampBeforeMaxMs',
+    type: ConfigType.LONG,
+    brokerName: 'log.message.timestamp.before.max.ms',
+    doc: 'Not enforced by Sluice yet. How far behind the broker clock a CreateTime timestamp may be.',
+    parse: (text) => parseLong(text, { min: 0 }),
+    fromBroker: { kafkaDefault: LONG_MAX_TEXT },
+  }),
+  def({
+    name: 'message.timestamp.difference.max.ms',
+    key: 'messageTimestampDifferenceMaxMs',
+    type: ConfigType.LONG,
+    brokerName: 'log.message.timestamp.difference.max.ms',
+    doc: 'Not enforced by Sluice yet (deprecated in Kafka for the before/after pair).',
+    parse: (text) => parseLong(text, { min: 0 }),
+    fromBroker: { kafkaDefault: LONG_MAX_TEXT },
+  }),
+  def({
+    name: 'min.cleanable.dirty.ratio',
+    key: 'minCleanableDirtyRatio',
+    type: ConfigType.DOUBLE,
+    brokerName: 'log.cleaner.min.cleanable.ratio',
+    doc: 'Not used by Sluice yet (compaction). Share of the log that must be uncompacted to compact it.',
+    parse: parseRatio,
+    fromBroker: { kafkaDefault: '0.5' },
+  }),
+  def({
+    name: 'min.compaction.lag.ms',
+    key: 'minCompactionLagMs',
+    type: ConfigType.LONG,
+    brokerName: 'log.cleaner.min.compaction.lag.ms',
+    doc: 'Not used by Sluice yet (compaction). Shortest time a record stays uncompacted.',
+    parse: (text) => parseLong(text, { min: 0 }),
+    fromBroker: { kafkaDefault: '0' },
+  }),
+  def({
+    name: 'preallocate',
+    key: 'preallocate',
+    type: ConfigType.BOOLEAN,
+    brokerName: 'log.preallocate',
+    doc: 'Not used by Sluice: segment files grow as they are written.',
+    parse: parseBoolean,
+    fromBroker: { kafkaDefault: 'false' },
+  }),
+  def({
+    name: 'segment.index.bytes',
+    key: 'segmentIndexBytes',
+    type: ConfigType.INT,
+    brokerName: 'log.index.size.max.bytes',
+    doc: 'Not used by Sluice yet: its indexes have a fixed maximum entry count.',
+    parse: (text) => parseInt32(text, { min: 4 }),
+    fromBroker: { kafkaDefault: '10485760' },
+  }),
+  def({
+    name: 'unclean.leader.election.enable',
+    key: 'uncleanLeaderElectionEnable',
+    type: ConfigType.BOOLEAN,
+    brokerName: 'unclean.leader.election.enable',
+    doc: 'Not used by Sluice yet (replication). Whether an out-of-sync replica may become leader.',
+    parse: parseBoolean,
+    fromBroker: { kafkaDefault: 'false' },
+  }),
+].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+/** A compression level: within [min, max], or the codec's default marker. */
+function parseLevel(text: string, min: number, max: number, defaultMarker: number): number {
+  const level = parseInt32(text);
+  if (level !== defaultMarker && (level < min || level > max)) {
+    throw new InvalidValueError(`${defaultMarker}, or an integer from ${min} to ${max}`);
+  }
+  return level;
+}
+
+/** Kafka's throttled-replicas list: empty, '*', or comma-separated partition:broker pairs. */
+function parseThrottledReplicas(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed === '' || trimmed === '*' || /^\d+:\d+(\s*,\s*\d+:\d+)*$/.test(trimmed)) return trimmed;
+  throw new InvalidValueError("'*' or a list of partition:broker pairs");
+}
+
+/** A number from 0 to 1. */
+function parseRatio(text: string): number {
+  const trimmed = text.trim();
+  const value = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (!(value >= 0 && value <= 1)) throw new InvalidValueError('a number from 0 to 1');
+  return value;
+}
 
 const TOPIC_DEFS_BY_NAME = new Map<string, AnyTopicConfigDef>(TOPIC_CONFIG_DEFS.map((d) => [d.name, d]));
 
@@ -238,19 +441,30 @@ export function effectiveTopicConfig(
   overrides: Readonly<Record<string, string>>,
 ): ConfigEntry[] {
   return TOPIC_CONFIG_DEFS.map((topicDef) => {
-    const brokerDef = getBrokerConfigDef(topicDef.brokerName)!;
-    const synonyms = brokerSynonyms(brokerConfig, brokerDef).map((synonym) =>
-      synonym.name === brokerDef.name && synonym.source === ConfigSource.DEFAULT_CONFIG
-        ? { ...synonym, value: brokerDefaultAsTopicText(topicDef, brokerDef) }
-        : synonym,
-    );
+    const fallback = topicDef.fromBroker;
+    let synonyms: ConfigEntry['synonyms'];
+    let value: string;
+    if (typeof fallback === 'function') {
+      const brokerDef = getBrokerConfigDef(topicDef.brokerName)!;
+      synonyms = brokerSynonyms(brokerConfig, brokerDef).map((synonym) =>
+        synonym.name === brokerDef.name && synonym.source === ConfigSource.DEFAULT_CONFIG
+          ? { ...synonym, value: brokerDefaultAsTopicText(topicDef, brokerDef) }
+          : synonym,
+      );
+      value = fallback(brokerConfig);
+    } else {
+      synonyms = [
+        { name: topicDef.brokerName, value: fallback.kafkaDefault, source: ConfigSource.DEFAULT_CONFIG },
+      ];
+      value = fallback.kafkaDefault;
+    }
     const override = overrides[topicDef.name];
     if (override !== undefined) {
       synonyms.unshift({ name: topicDef.name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
     }
     return {
       name: topicDef.name,
-      value: override ?? topicDef.fromBroker(brokerConfig),
+      value: override ?? value,
       source: synonyms[0]!.source,
       readOnly: false,
       sensitive: false,
@@ -291,5 +505,6 @@ export function toLogConfig(effective: readonly ConfigEntry[]): LogConfig {
     retentionBytes: settings.retentionBytes,
     cleanupPolicy: settings.cleanupPolicy,
     fileDeleteDelayMs: settings.fileDeleteDelayMs,
+    segmentJitterMs: settings.segmentJitterMs,
   };
 }

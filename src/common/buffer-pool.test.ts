@@ -73,6 +73,26 @@ describe('BufferPool', () => {
     assert.equal(pool.freeBytes, 0);
   });
 
+  test('trimIdle lets go of free buffers released at least idleMs ago, oldest first', () => {
+    const pool = new BufferPool(8 << 20);
+    const early = pool.acquire(100_000);
+    const late = pool.acquire(1 << 20);
+    pool.recycle(early, 1_000);
+    pool.recycle(late, 4_000);
+    assert.equal(pool.freeBytes, sizeClassOf(100_000) + (1 << 20));
+    assert.equal(pool.trimIdle(5_000, 5_999), 0);
+    assert.equal(pool.trimIdle(5_000, 6_000), sizeClassOf(100_000));
+    assert.equal(pool.freeBytes, 1 << 20);
+    assert.equal(
+      pool.acquire(100_000).buffer === early.buffer,
+      false,
+      'the trimmed buffer is not handed out',
+    );
+    assert.equal(pool.trimIdle(5_000, 9_000), 1 << 20);
+    assert.equal(pool.freeBytes, 0);
+    assert.equal(pool.stats.dropped, 2);
+  });
+
   test('requests above the pooled maximum get one-off buffers of exactly that size', () => {
     const pool = new BufferPool(1 << 30, 1 << 20);
     const big = pool.acquire((1 << 20) + 1);

@@ -72,6 +72,8 @@ export class BufferPool {
   readonly stats: BufferPoolStats = { reused: 0, allocated: 0, dropped: 0 };
   /** Free buffers by capacity, most recently released last. */
   private readonly free = new Map<number, PooledBuffer[]>();
+  /** When each free buffer was released (ms), for trimIdle. */
+  private readonly releasedAtMs = new WeakMap<PooledBuffer, number>();
   /** Every free buffer, least recently released first: what goes when the free lists are over their bound. */
   private readonly freeOrder = new Set<PooledBuffer>();
   private freeBytesHeld = 0;
@@ -107,7 +109,7 @@ export class BufferPool {
   }
 
   /** Called by PooledBuffer when its last reference is released. */
-  recycle(pooled: PooledBuffer): void {
+  recycle(pooled: PooledBuffer, nowMs = Date.now()): void {
     const capacity = pooled.buffer.length;
     if (capacity > this.maxFreeBytes) {
       this.stats.dropped++;
@@ -117,10 +119,7 @@ export class BufferPool {
     // with the load (megabyte request frames while producing, read windows while consumers catch up).
     for (const oldest of this.freeOrder) {
       if (this.freeBytesHeld + capacity <= this.maxFreeBytes) break;
-      this.freeOrder.delete(oldest);
-      const list = this.free.get(oldest.buffer.length)!;
-      list.splice(list.indexOf(oldest), 1);
-      this.freeBytesHeld -= oldest.buffer.length;
+      this.removeFree(oldest);
       this.stats.dropped++;
     }
     let list = this.free.get(capacity);
@@ -130,7 +129,31 @@ export class BufferPool {
     }
     list.push(pooled);
     this.freeOrder.add(pooled);
+    this.releasedAtMs.set(pooled, nowMs);
     this.freeBytesHeld += capacity;
+  }
+
+  /**
+   * Lets go of free buffers nobody has asked for in `idleMs`: what a burst of load left behind goes back to
+   * the system once the load has passed, instead of staying resident up to maxFreeBytes. Returns the bytes
+   * let go (the garbage collector frees them).
+   */
+  trimIdle(idleMs: number, nowMs = Date.now()): number {
+    let trimmed = 0;
+    for (const oldest of this.freeOrder) {
+      if (nowMs - (this.releasedAtMs.get(oldest) ?? nowMs) < idleMs) break;
+      this.removeFree(oldest);
+      trimmed += oldest.buffer.length;
+      this.stats.dropped++;
+    }
+    return trimmed;
+  }
+
+  private removeFree(pooled: PooledBuffer): void {
+    this.freeOrder.delete(pooled);
+    const list = this.free.get(pooled.buffer.length)!;
+    list.splice(list.indexOf(pooled), 1);
+    this.freeBytesHeld -= pooled.buffer.length;
   }
 
   /** Empties the free lists (on shutdown, or to give memory back after a burst). */

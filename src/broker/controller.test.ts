@@ -49,6 +49,8 @@ test('a name colliding with an existing topic is INVALID_TOPIC_EXCEPTION, for Cr
     ],
   );
   assert.equal((await controller.autoCreateTopic('orders_eu')).errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+  const validated = await controller.createTopic(spec('orders_eu'), true);
+  assert.deepEqual([validated.errorCode, validated.errorMessage], [created.errorCode, created.errorMessage]);
   assert.deepEqual(
     store.listTopics().map((t) => t.name),
     ['orders.eu'],

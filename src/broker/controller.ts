@@ -9,6 +9,7 @@ import {
   type MetadataStore,
   type PartitionRecord,
   type TopicRecord,
+  topicNamesCollide,
   validateTopicName,
 } from '../metadata/index.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
@@ -85,6 +86,14 @@ export class Controller {
     }
     if (this.metadata.getTopic(spec.name) !== undefined) {
       return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`);
+    }
+    // The store refuses it too, but validateOnly must say so without writing.
+    const collidesWith = this.metadata.listTopics().find((t) => topicNamesCollide(spec.name, t.name));
+    if (collidesWith !== undefined) {
+      return fail(
+        ErrorCode.INVALID_TOPIC_EXCEPTION,
+        `Topic '${spec.name}' collides with existing topic: ${collidesWith.name} ('.' and '_' are treated alike).`,
+      );
     }
     const configCheck = validateTopicConfigs(spec.configs);
     if (!configCheck.ok) return fail(configCheck.errorCode, configCheck.message);

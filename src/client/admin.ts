@@ -273,6 +273,19 @@ function sourceName(code: number): ConfigSource {
   return CONFIG_SOURCES[code] ?? 'unknown';
 }
 
+/** Fails with UNKNOWN_TOPIC_OR_PARTITION (not retried) when an item names a partition `topic` lacks. */
+function requirePartitions(topic: TopicInfo, items: readonly { partition: number }[]): void {
+  for (const { partition } of items) {
+    if (!topic.partitions.some((p) => p.partition === partition)) {
+      throw new StaleMetadataError(
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        `topic '${topic.name}' has no partition ${partition}`,
+        { topic: topic.name, partition },
+      );
+    }
+  }
+}
+
 /** Decodes a member's assignment: an int16 version, then a ConsumerProtocolAssignment of that version. */
 export function decodeConsumerAssignment(bytes: Buffer): TopicPartitions[] | null {
   if (bytes.length === 0) return [];
@@ -771,19 +784,8 @@ export class Admin {
     let targets: Map<number, bigint>;
     if (typeof to === 'object' && 'offsets' in to) {
       targets = new Map();
-      for (const { partition, offset } of to.offsets) {
-        if (!partitions.includes(partition)) {
-          throw new StaleMetadataError(
-            ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-            `topic '${topic}' has no partition ${partition}`,
-            {
-              topic,
-              partition,
-            },
-          );
-        }
-        targets.set(partition, BigInt(offset));
-      }
+      requirePartitions(info, to.offsets);
+      for (const { partition, offset } of to.offsets) targets.set(partition, BigInt(offset));
     } else {
       const timestamp =
         to === 'earliest' ? EARLIEST_TIMESTAMP : to === 'latest' ? LATEST_TIMESTAMP : BigInt(to.timestamp);
@@ -857,28 +859,15 @@ export class Admin {
   ): Promise<PartitionLowWatermark[]> {
     const { topic } = request;
     await this.cluster.retry(() => this.cluster.refreshMetadata([topic]));
-    const existing = (await this.cluster.topic(topic)).partitions.map((p) => p.partition);
-    for (const { partition } of request.partitions) {
-      if (!existing.includes(partition)) {
-        throw new StaleMetadataError(
-          ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-          `topic '${topic}' has no partition ${partition}`,
-          { topic, partition },
-        );
-      }
-    }
+    requirePartitions(await this.cluster.topic(topic), request.partitions);
     return this.cluster.retry(async () => {
-      const info = await this.cluster.topic(topic);
-      const byLeader = groupBy(
-        request.partitions,
-        ({ partition }) => info.partitions.find((p) => p.partition === partition)?.leader ?? -1,
-      );
       const lowWatermarks = new Map<number, number>();
       const errors: KafkaClientError[] = [];
-      await Promise.all(
-        byLeader.map(async ([leader, partitions]) => {
-          if (leader < 0) throw new StaleMetadataError(ErrorCode.LEADER_NOT_AVAILABLE, undefined, { topic });
-          const connection = await this.cluster.connection(leader);
+      await this.perLeader(
+        topic,
+        request.partitions,
+        ({ partition }) => partition,
+        async (connection, partitions) => {
           const response = await connection.send(DeleteRecordsApi, {
             topics: [
               {
@@ -897,7 +886,7 @@ export class Admin {
               else errors.push(errorFromCode(p.errorCode, undefined, { topic, partition: p.partitionIndex }));
             }
           }
-        }),
+        },
       );
       // A moved leader is repaired by the retry; deleting again up to the same offsets changes nothing.
       const retriable = errors.find((e) => e.retriable);
@@ -939,16 +928,12 @@ export class Admin {
   /** ListOffsets for one topic, asked of each partition's leader: offset by partition (-1 when none). */
   private listOffsets(topic: string, partitions: number[], timestamp: bigint): Promise<Map<number, bigint>> {
     return this.cluster.retry(async () => {
-      const info = await this.cluster.topic(topic);
-      const byLeader = groupBy(
-        partitions,
-        (partition) => info.partitions.find((p) => p.partition === partition)?.leader ?? -1,
-      );
       const offsets = new Map<number, bigint>();
-      await Promise.all(
-        byLeader.map(async ([leader, batch]) => {
-          if (leader < 0) throw new StaleMetadataError(ErrorCode.LEADER_NOT_AVAILABLE, undefined, { topic });
-          const connection = await this.cluster.connection(leader);
+      await this.perLeader(
+        topic,
+        partitions,
+        (partition) => partition,
+        async (connection, batch) => {
           const version = connection.versionFor(ListOffsetsApi);
           const response = await connection.send(
             ListOffsetsApi,
@@ -978,10 +963,34 @@ export class Admin {
               offsets.set(p.partitionIndex, version === 0 ? (p.oldStyleOffsets[0] ?? -1n) : p.offset);
             }
           }
-        }),
+        },
       );
       return offsets;
     });
+  }
+
+  /**
+   * Runs `send` once per leader of the partitions `items` name in `topic`, concurrently, with that leader's
+   * connection and its items. A partition without a leader fails the whole call with LEADER_NOT_AVAILABLE,
+   * which the caller's retry repairs.
+   */
+  private async perLeader<T>(
+    topic: string,
+    items: readonly T[],
+    partitionOf: (item: T) => number,
+    send: (connection: BrokerConnection, items: T[]) => Promise<void>,
+  ): Promise<void> {
+    const info = await this.cluster.topic(topic);
+    const byLeader = groupBy(
+      items,
+      (item) => info.partitions.find((p) => p.partition === partitionOf(item))?.leader ?? -1,
+    );
+    await Promise.all(
+      byLeader.map(async ([leader, batch]) => {
+        if (leader < 0) throw new StaleMetadataError(ErrorCode.LEADER_NOT_AVAILABLE, undefined, { topic });
+        await send(await this.cluster.connection(leader), batch);
+      }),
+    );
   }
 
   /** Splits groups by coordinator and runs `send` per coordinator; lookup failures become per-group errors. */

@@ -26,14 +26,8 @@ import {
   partitionKey,
   type TopicPartitionRef,
 } from '../offsets.js';
-import {
-  type CommandIo,
-  formatMessage,
-  LineWriter,
-  type MessageFormat,
-  plural,
-  processIo,
-} from '../output.js';
+import { type CommandIo, formatMessage, LineWriter, type MessageFormat, processIo } from '../output.js';
+import { choosePartitions } from '../partitions.js';
 import { clamp } from './group.js';
 
 interface ConsumeFlags extends ClientFlags {
@@ -119,16 +113,9 @@ async function planConsumption(admin: Admin, flags: ConsumeFlags): Promise<Consu
   }
   const [topic] = await admin.describeTopics([flags.topic]);
   const existing = (topic?.partitions ?? []).map((p) => p.partition);
-  for (const partition of flags.partition ?? []) {
-    if (!existing.includes(partition)) {
-      throw new CommandFailedError(
-        `topic '${flags.topic}' has no partition ${partition} (it has ${plural(existing.length, 'partition')})`,
-      );
-    }
-  }
-  const partitions = [...new Set(flags.partition ?? existing)]
-    .sort((a, b) => a - b)
-    .map((partition) => ({ topic: flags.topic, partition }));
+  const partitions = choosePartitions(flags.topic, existing, flags.partition, CommandFailedError).map(
+    (partition) => ({ topic: flags.topic, partition }),
+  );
   const endOffsets = flags.exitAtEnd ? await lookUpOffsets(admin.cluster, partitions, 'latest') : null;
   const resetPolicy = from.kind === 'earliest' ? 'earliest' : 'latest';
   if (flags.group !== undefined) {

@@ -26,6 +26,7 @@ import type { CliContext } from '../context.js';
 import { CommandFailedError, describeFailure } from '../errors.js';
 import { InFlightLimit } from '../in-flight.js';
 import { type CommandIo, plural, processIo } from '../output.js';
+import { choosePartitions } from '../partitions.js';
 
 interface ProduceFlags extends ClientFlags {
   topic: string;
@@ -100,10 +101,9 @@ A summary (records written, partitions and offsets) goes to stderr. The exit sta
           await producer.cluster.refreshMetadata([flags.topic], { allowAutoTopicCreation: true });
           return producer.cluster.topic(flags.topic);
         });
-        if (flags.partition !== undefined && !topic.partitions.some((p) => p.partition === flags.partition)) {
-          throw new CommandFailedError(
-            `topic '${flags.topic}' has no partition ${flags.partition} (it has ${plural(topic.partitions.length, 'partition')})`,
-          );
+        if (flags.partition !== undefined) {
+          const existing = topic.partitions.map((p) => p.partition);
+          choosePartitions(flags.topic, existing, [flags.partition], CommandFailedError);
         }
         // Connect to the leaders before reading input, so the first records do not wait for connections.
         const leaders = new Set(topic.partitions.map((p) => p.leader).filter((leader) => leader >= 0));

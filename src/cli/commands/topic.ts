@@ -14,6 +14,7 @@ import {
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { type CommandIo, formatTable, plural, printOutput, processIo } from '../output.js';
+import { choosePartitions } from '../partitions.js';
 
 interface CreateFlags extends ClientFlags {
   partitions?: number;
@@ -216,15 +217,8 @@ Examples:
       withAdmin(clientOptions(flags, context.env), async (admin) => {
         const [description] = await admin.describeTopics([name]);
         const existing = description?.partitions.map((p) => p.partition) ?? [];
-        for (const partition of flags.partition ?? []) {
-          if (!existing.includes(partition)) {
-            throw new UsageError(
-              `topic '${name}' has no partition ${partition} (it has ${plural(existing.length, 'partition')})`,
-            );
-          }
-        }
+        const partitions = choosePartitions(name, existing, flags.partition, UsageError);
         const offset = flags.before === 'latest' ? HIGH_WATERMARK : flags.before;
-        const partitions = [...new Set(flags.partition ?? existing)].sort((a, b) => a - b);
         const results = await admin.deleteRecords({
           topic: name,
           partitions: partitions.map((partition) => ({ partition, offset })),

@@ -9,6 +9,7 @@ import {
   type MetadataStore,
   type PartitionRecord,
   type TopicRecord,
+  topicCollisionError,
   topicNamesCollide,
   validateTopicName,
 } from '../metadata/index.js';
@@ -90,10 +91,8 @@ export class Controller {
     // The store refuses it too, but validateOnly must say so without writing.
     const collidesWith = this.metadata.listTopics().find((t) => topicNamesCollide(spec.name, t.name));
     if (collidesWith !== undefined) {
-      return fail(
-        ErrorCode.INVALID_TOPIC_EXCEPTION,
-        `Topic '${spec.name}' collides with existing topic: ${collidesWith.name} ('.' and '_' are treated alike).`,
-      );
+      const refusal = topicCollisionError(spec.name, collidesWith.name);
+      return fail(refusal.code, refusal.message);
     }
     const configCheck = validateTopicConfigs(spec.configs);
     if (!configCheck.ok) return fail(configCheck.errorCode, configCheck.message);

@@ -19,7 +19,6 @@ import {
   InvalidConfigError,
   InvalidPartitionsError,
   InvalidReplicaAssignmentError,
-  InvalidTopicError,
   MetadataBusyError,
   MetadataCorruptError,
   MetadataIdentityError,
@@ -29,7 +28,7 @@ import {
   UnknownPartitionError,
   UnknownTopicError,
 } from './errors.js';
-import { checkTopicName, topicNamesCollide, unifyCollisionChars } from './topic-name.js';
+import { checkTopicName, topicCollisionError, topicNamesCollide, unifyCollisionChars } from './topic-name.js';
 import type {
   BrokerRecord,
   MetadataEvent,
@@ -203,9 +202,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
       if (view.topicsByName.has(topic.name)) throw new TopicExistsError(topic.name);
       const collidesWith = view.unifiedNames.get(unifyCollisionChars(topic.name));
       if (collidesWith !== undefined && topicNamesCollide(topic.name, collidesWith)) {
-        throw new InvalidTopicError(
-          `Topic '${topic.name}' collides with existing topic: ${collidesWith} ('.' and '_' are treated alike).`,
-        );
+        throw topicCollisionError(topic.name, collidesWith);
       }
       checkPartitions(topic.name, topic.partitions, 0);
       checkConfigs(topic.configs);

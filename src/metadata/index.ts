@@ -15,6 +15,7 @@ export {
   checkTopicName,
   hasCollisionChars,
   TOPIC_NAME_MAX_LENGTH,
+  topicCollisionError,
   topicNamesCollide,
   unifyCollisionChars,
   validateTopicName,

@@ -34,6 +34,13 @@ export function topicNamesCollide(a: string, b: string): boolean {
   return a !== b && unifyCollisionChars(a) === unifyCollisionChars(b);
 }
 
+/** Kafka's refusal of `name` when it collides with the existing topic `existing`. */
+export function topicCollisionError(name: string, existing: string): InvalidTopicError {
+  return new InvalidTopicError(
+    `Topic '${name}' collides with existing topic: ${existing} ('.' and '_' are treated alike).`,
+  );
+}
+
 export function unifyCollisionChars(name: string): string {
   return name.replace(/\./g, '_');
 }

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import {
   Consumer,
@@ -15,21 +14,10 @@ import {
 } from '../../src/client/consumer/index.js';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
 import { CompressionTypes, createKafka } from '../helpers/kafka.js';
+import { waitFor } from '../helpers/wait.js';
 
 const testTimeoutMs = 40_000;
 const baseTimestampMs = 1_700_000_000_000;
-
-async function waitFor(
-  condition: () => boolean,
-  timeoutMs: number,
-  describeState: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describeState()}`);
-    await sleep(25);
-  }
-}
 
 /** Reads `count` messages from the consumer's iterator, failing after timeoutMs with what it got. */
 async function take(consumer: Consumer, count: number, timeoutMs = 15_000): Promise<ConsumerMessage[]> {

@@ -27,6 +27,7 @@ import {
   runProgramOk,
   spawnLines,
 } from '../helpers/process.js';
+import { waitFor } from '../helpers/wait.js';
 
 const testTimeoutMs = 30_000;
 const baseTimestampMs = 1_700_000_000_000;
@@ -38,18 +39,6 @@ const brokerArgs = [
 ];
 
 registerCompressionCodecs();
-
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  describeState: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describeState()}`);
-    await sleep(25);
-  }
-}
 
 function lines(stdout: string): string[] {
   return stdout.split('\n').filter((line) => line.length > 0);

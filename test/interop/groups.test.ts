@@ -43,6 +43,7 @@ import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.j
 import { kafkaErrorTypes } from '../helpers/errors.js';
 import { createKafka } from '../helpers/kafka.js';
 import { killLinePrograms, runProgramOk, spawnLines } from '../helpers/process.js';
+import { waitFor } from '../helpers/wait.js';
 
 const { AssignerProtocol } = kafkajs;
 const testTimeoutMs = 40_000;
@@ -60,18 +61,6 @@ const kafkajsPath = createRequire(import.meta.url).resolve('kafkajs');
 
 // ---------------------------------------------------------------------------------------------------
 // Small helpers
-
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  describeState: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describeState()}`);
-    await sleep(50);
-  }
-}
 
 const sorted = (values: Iterable<number>) => [...values].sort((a, b) => a - b);
 

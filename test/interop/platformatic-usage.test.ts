@@ -8,10 +8,8 @@
 // manual offsets with out-of-range recovery, static membership and leaving cleanly. Complements
 // platformatic.test.ts (codecs round trip); every assertion is exact.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
 import type {
   Admin as AdminClient,
   Consumer as ConsumerClient,
@@ -23,26 +21,12 @@ import type {
 } from '@platformatic/kafka';
 import type { Consumer as KafkajsConsumer, PartitionAssigner } from 'kafkajs';
 import kafkajs from 'kafkajs';
-import { type Broker, disposeAllBrokers, repoRoot, startBroker } from '../helpers/broker.js';
+import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
 import { createKafka } from '../helpers/kafka.js';
+import { loadPlatformatic } from '../helpers/platformatic.js';
 import { killLinePrograms, spawnLines } from '../helpers/process.js';
+import { waitFor } from '../helpers/wait.js';
 
-// @platformatic/kafka 2.12 declares Node >= 22 and calls Promise.withResolvers, which Node 20 lacks; this
-// test process gets a minimal stand-in before the client loads (as platformatic.test.ts does). Nothing here
-// uses zstd, which needs Node 22's zlib.
-if (!('withResolvers' in Promise)) {
-  Object.defineProperty(Promise, 'withResolvers', {
-    value: () => {
-      let resolve!: (value: unknown) => void;
-      let reject!: (reason: unknown) => void;
-      const promise = new Promise((onResolve, onReject) => {
-        resolve = onResolve;
-        reject = onReject;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
 const {
   Admin,
   ConfigResourceTypes,
@@ -55,7 +39,7 @@ const {
   murmur2,
   stringDeserializers,
   stringSerializers,
-} = await import('@platformatic/kafka');
+} = await loadPlatformatic();
 
 const { PartitionAssigners, Partitioners } = kafkajs;
 
@@ -80,18 +64,6 @@ const fastGroup = {
   rebalanceTimeout: 6_000,
   heartbeatInterval: 300,
 } as const;
-
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  describeState: () => string | Promise<string>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${await describeState()}`);
-    await sleep(25);
-  }
-}
 
 interface KafkaErrorSummary {
   /** Kafka's error name, e.g. TOPIC_ALREADY_EXISTS. */
@@ -1649,14 +1621,8 @@ describe('@platformatic/kafka in everyday use', () => {
 
       // The member to kill runs in its own process, so SIGKILL ends it without a LeaveGroup.
       const memberScript = `
-        if (!('withResolvers' in Promise)) {
-          Object.defineProperty(Promise, 'withResolvers', { value: () => {
-            let resolve, reject;
-            const promise = new Promise((a, b) => { resolve = a; reject = b; });
-            return { promise, resolve, reject };
-          } });
-        }
-        const { Consumer } = await import(process.env.PLATFORMATIC_URL);
+        const { loadPlatformatic } = await import(process.env.LOADER_URL);
+        const { Consumer } = await loadPlatformatic();
         const consumer = new Consumer({ clientId: 'plu-expire-victim', groupId: process.env.GROUP_ID,
           bootstrapBrokers: [process.env.BOOTSTRAP], maxWaitTime: 100, sessionTimeout: 1500,
           rebalanceTimeout: 6000, heartbeatInterval: 300 });
@@ -1665,8 +1631,8 @@ describe('@platformatic/kafka in everyday use', () => {
         stream.on('data', () => {});
       `;
       const victim = spawnLines(process.execPath, ['--input-type=module', '-e', memberScript], {
-        PLATFORMATIC_URL: pathToFileURL(join(repoRoot, 'node_modules/@platformatic/kafka/dist/index.js'))
-          .href,
+        // The compiled loader next to this compiled test: it installs the stand-in, then loads the client.
+        LOADER_URL: new URL('../helpers/platformatic.js', import.meta.url).href,
         GROUP_ID: groupId,
         BOOTSTRAP: broker.bootstrap,
         TOPIC: topic,

@@ -5,25 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
+import { loadPlatformatic } from '../helpers/platformatic.js';
 
-// @platformatic/kafka 2.12 declares Node >= 22 and calls Promise.withResolvers, which Node 20 lacks; this
-// test process gets a minimal stand-in before the client loads. (Its zstd needs Node's zlib zstd: Node 22.)
-if (!('withResolvers' in Promise)) {
-  Object.defineProperty(Promise, 'withResolvers', {
-    value: () => {
-      let resolve!: (value: unknown) => void;
-      let reject!: (reason: unknown) => void;
-      const promise = new Promise((onResolve, onReject) => {
-        resolve = onResolve;
-        reject = onReject;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
-const { Admin, Consumer, Producer, stringDeserializers, stringSerializers } = await import(
-  '@platformatic/kafka'
-);
+const { Admin, Consumer, Producer, stringDeserializers, stringSerializers } = await loadPlatformatic();
 
 const testTimeoutMs = 40_000;
 const PARTITIONS = 3;

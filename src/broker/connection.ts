@@ -283,7 +283,8 @@ export class Connection {
       payload: frame,
       hold,
     };
-    this.runningProduce = request.apiKey === PRODUCE_API_KEY && (this.running === 0 || this.runningProduce);
+    // A start with others running is a Produce joining Produces (mayStart), so this holds for all of them.
+    this.runningProduce = request.apiKey === PRODUCE_API_KEY;
     this.running++;
     let result: Promise<Buffer[] | null> | Buffer[] | null;
     try {

@@ -352,8 +352,8 @@ export class ReplicaManager {
     // A compacted topic keeps its latest value per key; only a delete policy lets records go by offset.
     if (!deletesByRetention(hosted.settings.log)) return failed(ErrorCode.POLICY_VIOLATION);
     const target = offset === HIGH_WATERMARK ? log.highWatermark : offset;
-    if (target < 0 || target > log.highWatermark) return failed(ErrorCode.OFFSET_OUT_OF_RANGE);
     try {
+      // Outside [0, high watermark] the log refuses with OFFSET_OUT_OF_RANGE, checked under its own lock.
       return { errorCode: ErrorCode.NONE, lowWatermark: await log.deleteRecordsBefore(target) };
     } catch (error) {
       const code = expectedErrorCode(error);

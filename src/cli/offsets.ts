@@ -1,9 +1,8 @@
-// Partition offsets the client commands look up: log start and end offsets and offsets by timestamp.
-// Admin keeps its ListOffsets helper private, so this uses the consumer's (one request per leader, with the
-// cluster's retries; a timestamp past the last record resolves to the log end offset).
+// Partition offsets the client commands look up: log start and end offsets and offsets by timestamp (one
+// request per leader, with the cluster's retries; a timestamp past the last record resolves to the log end).
 
 import type { Cluster } from '../client/cluster.js';
-import { listOffsets, type OffsetSpec, partitionKey } from '../client/consumer/fetcher.js';
+import { listOffsets, type OffsetSpec, partitionKey } from '../client/list-offsets.js';
 
 export interface TopicPartitionRef {
   topic: string;

@@ -19,7 +19,6 @@ import {
   DescribeGroupsApi,
   IncrementalAlterConfigsApi,
   ListGroupsApi,
-  ListOffsetsApi,
   OffsetCommitApi,
   OffsetFetchApi,
 } from '../protocol/generated/index.js';
@@ -38,6 +37,7 @@ import {
   StaleMetadataError,
 } from './errors.js';
 import { groupBy } from './group-by.js';
+import { listOffsets, partitionKey } from './list-offsets.js';
 
 export interface NewTopic {
   topic: string;
@@ -239,11 +239,6 @@ const CONFIG_TYPES = [
 
 const CONFIG_OPERATION_CODES: Record<ConfigOperation, number> = { set: 0, delete: 1, append: 2, subtract: 3 };
 
-const LATEST_TIMESTAMP = -1n;
-const EARLIEST_TIMESTAMP = -2n;
-const READ_UNCOMMITTED = 0;
-/** ListOffsets from a client (not a follower replica). */
-const CONSUMER_REPLICA_ID = -1;
 const NO_LEADER_EPOCH = -1;
 /** OffsetFetch v0-1 cannot ask for all topics of a group. */
 const OFFSET_FETCH_ALL_TOPICS_MIN_VERSION = 2;
@@ -787,18 +782,15 @@ export class Admin {
       requirePartitions(info, to.offsets);
       for (const { partition, offset } of to.offsets) targets.set(partition, BigInt(offset));
     } else {
-      const timestamp =
-        to === 'earliest' ? EARLIEST_TIMESTAMP : to === 'latest' ? LATEST_TIMESTAMP : BigInt(to.timestamp);
-      targets = await this.listOffsets(topic, partitions, timestamp);
-      if (timestamp >= 0n) {
-        // No record at or after the timestamp: position at the end, as Kafka's tools do.
-        const missing = [...targets].filter(([, offset]) => offset < 0n).map(([partition]) => partition);
-        if (missing.length > 0) {
-          for (const [partition, offset] of await this.listOffsets(topic, missing, LATEST_TIMESTAMP)) {
-            targets.set(partition, offset);
-          }
-        }
-      }
+      // A timestamp after the last record positions at the end, as Kafka's tools do.
+      const found = await listOffsets(
+        this.cluster,
+        partitions.map((partition) => ({ topic, partition, spec: to })),
+        'read_uncommitted',
+      );
+      targets = new Map(
+        partitions.map((partition) => [partition, BigInt(found.get(partitionKey(topic, partition)) ?? -1)]),
+      );
     }
     const sorted = [...targets].sort(([a], [b]) => a - b);
     await this.cluster.retry(async () => {
@@ -906,13 +898,13 @@ export class Admin {
     const byTopic = groupBy(committed, (o) => o.topic);
     const lags: PartitionLag[] = [];
     for (const [topic, offsets] of byTopic) {
-      const highWatermarks = await this.listOffsets(
-        topic,
-        offsets.map((o) => o.partition),
-        LATEST_TIMESTAMP,
+      const highWatermarks = await listOffsets(
+        this.cluster,
+        offsets.map(({ partition }) => ({ topic, partition, spec: 'latest' as const })),
+        'read_uncommitted',
       );
       for (const o of offsets) {
-        const highWatermark = Number(highWatermarks.get(o.partition) ?? -1n);
+        const highWatermark = highWatermarks.get(partitionKey(topic, o.partition)) ?? -1;
         lags.push({
           topic,
           partition: o.partition,
@@ -923,50 +915,6 @@ export class Admin {
       }
     }
     return lags;
-  }
-
-  /** ListOffsets for one topic, asked of each partition's leader: offset by partition (-1 when none). */
-  private listOffsets(topic: string, partitions: number[], timestamp: bigint): Promise<Map<number, bigint>> {
-    return this.cluster.retry(async () => {
-      const offsets = new Map<number, bigint>();
-      await this.perLeader(
-        topic,
-        partitions,
-        (partition) => partition,
-        async (connection, batch) => {
-          const version = connection.versionFor(ListOffsetsApi);
-          const response = await connection.send(
-            ListOffsetsApi,
-            {
-              replicaId: CONSUMER_REPLICA_ID,
-              isolationLevel: READ_UNCOMMITTED,
-              topics: [
-                {
-                  name: topic,
-                  partitions: batch.map((partition) => ({
-                    partitionIndex: partition,
-                    currentLeaderEpoch: NO_LEADER_EPOCH,
-                    timestamp,
-                    maxNumOffsets: 1,
-                  })),
-                },
-              ],
-            },
-            { version },
-          );
-          for (const t of response.topics) {
-            for (const p of t.partitions) {
-              if (p.errorCode !== ErrorCode.NONE) {
-                throw errorFromCode(p.errorCode, undefined, { topic, partition: p.partitionIndex });
-              }
-              // v0 answers with a list of offsets instead of one.
-              offsets.set(p.partitionIndex, version === 0 ? (p.oldStyleOffsets[0] ?? -1n) : p.offset);
-            }
-          }
-        },
-      );
-      return offsets;
-    });
   }
 
   /**

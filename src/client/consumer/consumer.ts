@@ -18,17 +18,10 @@ import {
   RebalanceError,
 } from '../errors.js';
 import { groupBy } from '../group-by.js';
+import { type IsolationLevel, type OffsetSpec, partitionKey } from '../list-offsets.js';
 import { type AssignorName, builtInAssignors, type PartitionAssignor } from './assignors.js';
 import { FetchBuffer, type FetchedChunk } from './fetch-buffer.js';
-import {
-  Fetcher,
-  type IsolationLevel,
-  type OffsetResetPolicy,
-  type OffsetSpec,
-  type PartitionState,
-  partitionKey,
-  type TopicPartition,
-} from './fetcher.js';
+import { Fetcher, type OffsetResetPolicy, type PartitionState, type TopicPartition } from './fetcher.js';
 import { GroupMembership, type RevokeInfo } from './membership.js';
 import type { ConsumerMessage } from './message.js';
 

@@ -4,7 +4,6 @@
 
 import { ErrorCode } from '../../protocol/errors.js';
 import { FetchApi, type FetchRequest, type FetchResponse } from '../../protocol/generated/fetch.js';
-import { ListOffsetsApi } from '../../protocol/generated/list-offsets.js';
 import type { Cluster } from '../cluster.js';
 import { backoffDelayMs } from '../cluster.js';
 import type { BrokerConnection, ClientLogger } from '../connection.js';
@@ -15,23 +14,15 @@ import {
   OffsetOutOfRangeError,
   StaleMetadataError,
 } from '../errors.js';
-import { groupBy } from '../group-by.js';
+import { type IsolationLevel, listOffsets, type OffsetSpec, partitionKey } from '../list-offsets.js';
 import type { FetchBuffer, FetchedChunk } from './fetch-buffer.js';
 import { type AbortedTransaction, decodePartitionRecords, nextFetchOffset } from './message.js';
 
 /** Highest Fetch version used: v13+ addresses topics by id, which not every broker's metadata provides. */
 const FETCH_MAX_VERSION = 12;
-/** ListOffsets v0 answers with a list of offsets instead of one. */
-const LIST_OFFSETS_MIN_VERSION = 1;
-const LIST_OFFSETS_MAX_VERSION = 7;
-const EARLIEST_TIMESTAMP = -2n;
-const LATEST_TIMESTAMP = -1n;
 
-export type IsolationLevel = 'read_uncommitted' | 'read_committed';
 /** auto.offset.reset: where to start without a committed offset, or after OFFSET_OUT_OF_RANGE. */
 export type OffsetResetPolicy = 'earliest' | 'latest' | 'none';
-/** Where a reset goes: the log start, the log end, or the first offset at or after a timestamp (ms). */
-export type OffsetSpec = 'earliest' | 'latest' | { timestamp: number };
 
 export interface TopicPartition {
   topic: string;
@@ -89,10 +80,6 @@ export class PartitionState {
       !this.resetting
     );
   }
-}
-
-export function partitionKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
 }
 
 /** One partition's records from a response, waiting to be decoded. */
@@ -569,99 +556,4 @@ const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/**
- * ListOffsets for each partition (earliest, latest or by timestamp), one request per leader, with the
- * cluster's retries. A timestamp past the last record resolves to the log end offset, as Kafka's
- * offsetsForTimes followed by seekToEnd would.
- */
-export async function listOffsets(
-  cluster: Cluster,
-  requests: readonly { topic: string; partition: number; spec: OffsetSpec }[],
-  isolationLevel: IsolationLevel,
-): Promise<Map<string, number>> {
-  const result = new Map<string, number>();
-  let pending = [...requests];
-  const pastEnd: typeof pending = [];
-  await cluster.retry(async () => {
-    const byLeader = new Map<number, typeof pending>();
-    for (const request of pending) {
-      const info = await cluster.topic(request.topic);
-      const leader = info.partitions.find((p) => p.partition === request.partition)?.leader ?? -1;
-      if (leader < 0) {
-        throw new StaleMetadataError(ErrorCode.LEADER_NOT_AVAILABLE, undefined, {
-          topic: request.topic,
-          partition: request.partition,
-        });
-      }
-      let list = byLeader.get(leader);
-      if (list === undefined) {
-        list = [];
-        byLeader.set(leader, list);
-      }
-      list.push(request);
-    }
-    const failures: KafkaClientError[] = [];
-    await Promise.all(
-      [...byLeader].map(async ([nodeId, list]) => {
-        const connection = await cluster.connection(nodeId);
-        const version = connection.versionFor(
-          { ...ListOffsetsApi, minVersion: LIST_OFFSETS_MIN_VERSION },
-          LIST_OFFSETS_MAX_VERSION,
-        );
-        const topics = groupBy(list, (request) => request.topic).map(([name, requests]) => ({
-          name,
-          partitions: requests.map(({ partition, spec }) => ({
-            partitionIndex: partition,
-            currentLeaderEpoch: -1,
-            timestamp:
-              spec === 'earliest'
-                ? EARLIEST_TIMESTAMP
-                : spec === 'latest'
-                  ? LATEST_TIMESTAMP
-                  : BigInt(spec.timestamp),
-            maxNumOffsets: 1,
-          })),
-        }));
-        const response = await connection.send(
-          ListOffsetsApi,
-          {
-            replicaId: -1,
-            isolationLevel: isolationLevel === 'read_committed' ? 1 : 0,
-            topics,
-          },
-          { version },
-        );
-        for (const topic of response.topics) {
-          for (const p of topic.partitions) {
-            const request = list.find((r) => r.topic === topic.name && r.partition === p.partitionIndex);
-            if (request === undefined) continue;
-            if (p.errorCode !== ErrorCode.NONE) {
-              failures.push(
-                errorFromCode(p.errorCode, undefined, { topic: topic.name, partition: p.partitionIndex }),
-              );
-              continue;
-            }
-            if (p.offset < 0n && typeof request.spec === 'object') {
-              pastEnd.push({ ...request, spec: 'latest' });
-              continue;
-            }
-            result.set(partitionKey(topic.name, p.partitionIndex), Number(p.offset));
-          }
-        }
-      }),
-    );
-    const done = (r: { topic: string; partition: number }) =>
-      result.has(partitionKey(r.topic, r.partition)) ||
-      pastEnd.some((e) => e.topic === r.topic && e.partition === r.partition);
-    pending = pending.filter((r) => !done(r));
-    const retriable = failures.find((f) => f.retriable);
-    if (retriable !== undefined) throw retriable;
-    if (failures.length > 0) throw failures[0];
-  });
-  if (pastEnd.length > 0) {
-    for (const [key, offset] of await listOffsets(cluster, pastEnd, isolationLevel)) result.set(key, offset);
-  }
-  return result;
 }

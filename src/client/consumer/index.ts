@@ -1,4 +1,6 @@
 // The consumer's public surface.
+
+export type { IsolationLevel, OffsetSpec } from '../list-offsets.js';
 export type {
   AssignorName,
   MemberSubscription,
@@ -22,6 +24,6 @@ export type {
   TopicPartitionOffset,
 } from './consumer.js';
 export { Consumer, ConsumerStateError } from './consumer.js';
-export type { IsolationLevel, OffsetResetPolicy, OffsetSpec, TopicPartition } from './fetcher.js';
+export type { OffsetResetPolicy, TopicPartition } from './fetcher.js';
 export type { RevokeInfo } from './membership.js';
 export type { ConsumerMessage, MessageHeader } from './message.js';

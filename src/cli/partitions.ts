@@ -1,19 +1,19 @@
 // Which partitions of a topic a command works on, from its --partition flags.
+import { CommandFailedError } from './errors.js';
 import { plural } from './output.js';
 
 /**
  * The partitions named (once each), or all the topic has when none are; in order. A named partition the
- * topic lacks fails with `fail(message)`: the command decides whether that is a usage mistake.
+ * topic lacks is what the broker says, not a usage mistake: the command fails (exit status 1).
  */
 export function choosePartitions(
   topic: string,
   existing: readonly number[],
   named: readonly number[] | undefined,
-  fail: new (message: string) => Error,
 ): number[] {
   for (const partition of named ?? []) {
     if (!existing.includes(partition)) {
-      throw new fail(
+      throw new CommandFailedError(
         `topic '${topic}' has no partition ${partition} (it has ${plural(existing.length, 'partition')})`,
       );
     }

@@ -18,7 +18,7 @@ import {
   withAdmin,
 } from '../client-options.js';
 import type { CliContext } from '../context.js';
-import { CommandFailedError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import {
   lookUpOffsets,
   type OffsetsByPartition,
@@ -113,9 +113,10 @@ async function planConsumption(admin: Admin, flags: ConsumeFlags): Promise<Consu
   }
   const [topic] = await admin.describeTopics([flags.topic]);
   const existing = (topic?.partitions ?? []).map((p) => p.partition);
-  const partitions = choosePartitions(flags.topic, existing, flags.partition, CommandFailedError).map(
-    (partition) => ({ topic: flags.topic, partition }),
-  );
+  const partitions = choosePartitions(flags.topic, existing, flags.partition).map((partition) => ({
+    topic: flags.topic,
+    partition,
+  }));
   const endOffsets = flags.exitAtEnd ? await lookUpOffsets(admin.cluster, partitions, 'latest') : null;
   const resetPolicy = from.kind === 'earliest' ? 'earliest' : 'latest';
   if (flags.group !== undefined) {

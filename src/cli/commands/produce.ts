@@ -103,7 +103,7 @@ A summary (records written, partitions and offsets) goes to stderr. The exit sta
         });
         if (flags.partition !== undefined) {
           const existing = topic.partitions.map((p) => p.partition);
-          choosePartitions(flags.topic, existing, [flags.partition], CommandFailedError);
+          choosePartitions(flags.topic, existing, [flags.partition]);
         }
         // Connect to the leaders before reading input, so the first records do not wait for connections.
         const leaders = new Set(topic.partitions.map((p) => p.leader).filter((leader) => leader >= 0));

@@ -217,7 +217,7 @@ Examples:
       withAdmin(clientOptions(flags, context.env), async (admin) => {
         const [description] = await admin.describeTopics([name]);
         const existing = description?.partitions.map((p) => p.partition) ?? [];
-        const partitions = choosePartitions(name, existing, flags.partition, UsageError);
+        const partitions = choosePartitions(name, existing, flags.partition);
         const offset = flags.before === 'latest' ? HIGH_WATERMARK : flags.before;
         const results = await admin.deleteRecords({
           topic: name,

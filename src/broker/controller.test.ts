@@ -68,3 +68,23 @@ test('two concurrent creations of one topic: one creates it, the other is TOPIC_
   );
   assert.equal((await controller.autoCreateTopic('race')).errorCode, ErrorCode.NONE);
 });
+
+test('concurrent creations of colliding names and concurrent deletions of one topic get answers, not faults', async () => {
+  const created = await Promise.all([
+    controller.createTopic(spec('metrics.eu'), false),
+    controller.createTopic(spec('metrics_eu'), false),
+  ]);
+  assert.deepEqual(
+    created.map((r) => r.errorCode),
+    [ErrorCode.NONE, ErrorCode.INVALID_TOPIC_EXCEPTION],
+  );
+  const deleted = await Promise.all([
+    controller.deleteTopic('metrics.eu'),
+    controller.deleteTopic('metrics.eu'),
+  ]);
+  assert.deepEqual(
+    deleted.map((r) => r.errorCode),
+    [ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+  );
+  assert.deepEqual(store.listTopics(), []);
+});

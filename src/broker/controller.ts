@@ -206,7 +206,13 @@ export class Controller {
     if (INTERNAL_TOPICS.has(name)) {
       return failure(ErrorCode.INVALID_REQUEST, `${name} is an internal topic and cannot be deleted`);
     }
-    await this.metadata.deleteTopic(name);
+    try {
+      await this.metadata.deleteTopic(name);
+    } catch (error) {
+      // Deleted meanwhile by another request (or the same name twice in one): an answer, not a fault.
+      if (error instanceof KafkaError) return failure(error.code, error.message);
+      throw error;
+    }
     await this.replicaManager.syncWithMetadata();
     for (const listener of this.topicDeletionListeners) await listener(name);
     this.logger.info({ topic: name }, 'deleted topic');

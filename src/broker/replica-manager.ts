@@ -70,6 +70,8 @@ export const READ_COMMITTED = 1;
 const HIGH_WATERMARK = -1;
 
 const ZSTD_CODEC = 4;
+/** Logs created at once when metadata brings new partitions. */
+const PARTITION_OPEN_CONCURRENCY = 16;
 
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
@@ -81,6 +83,8 @@ export class ReplicaManager {
   readonly fetchMemory: MemoryBudget;
   private readonly partitions = new Map<string, HostedPartition>();
   private syncing: Promise<void> = Promise.resolve();
+  /** The pass queued behind the running one, not started yet. */
+  private queuedPass: Promise<void> | null = null;
   private readonly syncListeners = new Set<() => void>();
   private closed = false;
 
@@ -108,7 +112,14 @@ export class ReplicaManager {
    * covers their change.
    */
   syncWithMetadata(): Promise<void> {
-    const pass = this.syncing.then(() => this.syncOnce());
+    // A pass that has not started yet reads the metadata when it starts, so it covers this caller's change
+    // too: the topics of one CreateTopics request share a pass instead of queueing one each.
+    if (this.queuedPass !== null) return this.queuedPass;
+    const pass = this.syncing.then(() => {
+      this.queuedPass = null;
+      return this.syncOnce();
+    });
+    this.queuedPass = pass;
     this.syncing = pass.catch((error: unknown) => {
       this.logger.error({ err: error }, 'applying metadata to hosted partitions failed');
     });
@@ -138,6 +149,12 @@ export class ReplicaManager {
         await this.logs.deletePartition(hosted.topic, hosted.partition);
       }
     }
+    const opening: {
+      key: string;
+      topic: TopicRecord;
+      state: PartitionRecord;
+      settings: PartitionSettings;
+    }[] = [];
     for (const [key, { topic, state }] of wanted) {
       const settings = partitionSettings(this.config, topic.configs);
       const existing = this.partitions.get(key);
@@ -145,21 +162,30 @@ export class ReplicaManager {
         existing.state = state;
         existing.settings = settings;
         existing.log.updateConfig(settings.log);
-        continue;
+      } else {
+        opening.push({ key, topic, state, settings });
       }
-      const log = await this.logs.getOrCreate(topic.name, state.partition, settings.log);
-      const hosted: HostedPartition = {
-        topic: topic.name,
-        partition: state.partition,
-        key,
-        topicId: topic.topicId,
-        log,
-        state,
-        settings,
-      };
-      log.onAppend(() => this.purgatory.notifyAppend(key));
-      this.partitions.set(key, hosted);
     }
+    // Several at a time: creating a log waits on a few fsyncs, and a topic may have thousands of partitions.
+    let next = 0;
+    const openNext = async (): Promise<void> => {
+      while (next < opening.length) {
+        const { key, topic, state, settings } = opening[next++]!;
+        const log = await this.logs.getOrCreate(topic.name, state.partition, settings.log);
+        const hosted: HostedPartition = {
+          topic: topic.name,
+          partition: state.partition,
+          key,
+          topicId: topic.topicId,
+          log,
+          state,
+          settings,
+        };
+        log.onAppend(() => this.purgatory.notifyAppend(key));
+        this.partitions.set(key, hosted);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARTITION_OPEN_CONCURRENCY, opening.length) }, openNext));
     for (const listener of this.syncListeners) listener();
   }
 

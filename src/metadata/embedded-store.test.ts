@@ -334,6 +334,33 @@ describe('write queue', () => {
     assert.deepEqual(reopened.getTopic('t00')!.configs, { 'retention.ms': '1' });
   });
 
+  test('writes queued while one is on disk share one snapshot write', async () => {
+    const store = await open();
+    const before = store.snapshotWrites;
+    await store.createTopic(newTopic('first', 1));
+    assert.equal(store.snapshotWrites, before + 1);
+    // Queued in one turn: one group. A refused change fails alone and costs no write.
+    const results = await Promise.allSettled([
+      store.createTopic(newTopic('a', 1)),
+      store.createTopic(newTopic('first', 1)),
+      store.createTopic(newTopic('b', 1)),
+      store.registerBroker({ nodeId: 0, host: '127.0.0.1', port: 9092, rack: null }),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+    );
+    assert.equal(store.snapshotWrites, before + 2);
+    // Nothing changed: nothing written.
+    await Promise.allSettled([store.createTopic(newTopic('a', 1)), store.createTopic(newTopic('b', 1))]);
+    assert.equal(store.snapshotWrites, before + 2);
+    await store.close();
+    assert.deepEqual(
+      (await open()).listTopics().map((t) => t.name),
+      ['a', 'b', 'first'],
+    );
+  });
+
   test('the queue is bounded', async () => {
     const store = await open({ maxPendingWrites: 2 });
     const first = store.createTopic(newTopic('a'));

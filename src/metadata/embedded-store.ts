@@ -6,7 +6,8 @@
 // The snapshot starts with one header line (format, version, body length, CRC-32C of the body) so that a torn
 // or bit-flipped file is detected instead of being read as an empty cluster. Writes go through a bounded
 // queue: each computes the next state from the current one, makes it durable, and only then makes it visible
-// to reads and listeners.
+// to reads and listeners. Writes queued while one is on disk are applied together and made durable with one
+// snapshot write (group commit): a CreateTopics of hundreds of topics costs one fsync pair, not hundreds.
 
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -109,10 +110,20 @@ interface Change<T> {
   events: MetadataEvent[];
 }
 
+interface QueuedWrite {
+  change: (view: View) => Change<unknown>;
+  resolve: (result: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 export class EmbeddedMetadataStore implements MetadataStore {
   #view: View;
-  #tail: Promise<void> = Promise.resolve();
-  #pendingWrites = 0;
+  /** Writes waiting for the next group; bounded by maxPendingWrites together with the group on disk. */
+  #queue: QueuedWrite[] = [];
+  #writingGroup = 0;
+  /** The loop writing groups while the queue is not empty. */
+  #draining: Promise<void> | null = null;
+  #snapshotWrites = 0;
   #closed = false;
   /** First disk failure: after it the file may not match memory, so every later write is refused. */
   #failure: Error | undefined;
@@ -309,6 +320,11 @@ export class EmbeddedMetadataStore implements MetadataStore {
     });
   }
 
+  /** Snapshot files written since open: one per group of writes that changed something. */
+  get snapshotWrites(): number {
+    return this.#snapshotWrites;
+  }
+
   onChange(listener: (event: MetadataEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -316,44 +332,71 @@ export class EmbeddedMetadataStore implements MetadataStore {
 
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#tail;
+    await this.#draining;
   }
 
-  /** Queues a write; `change` runs when the write's turn comes, on the then-current view. */
+  /** Queues a write; `change` runs when the write's turn comes, on the view every earlier write left. */
   #write<T>(change: (view: View) => Change<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new MetadataUnavailableError('The metadata store is closed.'));
-    if (this.#pendingWrites >= this.maxPendingWrites) {
+    if (this.#queue.length + this.#writingGroup >= this.maxPendingWrites) {
       return Promise.reject(new MetadataBusyError(this.maxPendingWrites));
     }
-    this.#pendingWrites++;
-    const run = this.#tail.then(async () => {
-      if (this.#failure) {
-        throw new MetadataUnavailableError('An earlier metadata write failed; restart the broker.', {
-          cause: this.#failure,
-        });
-      }
-      const next = change(this.#view);
-      if (next.view === undefined) return next.result;
-      try {
-        await writeFileDurably(this.dir, SNAPSHOT_FILE, encodeSnapshot(next.view.snapshot()));
-      } catch (error) {
-        this.#failure = error as Error;
-        throw new MetadataUnavailableError(`Writing ${join(this.dir, SNAPSHOT_FILE)} failed.`, {
-          cause: error,
-        });
-      }
-      this.#view = next.view;
-      for (const event of next.events) this.#emit(event);
-      return next.result;
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ change, resolve: resolve as (result: unknown) => void, reject });
+      this.#draining ??= this.#drain();
     });
-    const settled = run.then(
-      () => {},
-      () => {},
-    );
-    this.#tail = settled.then(() => {
-      this.#pendingWrites--;
-    });
-    return run;
+  }
+
+  /**
+   * Applies every queued change in order on a working view (a change that throws fails alone), makes the
+   * result durable with one snapshot write, then publishes it: the view, the events in order, the results.
+   */
+  async #drain(): Promise<void> {
+    // Writes queued in the same turn (a loop over a request's topics) join the first group. Also, #draining
+    // is assigned before this loop can end and clear it.
+    await Promise.resolve();
+    while (this.#queue.length > 0) {
+      const group = this.#queue;
+      this.#queue = [];
+      this.#writingGroup = group.length;
+      let view = this.#view;
+      const applied: { write: QueuedWrite; change: Change<unknown> }[] = [];
+      for (const write of group) {
+        if (this.#failure) {
+          write.reject(
+            new MetadataUnavailableError('An earlier metadata write failed; restart the broker.', {
+              cause: this.#failure,
+            }),
+          );
+          continue;
+        }
+        try {
+          const change = write.change(view);
+          if (change.view !== undefined) view = change.view;
+          applied.push({ write, change });
+        } catch (error) {
+          write.reject(error);
+        }
+      }
+      if (view !== this.#view) {
+        try {
+          this.#snapshotWrites++;
+          await writeFileDurably(this.dir, SNAPSHOT_FILE, encodeSnapshot(view.snapshot()));
+        } catch (error) {
+          this.#failure = error as Error;
+          const failure = new MetadataUnavailableError(`Writing ${join(this.dir, SNAPSHOT_FILE)} failed.`, {
+            cause: error,
+          });
+          for (const { write } of applied) write.reject(failure);
+          continue;
+        }
+        this.#view = view;
+      }
+      for (const { change } of applied) for (const event of change.events) this.#emit(event);
+      for (const { write, change } of applied) write.resolve(change.result);
+    }
+    this.#writingGroup = 0;
+    this.#draining = null;
   }
 
   #emit(event: MetadataEvent): void {

@@ -1225,6 +1225,14 @@ export class PartitionLog {
     const startCheckpoint = await readOffsetCheckpoint(join(this.dir, LOG_START_OFFSET_FILE));
     const recoveryCheckpoint = await readOffsetCheckpoint(join(this.dir, RECOVERY_POINT_FILE));
     this.epochs = await LeaderEpochCache.load(join(this.dir, LEADER_EPOCH_FILE));
+    // A new partition: missing checkpoints read back as exactly what it would write (start and recovery point
+    // 0, no epochs), so it skips those writes and their fsyncs. A topic of thousands of partitions is created
+    // several times faster for it.
+    const fresh =
+      baseOffsets.length === 0 &&
+      startCheckpoint === null &&
+      recoveryCheckpoint === null &&
+      this.epochs.all.length === 0;
     this.segments = baseOffsets.map((base) => new LogSegment(this.dir, base, this.rollJitterMs()));
     for (const segment of this.segments) await segment.refreshFileStats();
 
@@ -1263,10 +1271,14 @@ export class PartitionLog {
     }
     this.epochs.truncateFromEnd(this.writtenOffset);
     this.epochs.truncateFromStart(this.startOffset);
-    await this.epochs.persist();
     this.highWatermarkOffset = this.writtenOffset;
-    await this.writeLogStartOffsetCheckpoint();
-    await this.checkpointRecoveryPoint();
+    if (fresh) {
+      this.checkpointedRecoveryPoint = 0;
+    } else {
+      await this.epochs.persist();
+      await this.writeLogStartOffsetCheckpoint();
+      await this.checkpointRecoveryPoint();
+    }
     if (clean) {
       // From here on a crash is unclean: the marker must be gone before any append.
       await rm(join(this.dir, CLEAN_SHUTDOWN_FILE), { force: true });

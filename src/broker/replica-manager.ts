@@ -34,6 +34,8 @@ export interface HostedPartition {
   readonly partition: number;
   readonly key: string;
   topicId: string;
+  /** A partition of a topic the broker itself writes (__consumer_offsets): clients may not append or delete. */
+  readonly internal: boolean;
   log: PartitionLog;
   state: PartitionRecord;
   settings: PartitionSettings;
@@ -177,6 +179,7 @@ export class ReplicaManager {
           partition: state.partition,
           key,
           topicId: topic.topicId,
+          internal: topic.internal,
           log,
           state,
           settings,
@@ -202,14 +205,29 @@ export class ReplicaManager {
   ): Promise<ProduceOutcome> {
     const hosted = this.partitions.get(partitionKey(topic, partition));
     if (hosted === undefined) return Promise.resolve(failedProduce(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+    if (hosted.internal) {
+      // Only the broker writes its own records there; anything else would stop the coordinator loading it.
+      return Promise.resolve(
+        failedProduce(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic}`),
+      );
+    }
     if (hosted.state.leader !== this.nodeId)
       return Promise.resolve(failedProduce(ErrorCode.NOT_LEADER_OR_FOLLOWER));
+    const { settings } = hosted;
+    // Before the records are looked at, as Kafka's leader does.
+    if (acks === -1 && hosted.state.isr.length < settings.minInsyncReplicas) {
+      return Promise.resolve(
+        failedProduce(
+          ErrorCode.NOT_ENOUGH_REPLICAS,
+          `${hosted.state.isr.length} in-sync replicas, min.insync.replicas is ${settings.minInsyncReplicas}`,
+        ),
+      );
+    }
     if (records === null || records.length === 0) {
       return Promise.resolve(
         failedProduce(ErrorCode.INVALID_RECORD, 'the produce request carries no records'),
       );
     }
-    const { settings } = hosted;
     let batches: Buffer;
     try {
       batches = this.prepareBatches(records, produceVersion, settings);
@@ -217,11 +235,11 @@ export class ReplicaManager {
       if (error instanceof KafkaError) return Promise.resolve(failedProduce(error.code, error.message));
       throw error;
     }
-    if (acks === -1 && hosted.state.isr.length < settings.minInsyncReplicas) {
+    if (batches.length > settings.log.segmentBytes) {
       return Promise.resolve(
         failedProduce(
-          ErrorCode.NOT_ENOUGH_REPLICAS,
-          `${hosted.state.isr.length} in-sync replicas, min.insync.replicas is ${settings.minInsyncReplicas}`,
+          ErrorCode.RECORD_LIST_TOO_LARGE,
+          `${batches.length} bytes of records exceed the topic's segment.bytes (${settings.log.segmentBytes})`,
         ),
       );
     }
@@ -374,6 +392,7 @@ export class ReplicaManager {
   ): Promise<{ errorCode: number; lowWatermark: number }> {
     const { log } = hosted;
     const failed = (errorCode: number) => ({ errorCode, lowWatermark: -1 });
+    if (hosted.internal) return failed(ErrorCode.INVALID_TOPIC_EXCEPTION);
     if (!this.isLeader(hosted)) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     // A compacted topic keeps its latest value per key; only a delete policy lets records go by offset.
     if (!deletesByRetention(hosted.settings.log)) return failed(ErrorCode.POLICY_VIOLATION);

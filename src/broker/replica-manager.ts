@@ -235,14 +235,6 @@ export class ReplicaManager {
       if (error instanceof KafkaError) return Promise.resolve(failedProduce(error.code, error.message));
       throw error;
     }
-    if (batches.length > settings.log.segmentBytes) {
-      return Promise.resolve(
-        failedProduce(
-          ErrorCode.RECORD_LIST_TOO_LARGE,
-          `${batches.length} bytes of records exceed the topic's segment.bytes (${settings.log.segmentBytes})`,
-        ),
-      );
-    }
     const logAppendTimeMs = settings.logAppendTime ? Date.now() : -1;
     if (logAppendTimeMs >= 0) stampLogAppendTime(batches, logAppendTimeMs);
     return hosted.log.append(batches, hosted.state.leaderEpoch).then(
@@ -270,7 +262,10 @@ export class ReplicaManager {
       }
       batches = convertLegacyToBatch(records);
     }
-    const summary = validateBatches(batches, { maxBatchBytes: settings.maxMessageBytes });
+    const summary = validateBatches(batches, {
+      maxBatchBytes: settings.maxMessageBytes,
+      maxTotalBytes: settings.log.segmentBytes,
+    });
     writeMaxTimestamps(batches, summary);
     for (const batch of summary.batches) {
       if (batch.codec === ZSTD_CODEC && produceVersion < 7) {

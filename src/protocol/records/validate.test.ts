@@ -180,6 +180,13 @@ describe('validateBatches', () => {
       codeOf(() => validateBatches(first, { maxTotalBytes: first.length - 1 })),
       ErrorCode.RECORD_LIST_TOO_LARGE,
     );
+    // Over both: the batch check comes first, as in Kafka.
+    assert.equal(
+      codeOf(() =>
+        validateBatches(first, { maxBatchBytes: first.length - 1, maxTotalBytes: first.length - 1 }),
+      ),
+      ErrorCode.MESSAGE_TOO_LARGE,
+    );
   });
 
   test('producer fields must be consistent', () => {

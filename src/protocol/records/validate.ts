@@ -41,7 +41,7 @@ import {
 export interface ValidateOptions {
   /** Largest batch accepted, LOG_OVERHEAD included (topic max.message.bytes); larger → MESSAGE_TOO_LARGE. */
   maxBatchBytes?: number;
-  /** Largest record set accepted (the segment size); larger → RECORD_LIST_TOO_LARGE. */
+  /** Largest record set accepted (the segment size); larger → RECORD_LIST_TOO_LARGE, after the batch checks. */
   maxTotalBytes?: number;
 }
 
@@ -86,11 +86,6 @@ const MIN_RECORD_BODY_BYTES = 6;
  */
 export function validateBatches(records: Buffer, options: ValidateOptions = {}): BatchSetSummary {
   const maxBatchBytes = options.maxBatchBytes ?? Number.POSITIVE_INFINITY;
-  if (options.maxTotalBytes !== undefined && records.length > options.maxTotalBytes) {
-    throw new RecordListTooLargeError(
-      `record set of ${records.length} bytes exceeds the limit of ${options.maxTotalBytes} bytes`,
-    );
-  }
   const batches: BatchSummary[] = [];
   let recordCount = 0;
   let maxTimestamp = NO_TIMESTAMP;
@@ -101,6 +96,12 @@ export function validateBatches(records: Buffer, options: ValidateOptions = {}):
     recordCount += batch.recordCount;
     if (batch.maxTimestamp > maxTimestamp) maxTimestamp = batch.maxTimestamp;
     position += batch.length;
+  }
+  // After the batches, as Kafka's log checks the record set against its segment size after validation.
+  if (options.maxTotalBytes !== undefined && records.length > options.maxTotalBytes) {
+    throw new RecordListTooLargeError(
+      `record set of ${records.length} bytes exceeds the limit of ${options.maxTotalBytes} bytes (segment.bytes)`,
+    );
   }
   return {
     batchCount: batches.length,

@@ -291,14 +291,18 @@ export class ReplicaManager {
     return batches;
   }
 
-  /** Reads one partition for a consumer Fetch. Never throws for per-partition conditions. */
-  async readPartition(
+  /**
+   * Reads one partition for a consumer Fetch. Never throws for per-partition conditions. Answers at once,
+   * without a promise, when there is nothing to read: a consumer of many idle partitions asks for all of them
+   * in every Fetch.
+   */
+  readPartition(
     hosted: HostedPartition,
     fetchOffset: number,
     maxBytes: number,
     isolationLevel: number,
     minOneBatch: boolean,
-  ): Promise<FetchPartitionResult> {
+  ): FetchPartitionResult | Promise<FetchPartitionResult> {
     const { log } = hosted;
     const highWatermark = log.highWatermark;
     const lastStableOffset = this.lastStableOffset(hosted);
@@ -318,21 +322,24 @@ export class ReplicaManager {
     }
     const maxOffset = isolationLevel === READ_COMMITTED ? lastStableOffset : highWatermark;
     if (fetchOffset >= maxOffset || maxBytes <= 0) return result;
-    try {
-      const read = await log.read(fetchOffset, maxBytes, { maxOffset, minOneBatch });
-      result.chunks = read.chunks;
-      result.bytes = read.bytes;
-      result.holds = read.holds;
-    } catch (error) {
-      const code = expectedErrorCode(error);
-      if (code !== null) {
-        result.errorCode = code;
-      } else {
-        this.logger.error({ err: error, topic: hosted.topic, partition: hosted.partition }, 'read failed');
-        result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
-      }
-    }
-    return result;
+    return log.read(fetchOffset, maxBytes, { maxOffset, minOneBatch }).then(
+      (read) => {
+        result.chunks = read.chunks;
+        result.bytes = read.bytes;
+        result.holds = read.holds;
+        return result;
+      },
+      (error: unknown) => {
+        const code = expectedErrorCode(error);
+        if (code !== null) {
+          result.errorCode = code;
+        } else {
+          this.logger.error({ err: error, topic: hosted.topic, partition: hosted.partition }, 'read failed');
+          result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+        }
+        return result;
+      },
+    );
   }
 
   /**

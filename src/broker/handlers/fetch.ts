@@ -10,7 +10,7 @@ import {
 import type { RecordsPayload } from '../../protocol/primitives/writer.js';
 import { releaseRead } from '../../storage/index.js';
 import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
-import type { FetchPartitionResult, HostedPartition } from '../replica-manager.js';
+import { type FetchPartitionResult, type HostedPartition, READ_COMMITTED } from '../replica-manager.js';
 
 // Records go out as the log's batch buffers, by reference.
 type FetchResponse = GeneratedFetchResponse<RecordsPayload>;
@@ -113,20 +113,36 @@ async function readAll(
   const { replicaManager } = ctx.broker;
   let budget = responseBytes;
   const shares: number[] = [];
-  const results = await Promise.all(
-    planned.map((p) => {
-      shares.push(0);
-      if (p.errorCode !== ErrorCode.NONE || p.hosted === undefined) return failedRead(p.errorCode);
-      const diverging = divergingEpoch(p);
-      if (diverging !== null) {
-        return { ...failedRead(ErrorCode.NONE), ...logBounds(ctx, p.hosted), divergingEpoch: diverging };
-      }
-      const share = Math.min(p.partitionMaxBytes, budget);
-      budget -= share;
-      shares[shares.length - 1] = share;
-      return replicaManager.readPartition(p.hosted, p.fetchOffset, share, request.isolationLevel, false);
-    }),
-  );
+  const results: FetchPartitionResult[] = [];
+  // Only partitions with something to read cost a promise.
+  let reads: Promise<void>[] | null = null;
+  for (const [i, p] of planned.entries()) {
+    shares.push(0);
+    if (p.errorCode !== ErrorCode.NONE || p.hosted === undefined) {
+      results.push(failedRead(p.errorCode));
+      continue;
+    }
+    const diverging = divergingEpoch(p);
+    if (diverging !== null) {
+      results.push({ ...failedRead(ErrorCode.NONE), ...logBounds(ctx, p.hosted), divergingEpoch: diverging });
+      continue;
+    }
+    const share = Math.min(p.partitionMaxBytes, budget);
+    budget -= share;
+    shares[i] = share;
+    const read = replicaManager.readPartition(p.hosted, p.fetchOffset, share, request.isolationLevel, false);
+    if (read instanceof Promise) {
+      results.push(failedRead(ErrorCode.NONE));
+      (reads ??= []).push(
+        read.then((result) => {
+          results[i] = result;
+        }),
+      );
+    } else {
+      results.push(read);
+    }
+  }
+  if (reads !== null) await Promise.all(reads);
   let bytes = 0;
   let errors = false;
   for (const result of results) {
@@ -135,7 +151,12 @@ async function readAll(
   }
   if (bytes === 0 && !errors) {
     for (const [i, p] of planned.entries()) {
-      if (p.hosted === undefined || results[i]!.divergingEpoch !== null) continue;
+      const first = results[i]!;
+      // Only a partition with records below its limit can have a first batch larger than its share.
+      if (p.hosted === undefined || first.divergingEpoch !== null) continue;
+      const maxOffset =
+        request.isolationLevel === READ_COMMITTED ? first.lastStableOffset : first.highWatermark;
+      if (p.fetchOffset >= maxOffset) continue;
       const result = await replicaManager.readPartition(
         p.hosted,
         p.fetchOffset,
@@ -143,7 +164,7 @@ async function readAll(
         request.isolationLevel,
         true,
       );
-      releaseReads([results[i]!]);
+      releaseReads([first]);
       results[i] = result;
       if (result.errorCode !== ErrorCode.NONE) errors = true;
       if (result.bytes > 0 || errors) {

@@ -1,5 +1,5 @@
 // The Python clients' interpreter, and the check that their Debian packages are installed.
-import { ProgramMissingError, runProgram } from './process.js';
+import { ProgramMissingError, runProgram, runProgramOk } from './process.js';
 
 // Debian's interpreter: python3-kafka and python3-confluent-kafka install for it, not for a python3 that
 // pyenv or a venv may put first on PATH.
@@ -19,4 +19,31 @@ export async function assertPythonModule(module: string, debianPackage: string):
       `${PYTHON} cannot import ${module} (install Debian package ${debianPackage}):\n${result.stderr}`,
     );
   }
+}
+
+/** One step a test script printed: a JSON object naming the step and what it saw. */
+export type PythonStep = Record<string, unknown>;
+
+// Every test script starts with this: argv is (bootstrap, prefix, ...) and out() prints one step as a JSON line.
+const STEP_PREAMBLE = `
+import json, sys, time
+bootstrap, prefix = sys.argv[1], sys.argv[2]
+def out(step, **fields):
+    print(json.dumps(dict(step=step, **fields), sort_keys=True), flush=True)
+`;
+
+/** Runs `script` (after the preamble) with argv (bootstrap, prefix, ...extraArgs); resolves with its steps. */
+export async function runPythonSteps(
+  script: string,
+  args: { bootstrap: string; prefix: string; extraArgs?: string[]; timeoutMs: number },
+): Promise<PythonStep[]> {
+  const result = await runProgramOk(
+    PYTHON,
+    ['-c', STEP_PREAMBLE + script, args.bootstrap, args.prefix, ...(args.extraArgs ?? [])],
+    { timeoutMs: args.timeoutMs },
+  );
+  return result.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as PythonStep);
 }

@@ -13,7 +13,7 @@ import type { Admin, IHeaders, Kafka, Producer } from 'kafkajs';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
 import { CompressionTypes, createKafka, readAll, registerCompressionCodecs } from '../helpers/kafka.js';
 import { killLinePrograms, type LineProgram, runProgramOk, spawnLines } from '../helpers/process.js';
-import { assertPythonModule, PYTHON } from '../helpers/python.js';
+import { assertPythonModule, PYTHON, type PythonStep, runPythonSteps } from '../helpers/python.js';
 import { waitFor } from '../helpers/wait.js';
 
 const scriptTimeoutMs = 30_000;
@@ -28,24 +28,10 @@ const brokerArgs = [
 
 registerCompressionCodecs();
 
-type Step = Record<string, unknown>;
+type Step = PythonStep;
 
-// Every script starts with this: argv is (bootstrap, prefix) and out() prints one step as a JSON line.
-const preamble = `
-import json, sys, time
-bootstrap, prefix = sys.argv[1], sys.argv[2]
-def out(step, **fields):
-    print(json.dumps(dict(step=step, **fields), sort_keys=True), flush=True)
-`;
-
-async function runScript(script: string, bootstrap: string, prefix: string): Promise<Step[]> {
-  const result = await runProgramOk(PYTHON, ['-c', preamble + script, bootstrap, prefix], {
-    timeoutMs: scriptTimeoutMs,
-  });
-  return result.stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Step);
+function runScript(script: string, bootstrap: string, prefix: string): Promise<Step[]> {
+  return runPythonSteps(script, { bootstrap, prefix, timeoutMs: scriptTimeoutMs });
 }
 
 // --- admin ------------------------------------------------------------------------------------------------
@@ -704,15 +690,12 @@ describe('client edge cases', { timeout: 150_000 }, () => {
     const byPosition = (a: unknown[], b: unknown[]) =>
       (a[0] as number) - (b[0] as number) || (a[1] as number) - (b[1] as number);
 
-    const result = await runProgramOk(
-      PYTHON,
-      ['-c', preamble + midBatchScript, broker.bootstrap, 'cem', topics.join(',')],
-      { timeoutMs: scriptTimeoutMs },
-    );
-    const [codecStep, ...steps] = result.stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Step);
+    const [codecStep, ...steps] = await runPythonSteps(midBatchScript, {
+      bootstrap: broker.bootstrap,
+      prefix: 'cem',
+      extraArgs: [topics.join(',')],
+      timeoutMs: scriptTimeoutMs,
+    });
     const pythonCodecs = codecStep?.value as string[];
     assert.ok(pythonCodecs.includes('gzip'), `kafka-python reads gzip: ${JSON.stringify(codecStep)}`);
     assert.deepEqual(

@@ -7,30 +7,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
-import { runProgramOk } from '../helpers/process.js';
-import { assertPythonModule, PYTHON } from '../helpers/python.js';
+import { assertPythonModule, type PythonStep, runPythonSteps } from '../helpers/python.js';
 
 const scriptTimeoutMs = 40_000;
 const testTimeoutMs = 45_000;
 
-type Step = Record<string, unknown>;
+type Step = PythonStep;
 
-// Every script starts with this: argv is (bootstrap, prefix) and out() prints one step as a JSON line.
-const preamble = `
-import json, sys, time
-bootstrap, prefix = sys.argv[1], sys.argv[2]
-def out(step, **fields):
-    print(json.dumps(dict(step=step, **fields), sort_keys=True), flush=True)
-`;
-
-async function runScript(script: string, bootstrap: string, prefix: string): Promise<Step[]> {
-  const result = await runProgramOk(PYTHON, ['-c', preamble + script, bootstrap, prefix], {
-    timeoutMs: scriptTimeoutMs,
-  });
-  return result.stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Step);
+function runScript(script: string, bootstrap: string, prefix: string): Promise<Step[]> {
+  return runPythonSteps(script, { bootstrap, prefix, timeoutMs: scriptTimeoutMs });
 }
 
 /** The single step named `step`; fails when it is missing or repeated. */

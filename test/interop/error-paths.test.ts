@@ -6,18 +6,17 @@
 // The sarama cases run test/interop/sarama/error-paths/main.go, built once, offline, in GOPATH mode.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import kafkajs from 'kafkajs';
-import { type Broker, disposeAllBrokers, makeTempDir, repoRoot, startBroker } from '../helpers/broker.js';
+import { type Broker, disposeAllBrokers, makeTempDir, startBroker } from '../helpers/broker.js';
 import { hasKafkaErrorType, kafkaErrorTypes } from '../helpers/errors.js';
 import { createKafka } from '../helpers/kafka.js';
 import { loadPlatformatic } from '../helpers/platformatic.js';
-import { ProgramMissingError, runProgram, runProgramOk } from '../helpers/process.js';
+import { runProgram, runProgramOk } from '../helpers/process.js';
+import { buildSaramaProgram, goMissingReason } from '../helpers/sarama.js';
 import { waitFor } from '../helpers/wait.js';
 
 const {
@@ -30,20 +29,8 @@ const {
 const { Partitioners } = kafkajs;
 
 const testTimeoutMs = 30_000;
-const goBuildTimeoutMs = 120_000;
 const programTimeoutMs = 30_000;
-const saramaSourceDir = '/usr/share/gocode/src/github.com/Shopify/sarama';
 
-/** sarama cases are skipped only when Go itself is missing (CI installs it). */
-async function goMissingReason(): Promise<string | undefined> {
-  try {
-    const result = await runProgram('go', ['version'], { timeoutMs: 10_000 });
-    return result.code === 0 ? undefined : `"go version" failed: ${result.stderr}`;
-  } catch (err) {
-    if (err instanceof ProgramMissingError) return 'go is not installed';
-    throw err;
-  }
-}
 const goSkipReason = await goMissingReason();
 
 /** One line of the Go program: the step, the Kafka error code sarama returned, and what came with it. */
@@ -80,20 +67,10 @@ describe('error paths', { timeout: 150_000 }, () => {
     const build = async () => {
       if (goSkipReason !== undefined) return;
       buildDir = await makeTempDir('sluice-sarama-errors-');
-      saramaProgram = join(buildDir, 'sarama-error-paths');
-      await runProgramOk(
-        'go',
-        ['build', '-o', saramaProgram, join(repoRoot, 'test', 'interop', 'sarama', 'error-paths', 'main.go')],
-        {
-          timeoutMs: goBuildTimeoutMs,
-          env: {
-            GO111MODULE: 'off',
-            GOPATH: '/usr/share/gocode',
-            GOFLAGS: '',
-            GOPROXY: 'off',
-            GOCACHE: join(buildDir, 'gocache'),
-          },
-        },
+      saramaProgram = await buildSaramaProgram(
+        'test/interop/sarama/error-paths',
+        buildDir,
+        'sarama-error-paths',
       );
     };
     const start = async () => {
@@ -113,9 +90,6 @@ describe('error paths', { timeout: 150_000 }, () => {
         retryDelay: 100,
       });
     };
-    if (goSkipReason === undefined && !existsSync(saramaSourceDir)) {
-      throw new Error(`${saramaSourceDir} is missing (apt-get install golang-github-shopify-sarama-dev)`);
-    }
     await Promise.all([build(), start()]);
   });
 

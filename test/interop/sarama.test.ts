@@ -8,19 +8,16 @@
 // tests compare the whole session with what Kafka answers; "err" is the Kafka error code sarama returned (-1
 // for an error sarama built from the broker's message text, kept in "msg").
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Admin, Kafka } from 'kafkajs';
-import { type Broker, disposeAllBrokers, makeTempDir, repoRoot, startBroker } from '../helpers/broker.js';
+import { type Broker, disposeAllBrokers, makeTempDir, startBroker } from '../helpers/broker.js';
 import { CompressionTypes, createKafka, readAll, registerCompressionCodecs } from '../helpers/kafka.js';
-import { ProgramMissingError, runProgram, runProgramOk } from '../helpers/process.js';
+import { runProgram, runProgramOk } from '../helpers/process.js';
+import { buildSaramaProgram, goMissingReason } from '../helpers/sarama.js';
 
 const testTimeoutMs = 40_000;
-const buildTimeoutMs = 120_000;
 const programTimeoutMs = 30_000;
-const saramaSourceDir = '/usr/share/gocode/src/github.com/Shopify/sarama';
 const defaultVersion = 'default';
 const legacyVersion = '0.10.0.0';
 const maxVersion = '2.2.0';
@@ -28,19 +25,6 @@ const groupVersion = '2.0.0';
 
 // sarama writes lz4 (and kafkajs reads what it wrote); kafkajs ships only gzip.
 registerCompressionCodecs();
-
-/** Skips the file only when Go itself is missing; CI installs golang-go, so other gaps fail loudly. */
-async function goMissingReason(): Promise<string | undefined> {
-  try {
-    const result = await runProgram('go', ['version'], { timeoutMs: 10_000 });
-    return result.code === 0 ? undefined : `"go version" failed: ${result.stderr}`;
-  } catch (err) {
-    if (err instanceof ProgramMissingError) {
-      return 'go is not installed (apt-get install golang-go golang-github-shopify-sarama-dev)';
-    }
-    throw err;
-  }
-}
 
 const skipReason = await goMissingReason();
 
@@ -315,27 +299,8 @@ describe('sarama interop', { skip: skipReason ?? false, timeout: 300_000 }, () =
     );
 
   before(async () => {
-    if (!existsSync(saramaSourceDir)) {
-      throw new Error(`${saramaSourceDir} is missing (apt-get install golang-github-shopify-sarama-dev)`);
-    }
     buildDir = await makeTempDir('sluice-sarama-');
-    program = join(buildDir, 'sarama-interop');
-    // GOPATH mode against Debian's sources: no module proxy, no network. A private GOCACHE keeps the build
-    // from touching $HOME and is removed with the temp dir.
-    const sourceDir = join(repoRoot, 'test', 'interop', 'sarama');
-    const sources = readdirSync(sourceDir)
-      .filter((name) => name.endsWith('.go'))
-      .map((name) => join(sourceDir, name));
-    await runProgramOk('go', ['build', '-o', program, ...sources], {
-      timeoutMs: buildTimeoutMs,
-      env: {
-        GO111MODULE: 'off',
-        GOPATH: '/usr/share/gocode',
-        GOFLAGS: '',
-        GOPROXY: 'off',
-        GOCACHE: join(buildDir, 'gocache'),
-      },
-    });
+    program = await buildSaramaProgram('test/interop/sarama', buildDir, 'sarama-interop');
     // A short initial rebalance delay still lets two members started together join one generation.
     broker = await startBroker({ args: ['--set', 'group.initial.rebalance.delay.ms=1000'] });
     kafka = createKafka(broker.bootstrap);

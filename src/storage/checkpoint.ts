@@ -68,6 +68,13 @@ export const UNDEFINED_EPOCH_OFFSET = -1;
  */
 export class LeaderEpochCache {
   private entries: EpochEntry[] = [];
+  /**
+   * What reading the file back gives (as it would be written), or null when unknown or missing: persist()
+   * skips a write that would not change it, so an idle log's open and close cost no fsync for it.
+   */
+  private persistedText: string | null = null;
+  /** Writes one at a time: two overlapping writes would share the temporary file. */
+  private writes: Promise<void> = Promise.resolve();
 
   constructor(private readonly path: string) {}
 
@@ -81,6 +88,7 @@ export class LeaderEpochCache {
         cache.assign(epoch as number, startOffset as number);
       }
     }
+    cache.persistedText = cache.text();
     return cache;
   }
 
@@ -142,8 +150,23 @@ export class LeaderEpochCache {
     return floor ? { epoch: floor.epoch, endOffset: nextStart } : { epoch, endOffset: nextStart };
   }
 
+  /** Makes the current entries durable; resolves at once when the file already holds them. */
   persist(): Promise<void> {
+    const write = async () => {
+      const text = this.text();
+      if (text === this.persistedText) return;
+      // Unknown until the write succeeds: a failed write may have left either version.
+      this.persistedText = null;
+      await writeFileAtomically(this.path, text);
+      this.persistedText = text;
+    };
+    const run = this.writes.then(write, write);
+    this.writes = run.catch(() => {});
+    return run;
+  }
+
+  private text(): string {
     const body = this.entries.map((entry) => `${entry.epoch} ${entry.startOffset}\n`).join('');
-    return writeFileAtomically(this.path, `${CHECKPOINT_VERSION}\n${this.entries.length}\n${body}`);
+    return `${CHECKPOINT_VERSION}\n${this.entries.length}\n${body}`;
   }
 }

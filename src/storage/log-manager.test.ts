@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { LogManager, parsePartitionDirName } from './log-manager.js';
@@ -52,6 +52,35 @@ describe('LogManager', () => {
     });
   });
 
+  test('a restart of many partitions, of which one changed, rewrites files of that one only', async () => {
+    await withTempDir(async (dir) => {
+      const config = testConfig();
+      const manager = await LogManager.open(dir, config);
+      for (let partition = 0; partition < 40; partition++) {
+        const log = await manager.getOrCreate('wide', partition, config);
+        if (partition % 10 === 0) await log.append(makeBatch({ fill: partition }), 0);
+      }
+      await manager.close();
+      const before = await fileVersions(dir);
+      const reopened = await LogManager.open(dir, config, { openConcurrency: 8 });
+      await reopened.get('wide', 7)?.append(makeBatch({}), 0);
+      await reopened.close();
+      const after = await fileVersions(dir);
+      const changedDirs = new Set(
+        [...new Set([...before.keys(), ...after.keys()])]
+          .filter((path) => before.get(path) !== after.get(path))
+          .map((path) => path.split('/')[0]),
+      );
+      assert.deepEqual([...changedDirs], ['wide-7']);
+      const last = await LogManager.open(dir, config);
+      assert.deepEqual(
+        [0, 7, 10, 11].map((partition) => last.get('wide', partition)?.logEndOffset),
+        [1, 1, 1, 0],
+      );
+      await last.close();
+    });
+  });
+
   test('deletePartition renames the directory and removes it', async () => {
     await withTempDir(async (dir) => {
       const config = testConfig();
@@ -89,3 +118,15 @@ describe('LogManager', () => {
     });
   });
 });
+
+/** Every file under `dir` (one level of directories) with its inode, size and modification time. */
+async function fileVersions(dir: string): Promise<Map<string, string>> {
+  const versions = new Map<string, string>();
+  for (const sub of await readdir(dir)) {
+    for (const name of await readdir(join(dir, sub))) {
+      const stats = await stat(join(dir, sub, name), { bigint: true });
+      versions.set(`${sub}/${name}`, `${stats.ino}:${stats.size}:${stats.mtimeNs}`);
+    }
+  }
+  return versions;
+}

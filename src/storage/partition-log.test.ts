@@ -344,19 +344,27 @@ describe('PartitionLog retention, truncation and epochs', () => {
     });
   });
 
-  test('clean close writes the marker and reopen removes it', async () => {
+  test('reopen keeps the clean-shutdown marker until the first change, which removes it first', async () => {
     await withTempDir(async (dir) => {
       const log = await PartitionLog.open(dir, testConfig());
       await log.append(makeBatch({}), 0);
       await log.close();
       assert.ok((await readdir(dir)).includes(CLEAN_SHUTDOWN_FILE));
       const reopened = await PartitionLog.open(dir, testConfig());
-      assert.ok(!(await readdir(dir)).includes(CLEAN_SHUTDOWN_FILE));
       await assert.rejects(
         reopened.read(0, 10).then(() => reopened.append(Buffer.alloc(5), 0)),
         { errorCode: 2 },
       );
-      await reopened.close();
+      assert.ok((await readdir(dir)).includes(CLEAN_SHUTDOWN_FILE), 'a refused append changes nothing');
+      await reopened.append(makeBatch({ records: 2 }), 0);
+      assert.ok(!(await readdir(dir)).includes(CLEAN_SHUTDOWN_FILE));
+      await reopened.detach(); // a crash: the next open must recover
+      const { logger, lines } = captureLogger();
+      const recovered = await PartitionLog.open(dir, testConfig(), { logger });
+      assert.equal(recovered.logEndOffset, 3);
+      assert.deepEqual(lines, []);
+      await recovered.close();
+      assert.ok((await readdir(dir)).includes(CLEAN_SHUTDOWN_FILE));
     });
   });
 
@@ -376,6 +384,131 @@ describe('PartitionLog retention, truncation and epochs', () => {
       assert.deepEqual(reopened.leaderEpochStartOffset(0), { epoch: 0, endOffset: 4 });
       assert.equal((await readAll(reopened)).length, 8);
       await reopened.close();
+    });
+  });
+});
+
+/** Every file in `dir` with its inode, size and modification time: a rewrite changes one of them. */
+async function fileVersions(dir: string): Promise<Map<string, string>> {
+  const versions = new Map<string, string>();
+  for (const name of (await readdir(dir)).sort()) {
+    const stats = await stat(join(dir, name), { bigint: true });
+    versions.set(name, `${stats.ino}:${stats.size}:${stats.mtimeNs}`);
+  }
+  return versions;
+}
+
+describe('PartitionLog open and close of unchanged logs', () => {
+  const config = testConfig({ segmentBytes: 600 });
+
+  async function writeSomeAndClose(dir: string): Promise<void> {
+    const log = await PartitionLog.open(dir, config);
+    for (let i = 0; i < 8; i++) await log.append(makeBatch({ valueBytes: 200, timestampMs: T0 + i }), 1);
+    await log.deleteRecordsBefore(3);
+    await log.close();
+  }
+
+  test('a log nothing changed in since a clean open is opened and closed without writing a file', async () => {
+    await withTempDir(async (dir) => {
+      await writeSomeAndClose(dir);
+      const before = await fileVersions(dir);
+      assert.ok(before.has(CLEAN_SHUTDOWN_FILE));
+      const log = await PartitionLog.open(dir, config);
+      assert.equal(log.logStartOffset, 3);
+      assert.equal(log.logEndOffset, 8);
+      assert.deepEqual(
+        (await readAll(log)).map((b) => b.baseOffset),
+        [3, 4, 5, 6, 7],
+      );
+      assert.deepEqual(await log.offsetForTimestamp(T0 + 5), { offset: 5, timestamp: T0 + 5 });
+      await log.flush();
+      await log.close();
+      assert.deepEqual(await fileVersions(dir), before);
+    });
+  });
+
+  test('a never-written log leaves only its empty segment, with nothing to write at close or reopen', async () => {
+    await withTempDir(async (dir) => {
+      const log = await PartitionLog.open(dir, config);
+      await log.close();
+      const before = await fileVersions(dir);
+      assert.deepEqual([...before.keys()], ['00000000000000000000.log']);
+      const reopened = await PartitionLog.open(dir, config);
+      assert.equal(reopened.logEndOffset, 0);
+      await reopened.close();
+      assert.deepEqual(await fileVersions(dir), before);
+      const written = await PartitionLog.open(dir, config);
+      await written.append(makeBatch({ records: 2 }), 0);
+      await written.close();
+      const last = await PartitionLog.open(dir, config);
+      assert.equal(last.logEndOffset, 2);
+      assert.equal(last.latestLeaderEpoch, 0);
+      await last.close();
+    });
+  });
+
+  test('DeleteRecords, retention and truncation after a clean open remove the marker before changing', async () => {
+    const changes: [string, (log: PartitionLog) => Promise<unknown>, number, number][] = [
+      ['deleteRecordsBefore', (log) => log.deleteRecordsBefore(5), 5, 8],
+      ['enforceRetention', (log) => log.enforceRetention(T0 + 1_000_000), 6, 8],
+      ['truncateTo', (log) => log.truncateTo(4), 3, 4],
+    ];
+    for (const [name, change, startOffset, endOffset] of changes) {
+      await withTempDir(async (dir) => {
+        const retained = testConfig({ segmentBytes: 600, retentionMs: 1000 });
+        await writeSomeAndClose(dir);
+        const log = await PartitionLog.open(dir, retained);
+        await change(log);
+        assert.ok(!(await readdir(dir)).includes(CLEAN_SHUTDOWN_FILE), name);
+        await log.detach(); // a crash right after the change
+        const recovered = await PartitionLog.open(dir, retained);
+        assert.deepEqual([recovered.logStartOffset, recovered.logEndOffset], [startOffset, endOffset], name);
+        await recovered.close();
+      });
+    }
+  });
+
+  test('a torn tail found by a clean open is cut and the marker removed before the cut', async () => {
+    await withTempDir(async (dir) => {
+      await writeSomeAndClose(dir);
+      const active = (await readdir(dir))
+        .filter((name) => name.endsWith('.log'))
+        .sort()
+        .at(-1) as string;
+      const { size } = await stat(join(dir, active));
+      const { appendFile } = await import('node:fs/promises');
+      await appendFile(join(dir, active), Buffer.alloc(30, 0xab));
+      const { logger, lines } = captureLogger();
+      const log = await PartitionLog.open(dir, config, { logger });
+      assert.equal(log.logEndOffset, 8);
+      assert.equal((await stat(join(dir, active))).size, size);
+      assert.deepEqual(
+        lines.map((line) => line.message),
+        ['log recovery truncated an invalid tail'],
+      );
+      assert.ok(!(await readdir(dir)).includes(CLEAN_SHUTDOWN_FILE));
+      await log.close();
+      assert.ok((await readdir(dir)).includes(CLEAN_SHUTDOWN_FILE));
+    });
+  });
+
+  test('an unclean open of a flushed log rewrites no checkpoint, and its close writes only the marker', async () => {
+    await withTempDir(async (dir) => {
+      const log = await PartitionLog.open(dir, config);
+      for (let i = 0; i < 8; i++) await log.append(makeBatch({ valueBytes: 200 }), 1);
+      await log.flush();
+      await log.detach(); // a crash after the flush
+      const before = await fileVersions(dir);
+      const reopened = await PartitionLog.open(dir, config);
+      assert.equal(reopened.logEndOffset, 8);
+      const after = await fileVersions(dir);
+      for (const name of ['recovery-point-checkpoint', 'leader-epoch-checkpoint']) {
+        assert.equal(after.get(name), before.get(name), name);
+      }
+      await reopened.close();
+      const closed = await fileVersions(dir);
+      const rewritten = [...closed.keys()].filter((name) => closed.get(name) !== after.get(name));
+      assert.deepEqual(rewritten, [CLEAN_SHUTDOWN_FILE]);
     });
   });
 });

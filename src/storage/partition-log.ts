@@ -191,6 +191,19 @@ export class PartitionLog {
   private flushedOffset = 0;
   private checkpointedRecoveryPoint = -1;
   private startOffset = 0;
+  /** The log start offset the checkpoint file holds, or null when unknown or missing. */
+  private checkpointedStartOffset: number | null = null;
+  /**
+   * The clean-shutdown marker stays from a clean open until the first change, so that a log nothing changed
+   * in is opened and closed without writing (thousands of idle partitions restart in no time). It goes,
+   * durably, before anything in the log changes on disk.
+   */
+  private cleanMarkerOnDisk = false;
+  private cleanMarkerRemoval: Promise<void> | null = null;
+  /** Something changed the log on disk since it was opened. */
+  private changedSinceOpen = false;
+  /** Opened as a log that was never written (one empty segment at 0, no checkpoints): nothing to recover. */
+  private openedNew = false;
   private highWatermarkOffset = 0;
   private pending: AppendJob[] = [];
   private flushWaiters: FlushWaiter[] = [];
@@ -412,6 +425,8 @@ export class PartitionLog {
 
   /** Writes every queued append for the same segment with one writev (bounded), then fsyncs if required. */
   private async writeNextGroup(): Promise<void> {
+    this.changedSinceOpen = true;
+    if (this.cleanMarkerOnDisk) await this.removeCleanMarker();
     const first = this.pending[0] as AppendJob;
     const segment = first.segment;
     if (segment !== this.writerSegment) await this.switchWriterSegment(segment);
@@ -590,8 +605,28 @@ export class PartitionLog {
     return this.checkpointChain;
   }
 
-  private writeLogStartOffsetCheckpoint(): Promise<void> {
-    return writeOffsetCheckpoint(join(this.dir, LOG_START_OFFSET_FILE), this.startOffset);
+  /** Callers run one at a time (maintenance tasks, open, close). */
+  private async writeLogStartOffsetCheckpoint(): Promise<void> {
+    const offset = this.startOffset;
+    if (offset === this.checkpointedStartOffset) return;
+    this.checkpointedStartOffset = null;
+    await writeOffsetCheckpoint(join(this.dir, LOG_START_OFFSET_FILE), offset);
+    this.checkpointedStartOffset = offset;
+  }
+
+  /** Must finish before anything in the log changes on disk: from then on a crash is unclean. */
+  private beginChange(): Promise<void> | undefined {
+    this.changedSinceOpen = true;
+    return this.cleanMarkerOnDisk ? this.removeCleanMarker() : undefined;
+  }
+
+  private removeCleanMarker(): Promise<void> {
+    this.cleanMarkerRemoval ??= (async () => {
+      await rm(join(this.dir, CLEAN_SHUTDOWN_FILE), { force: true });
+      await syncDirectory(this.dir);
+      this.cleanMarkerOnDisk = false;
+    })();
+    return this.cleanMarkerRemoval;
   }
 
   // ------------------------------------------------------------------------------------------------ read
@@ -926,6 +961,7 @@ export class PartitionLog {
       if (offset >= this.nextOffset) return;
       this.truncating = true;
       try {
+        await this.beginChange();
         await this.flushInternal();
         if (offset <= (this.segments[0] as LogSegment).baseOffset || offset <= this.startOffset) {
           await this.truncateFullyAndStartAt(offset);
@@ -1033,6 +1069,7 @@ export class PartitionLog {
         throw new OffsetOutOfRangeError(offset, this.startOffset, this.highWatermarkOffset);
       }
       if (offset <= this.startOffset) return this.startOffset;
+      await this.beginChange();
       this.startOffset = offset;
       await this.writeLogStartOffsetCheckpoint();
       if (this.epochs.truncateFromStart(offset)) await this.epochs.persist();
@@ -1095,6 +1132,7 @@ export class PartitionLog {
     }
     n = Math.min(n, deletable);
     if (n === 0) return 0;
+    await this.beginChange();
     const doomed = this.segments.slice(0, n);
     await this.removeSegments(doomed, reason);
     const firstBase = (this.segments[0] as LogSegment).baseOffset;
@@ -1154,7 +1192,11 @@ export class PartitionLog {
 
   // ------------------------------------------------------------------------------------------- lifecycle
 
-  /** Flushes, writes the active segment's indexes, checkpoints and the clean-shutdown marker, closes files. */
+  /**
+   * Flushes, writes the active segment's indexes, the checkpoints that changed and the clean-shutdown marker,
+   * closes files. A log nothing changed in since a clean open still has its marker, and a never-written one
+   * needs none (its open has nothing to recover): their close writes nothing.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -1162,14 +1204,18 @@ export class PartitionLog {
     if (!this.failure) {
       try {
         await this.flushInternal();
-        const active = this.activeSegment;
-        if (active.indexes) {
-          active.finishTimeIndex(active.indexes);
-          await active.writeIndexFiles(active.indexes);
+        if (this.changedSinceOpen || (!this.cleanMarkerOnDisk && !this.openedNew)) {
+          const active = this.activeSegment;
+          // Open rescans the active segment, so only a changed one's index files are worth writing.
+          if (this.changedSinceOpen && active.indexes) {
+            active.finishTimeIndex(active.indexes);
+            await active.writeIndexFiles(active.indexes);
+          }
+          await this.writeLogStartOffsetCheckpoint();
+          await this.epochs.persist();
+          await writeFileAtomically(join(this.dir, CLEAN_SHUTDOWN_FILE), '');
+          this.cleanMarkerOnDisk = true;
         }
-        await this.writeLogStartOffsetCheckpoint();
-        await this.epochs.persist();
-        await writeFileAtomically(join(this.dir, CLEAN_SHUTDOWN_FILE), '');
       } catch (error) {
         this.logger.error({ dir: this.dir, err: error }, 'unclean close: recovery will run on next open');
       }
@@ -1215,6 +1261,7 @@ export class PartitionLog {
   private async load(): Promise<void> {
     const names = await readdir(this.dir);
     const clean = names.includes(CLEAN_SHUTDOWN_FILE);
+    this.cleanMarkerOnDisk = clean;
     const baseOffsets: number[] = [];
     for (const name of names) {
       const base = parseSegmentFileName(name, LOG_SUFFIX);
@@ -1222,19 +1269,30 @@ export class PartitionLog {
     }
     baseOffsets.sort((a, b) => a - b);
     await this.removeStrayFiles(names, new Set(baseOffsets));
-    const startCheckpoint = await readOffsetCheckpoint(join(this.dir, LOG_START_OFFSET_FILE));
-    const recoveryCheckpoint = await readOffsetCheckpoint(join(this.dir, RECOVERY_POINT_FILE));
-    this.epochs = await LeaderEpochCache.load(join(this.dir, LEADER_EPOCH_FILE));
-    // A new partition: missing checkpoints read back as exactly what it would write (start and recovery point
-    // 0, no epochs), so it skips those writes and their fsyncs. A topic of thousands of partitions is created
-    // several times faster for it.
-    const fresh =
-      baseOffsets.length === 0 &&
-      startCheckpoint === null &&
-      recoveryCheckpoint === null &&
-      this.epochs.all.length === 0;
+    // A file the listing lacks is not opened: thousands of new partitions would each throw three ENOENTs.
+    const readIfListed = (name: string) =>
+      names.includes(name) ? readOffsetCheckpoint(join(this.dir, name)) : null;
+    const startCheckpoint = await readIfListed(LOG_START_OFFSET_FILE);
+    const recoveryCheckpoint = await readIfListed(RECOVERY_POINT_FILE);
+    if (names.includes(LEADER_EPOCH_FILE)) {
+      this.epochs = await LeaderEpochCache.load(join(this.dir, LEADER_EPOCH_FILE));
+    }
+    this.checkpointedStartOffset = startCheckpoint;
     this.segments = baseOffsets.map((base) => new LogSegment(this.dir, base, this.rollJitterMs()));
     for (const segment of this.segments) await segment.refreshFileStats();
+    // A partition never written to (new, or only ever opened and closed): missing checkpoints read back as
+    // exactly what it would write (start and recovery point 0, no epochs) and an empty segment has nothing to
+    // recover, so it skips those writes and their fsyncs, clean shutdown or not. A topic of thousands of
+    // partitions is created, stopped and started several times faster for it.
+    const fresh =
+      startCheckpoint === null &&
+      recoveryCheckpoint === null &&
+      this.epochs.all.length === 0 &&
+      (this.segments.length === 0 ||
+        (this.segments.length === 1 &&
+          (this.segments[0] as LogSegment).baseOffset === 0 &&
+          (this.segments[0] as LogSegment).sizeBytes === 0));
+    this.openedNew = fresh;
 
     if (this.segments.length === 0) {
       await this.createActiveSegment(startCheckpoint ?? 0);
@@ -1252,7 +1310,7 @@ export class PartitionLog {
       }
       for (let i = firstToRecover; i < this.segments.length; i++) {
         const segment = this.segments[i] as LogSegment;
-        await this.recoverSegment(segment, i === this.segments.length - 1, !clean);
+        await this.recoverSegment(segment, i === this.segments.length - 1, !clean && !fresh);
       }
       const active = this.activeSegment;
       this.nextOffset = active.nextOffset;
@@ -1267,22 +1325,22 @@ export class PartitionLog {
         { dir: this.dir, logStartOffset: this.startOffset, logEndOffset: this.writtenOffset },
         'log ends before its start offset; starting empty at the start offset',
       );
+      await this.beginChange();
       await this.truncateFullyAndStartAt(this.startOffset);
     }
     this.epochs.truncateFromEnd(this.writtenOffset);
     this.epochs.truncateFromStart(this.startOffset);
     this.highWatermarkOffset = this.writtenOffset;
-    if (fresh) {
-      this.checkpointedRecoveryPoint = 0;
-    } else {
+    // A missing recovery point reads back as 0.
+    this.checkpointedRecoveryPoint = recoveryCheckpoint ?? 0;
+    if (!fresh) {
+      // Each is written only when recovery changed it.
       await this.epochs.persist();
       await this.writeLogStartOffsetCheckpoint();
       await this.checkpointRecoveryPoint();
-    }
-    if (clean) {
-      // From here on a crash is unclean: the marker must be gone before any append.
-      await rm(join(this.dir, CLEAN_SHUTDOWN_FILE), { force: true });
-      await syncDirectory(this.dir);
+      // After a crash, a checkpoint replaced or a segment created just before it may not have its name on
+      // disk yet; what this open read and kept must not go back to an older version after a power loss.
+      if (!clean) await syncDirectory(this.dir);
     }
     this.lastFlushMs = this.nowMs();
   }
@@ -1332,6 +1390,8 @@ export class PartitionLog {
           },
           'log recovery truncated an invalid tail',
         );
+        // The marker would let a crash from here on skip the recovery of what is being changed.
+        await this.beginChange();
         await handle.truncate(scan.validBytes);
         segment.sizeBytes = scan.validBytes;
         segment.writtenBytes = scan.validBytes;
@@ -1346,11 +1406,13 @@ export class PartitionLog {
               await rm(path, { force: true });
             }
           }
+          // Back after a power loss, they would follow the cut with a gap in offsets.
+          await syncDirectory(this.dir);
           this.segments = this.segments.slice(0, this.segments.indexOf(segment) + 1);
         }
         becomesLast = true;
       }
-      if (unclean) await handle.datasync();
+      if (unclean || scan.problem) await handle.datasync();
       segment.fileCreated = true;
       if (becomesLast) {
         segment.indexes = scan.indexes;

@@ -2,6 +2,7 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RECORD_BATCH_OVERHEAD } from '../protocol/records/layout.js';
 import { type BatchHeader, checkBatch } from './batch.js';
+import { writeFileAtomically } from './checkpoint.js';
 import { OffsetIndex, TimeIndex, type TimestampOffset } from './indexes.js';
 import type { SegmentIndexes } from './resources.js';
 
@@ -123,10 +124,15 @@ export class LogSegment {
     }
   }
 
+  /**
+   * Replaces both index files whole (temporary file, fsync, rename): a crash mid-write leaves the old file or
+   * the new one, never a torn one that could pass the open-time check (an empty time index is valid, and
+   * would lose the segment's largest timestamp).
+   */
   async writeIndexFiles(indexes: SegmentIndexes): Promise<void> {
     await Promise.all([
-      writeDurably(this.offsetIndexPath, indexes.offsetIndex.bytes),
-      writeDurably(this.timeIndexPath, indexes.timeIndex.bytes),
+      writeFileAtomically(this.offsetIndexPath, indexes.offsetIndex.bytes),
+      writeFileAtomically(this.timeIndexPath, indexes.timeIndex.bytes),
     ]);
   }
 
@@ -194,16 +200,6 @@ export class LogSegment {
     this.sizeBytes = stats.size;
     this.writtenBytes = stats.size;
     this.modifiedMs = stats.mtimeMs;
-  }
-}
-
-async function writeDurably(path: string, bytes: Buffer): Promise<void> {
-  const handle = await open(path, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.datasync();
-  } finally {
-    await handle.close();
   }
 }
 

@@ -115,7 +115,7 @@ async function readAll(
   const shares: number[] = [];
   const results: FetchPartitionResult[] = [];
   // Only partitions with something to read cost a promise.
-  let reads: Promise<void>[] | null = null;
+  const reads: Promise<void>[] = [];
   for (const [i, p] of planned.entries()) {
     shares.push(0);
     if (p.errorCode !== ErrorCode.NONE || p.hosted === undefined) {
@@ -133,7 +133,7 @@ async function readAll(
     const read = replicaManager.readPartition(p.hosted, p.fetchOffset, share, request.isolationLevel, false);
     if (read instanceof Promise) {
       results.push(failedRead(ErrorCode.NONE));
-      (reads ??= []).push(
+      reads.push(
         read.then((result) => {
           results[i] = result;
         }),
@@ -142,7 +142,7 @@ async function readAll(
       results.push(read);
     }
   }
-  if (reads !== null) await Promise.all(reads);
+  if (reads.length > 0) await Promise.all(reads);
   let bytes = 0;
   let errors = false;
   for (const result of results) {

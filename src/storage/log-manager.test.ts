@@ -107,12 +107,14 @@ describe('LogManager', () => {
       await manager.runFlushAndRoll();
       assert.equal(log.stats.fsyncCalls, 3);
       now += 2000;
-      assert.equal(await manager.runRetention(), 2);
-      assert.equal(log.logStartOffset, 4);
-      now += 5000;
+      // All three segments are past retention.ms, the active one included: a new one takes its place.
+      assert.equal(await manager.runRetention(), 3);
+      assert.deepEqual([log.logStartOffset, log.segmentBaseOffsets], [6, [6]]);
+      await log.append(makeBatch({ valueBytes: 200, timestampMs: now }), 0);
+      now += 5001;
       await manager.runFlushAndRoll();
       await log.flush();
-      assert.deepEqual(log.segmentBaseOffsets, [4, 6]);
+      assert.deepEqual(log.segmentBaseOffsets, [6, 7]);
       manager.startBackgroundTasks();
       await manager.close();
     });

@@ -241,14 +241,30 @@ describe('PartitionLog retention, truncation and epochs', () => {
       assert.equal(log.logStartOffset, 4);
       await assert.rejects(log.read(3, 1000), OffsetOutOfRangeError);
       assert.equal(splitBatches((await log.read(4, 1 << 20)).chunks).length, 6);
-      // Never the active segment, however old.
-      assert.equal(await log.enforceRetention(T0 + 1e9), 2);
-      assert.deepEqual(log.segmentBaseOffsets, [8]);
+      // Everything older, the active segment included (as in Kafka): a new empty segment takes its place.
+      assert.equal(await log.enforceRetention(T0 + 1e9), 3);
+      assert.deepEqual(log.segmentBaseOffsets, [10]);
+      assert.deepEqual([log.logStartOffset, log.logEndOffset], [10, 10]);
+      assert.equal(await log.enforceRetention(T0 + 1e9), 0);
+      assert.equal(
+        (await log.append(makeBatch({ valueBytes: 200, timestampMs: T0 + 1e9 }), 0)).baseOffset,
+        10,
+      );
       await log.close();
       const reopened = await PartitionLog.open(dir, config);
-      assert.equal(reopened.logStartOffset, 8);
-      assert.equal(reopened.logEndOffset, 10);
+      assert.deepEqual([reopened.logStartOffset, reopened.logEndOffset], [10, 11]);
+      assert.equal(splitBatches((await reopened.read(10, 1 << 20)).chunks).length, 1);
       await reopened.close();
+    });
+  });
+
+  test('retention.bytes 0 empties the log, the active segment included', async () => {
+    await withTempDir(async (dir) => {
+      const log = await PartitionLog.open(dir, testConfig({ segmentBytes: 600, retentionBytes: 0 }));
+      for (let i = 0; i < 3; i++) await log.append(makeBatch({ valueBytes: 200 }), 0);
+      assert.equal(await log.enforceRetention(T0), 2);
+      assert.deepEqual([log.segmentBaseOffsets, log.logStartOffset, log.logEndOffset], [[3], 3, 3]);
+      await log.close();
     });
   });
 
@@ -450,7 +466,7 @@ describe('PartitionLog open and close of unchanged logs', () => {
   test('DeleteRecords, retention and truncation after a clean open remove the marker before changing', async () => {
     const changes: [string, (log: PartitionLog) => Promise<unknown>, number, number][] = [
       ['deleteRecordsBefore', (log) => log.deleteRecordsBefore(5), 5, 8],
-      ['enforceRetention', (log) => log.enforceRetention(T0 + 1_000_000), 6, 8],
+      ['enforceRetention', (log) => log.enforceRetention(T0 + 1_000_000), 8, 8],
       ['truncateTo', (log) => log.truncateTo(4), 3, 4],
     ];
     for (const [name, change, startOffset, endOffset] of changes) {

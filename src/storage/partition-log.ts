@@ -147,6 +147,8 @@ interface AppendJob {
   readonly endOffset: number;
   readonly result: AppendResult | null;
   readonly resolve: (result: AppendResult) => void;
+  /** For a roll (no data): called once the writer has sealed the previous segment. */
+  readonly rolled: (() => void) | null;
   readonly reject: (error: Error) => void;
 }
 
@@ -343,7 +345,17 @@ export class PartitionLog {
     const { data, hold } = this.tail.add(batches, baseOffset);
     const result = { baseOffset, lastOffset: offset - 1, logStartOffset: this.startOffset };
     return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.push({ segment, data, hold, position, endOffset: offset, result, resolve, reject });
+      this.pending.push({
+        segment,
+        data,
+        hold,
+        position,
+        endOffset: offset,
+        result,
+        resolve,
+        rolled: null,
+        reject,
+      });
       this.kickWriter();
     });
   }
@@ -386,20 +398,29 @@ export class PartitionLog {
   rollIfExpired(nowMs: number): boolean {
     if (this.failure || this.closed || this.truncating) return false;
     if (!this.segmentExpired(this.activeSegment, nowMs)) return false;
-    const segment = this.roll();
-    // An empty job makes the writer seal the old segment and create the new file, in order with appends.
-    this.pending.push({
-      segment,
-      data: Buffer.alloc(0),
-      hold: null,
-      position: 0,
-      endOffset: this.nextOffset,
-      result: null,
-      resolve: () => {},
-      reject: () => {},
-    });
-    this.kickWriter();
+    // A failure fails the log as a whole (runWriter); nobody waits for this roll.
+    this.queueRoll().catch(() => {});
     return true;
+  }
+
+  /** Starts a new active segment; resolves once the writer has sealed the previous one, in order with appends. */
+  private queueRoll(): Promise<void> {
+    const segment = this.roll();
+    return new Promise<void>((rolled, reject) => {
+      // An empty job makes the writer seal the old segment and create the new file.
+      this.pending.push({
+        segment,
+        data: Buffer.alloc(0),
+        hold: null,
+        position: 0,
+        endOffset: this.nextOffset,
+        result: null,
+        resolve: () => {},
+        rolled,
+        reject,
+      });
+      this.kickWriter();
+    });
   }
 
   // ---------------------------------------------------------------------------------------------- writer
@@ -472,7 +493,10 @@ export class PartitionLog {
       await this.syncActive();
     }
     if (this.manageHighWatermark) this.highWatermarkOffset = this.writtenOffset;
-    for (const job of group) if (job.result) job.resolve(job.result);
+    for (const job of group) {
+      if (job.result) job.resolve(job.result);
+      job.rolled?.();
+    }
     this.notifyListeners();
   }
 
@@ -1111,9 +1135,29 @@ export class PartitionLog {
           }
         }
       }
+      // As in Kafka, the active segment goes too once it breaches retention and everything before it goes: a
+      // new empty segment takes its place first (lowering retention.ms for a while purges a topic).
+      if (
+        count === deletable &&
+        deletable === this.segments.length - 1 &&
+        this.activeBreachesRetention(nowMs)
+      ) {
+        await this.queueRoll();
+        count = this.deletableSegmentCount();
+      }
       if (count === 0) return 0;
       return this.deleteSegmentsFromStart(count, 'retention');
     });
+  }
+
+  /** Whether the active segment, with every segment before it gone, is over retention.ms or retention.bytes. */
+  private activeBreachesRetention(nowMs: number): boolean {
+    const active = this.activeSegment;
+    if (active.isEmpty || !deletesByRetention(this.config)) return false;
+    const { retentionMs, retentionBytes } = this.config;
+    if (retentionMs >= 0 && nowMs - retainedSinceMs(active) > retentionMs) return true;
+    // Kafka deletes a segment while the log stays at least retention.bytes without it: for the last one, 0.
+    return retentionBytes === 0;
   }
 
   /** How many segments from the start are sealed and not the active one. */

@@ -2,6 +2,7 @@
 // replica state the metadata store assigns (leader, leader epoch, replicas, ISR) next to its log, and
 // applies the topic's configs on the way in (validation, compression.type, timestamp type, size limits).
 import type { PooledBuffer } from '../common/buffer-pool.js';
+import { forEachConcurrently } from '../common/concurrency.js';
 import type { BrokerConfig } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { MetadataStore, PartitionRecord, TopicRecord } from '../metadata/index.js';
@@ -169,10 +170,10 @@ export class ReplicaManager {
       }
     }
     // Several at a time: creating a log waits on a few fsyncs, and a topic may have thousands of partitions.
-    let next = 0;
-    const openNext = async (): Promise<void> => {
-      while (next < opening.length) {
-        const { key, topic, state, settings } = opening[next++]!;
+    await forEachConcurrently(
+      opening,
+      PARTITION_OPEN_CONCURRENCY,
+      async ({ key, topic, state, settings }) => {
         const log = await this.logs.getOrCreate(topic.name, state.partition, settings.log);
         const hosted: HostedPartition = {
           topic: topic.name,
@@ -186,9 +187,8 @@ export class ReplicaManager {
         };
         log.onAppend(() => this.purgatory.notifyAppend(key));
         this.partitions.set(key, hosted);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(PARTITION_OPEN_CONCURRENCY, opening.length) }, openNext));
+      },
+    );
     for (const listener of this.syncListeners) listener();
   }
 

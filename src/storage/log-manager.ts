@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BufferPool } from '../common/buffer-pool.js';
+import { forEachConcurrently } from '../common/concurrency.js';
 import type { LogConfig } from './config.js';
 import {
   createStorageResources,
@@ -98,21 +99,15 @@ export class LogManager {
     // Opening a log is a chain of small file operations: 16 at a time keep libuv's threads busy (2,000 new
     // logs opened in 0.18-0.22 s against 0.21-0.49 s with 4, on 2 cores), and recovery scans hold at most 16
     // read windows of 1 MiB.
-    const concurrency = Math.max(1, options.openConcurrency ?? 16);
-    let next = 0;
-    const worker = async () => {
-      while (next < found.length) {
-        const item = found[next++] as (typeof found)[number];
+    try {
+      await forEachConcurrently(found, options.openConcurrency ?? 16, async (item) => {
         const log = await PartitionLog.open(join(dataDir, item.name), defaults, manager.logOptions());
         manager.logs.set(key(item.topic, item.partition), {
           topic: item.topic,
           partition: item.partition,
           log,
         });
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(concurrency, found.length) }, worker));
+      });
     } catch (error) {
       await manager.close();
       throw error;

@@ -10,7 +10,7 @@ import {
 import type { RecordsPayload } from '../../protocol/primitives/writer.js';
 import { releaseRead } from '../../storage/index.js';
 import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
-import { type FetchPartitionResult, type HostedPartition, READ_COMMITTED } from '../replica-manager.js';
+import type { FetchPartitionResult, HostedPartition } from '../replica-manager.js';
 
 // Records go out as the log's batch buffers, by reference.
 type FetchResponse = GeneratedFetchResponse<RecordsPayload>;
@@ -152,11 +152,8 @@ async function readAll(
   if (bytes === 0 && !errors) {
     for (const [i, p] of planned.entries()) {
       const first = results[i]!;
-      // Only a partition with records below its limit can have a first batch larger than its share.
       if (p.hosted === undefined || first.divergingEpoch !== null) continue;
-      const maxOffset =
-        request.isolationLevel === READ_COMMITTED ? first.lastStableOffset : first.highWatermark;
-      if (p.fetchOffset >= maxOffset) continue;
+      // An idle partition answers at once (readPartition): only one with records below its limit is read.
       const result = await replicaManager.readPartition(
         p.hosted,
         p.fetchOffset,

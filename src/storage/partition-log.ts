@@ -446,8 +446,8 @@ export class PartitionLog {
 
   /** Writes every queued append for the same segment with one writev (bounded), then fsyncs if required. */
   private async writeNextGroup(): Promise<void> {
-    this.changedSinceOpen = true;
-    if (this.cleanMarkerOnDisk) await this.removeCleanMarker();
+    const markerRemoval = this.beginChange();
+    if (markerRemoval !== undefined) await markerRemoval;
     const first = this.pending[0] as AppendJob;
     const segment = first.segment;
     if (segment !== this.writerSegment) await this.switchWriterSegment(segment);

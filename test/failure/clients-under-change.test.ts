@@ -178,6 +178,24 @@ async function createTopic(
   }
 }
 
+/** AlterConfigs of a topic: `configEntries` replace all its overrides (what is not named goes back to default). */
+async function replaceTopicConfigs(
+  kafka: Kafka,
+  topic: string,
+  configEntries: Array<{ name: string; value: string }>,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function topicOffsets(kafka: Kafka, topic: string): Promise<Array<{ low: string; high: string }>> {
   const admin = kafka.admin();
   await admin.connect();
@@ -705,26 +723,11 @@ describe('clients while the broker changes under them', { timeout: 240_000 }, ()
     assert.ok(segmentsBefore.length >= 4, `segments: ${segmentsBefore.join()}`);
     assert.deepEqual(await topicOffsets(kafka, topic), [{ low: '0', high: String(count) }]);
 
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      // AlterConfigs replaces the topic's overrides: segment.bytes is given again to keep it.
-      await admin.alterConfigs({
-        validateOnly: false,
-        resources: [
-          {
-            type: ConfigResourceTypes.TOPIC,
-            name: topic,
-            configEntries: [
-              { name: 'segment.bytes', value: '1024' },
-              { name: 'retention.ms', value: '500' },
-            ],
-          },
-        ],
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    // AlterConfigs replaces the topic's overrides: segment.bytes is given again to keep it.
+    await replaceTopicConfigs(kafka, topic, [
+      { name: 'segment.bytes', value: '1024' },
+      { name: 'retention.ms', value: '500' },
+    ]);
     // Every record is soon older than 500 ms, so every segment goes, the active one too (a new empty one
     // takes its place), as in Kafka: the usual way to purge a topic. Then retention goes back up.
     await waitFor(
@@ -738,22 +741,7 @@ describe('clients while the broker changes under them', { timeout: 240_000 }, ()
     assert.deepEqual(segmentBaseOffsets(broker, topic, 0), [count], 'only a new, empty segment is left');
     assert.deepEqual(await topicOffsets(kafka, topic), [{ low: String(count), high: String(count) }]);
     assert.equal(await kcatEarliest(broker, topic), `${topic} [0] offset ${count}`);
-    const restore = kafka.admin();
-    await restore.connect();
-    try {
-      await restore.alterConfigs({
-        validateOnly: false,
-        resources: [
-          {
-            type: ConfigResourceTypes.TOPIC,
-            name: topic,
-            configEntries: [{ name: 'segment.bytes', value: '1024' }],
-          },
-        ],
-      });
-    } finally {
-      await restore.disconnect();
-    }
+    await replaceTopicConfigs(kafka, topic, [{ name: 'segment.bytes', value: '1024' }]);
     const after = 3;
     const late = kafka.producer();
     await late.connect();

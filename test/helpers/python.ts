@@ -47,3 +47,21 @@ export async function runPythonSteps(
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as PythonStep);
 }
+
+/**
+ * Python source of outcome(futures), for test scripts: what the futures of a confluent-kafka AdminClient call
+ * came to, by topic or resource name: None for success, else the Kafka error's name.
+ */
+export const CONFLUENT_OUTCOME = `
+def outcome(futures):
+    import confluent_kafka, confluent_kafka.admin
+    result = {}
+    for key, f in futures.items():
+        name = key.name if isinstance(key, confluent_kafka.admin.ConfigResource) else key
+        try:
+            f.result(10)
+            result[name] = None
+        except confluent_kafka.KafkaException as e:
+            result[name] = e.args[0].name()
+    return result
+`;

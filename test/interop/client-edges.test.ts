@@ -13,7 +13,13 @@ import type { Admin, IHeaders, Kafka, Producer } from 'kafkajs';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
 import { CompressionTypes, createKafka, readAll, registerCompressionCodecs } from '../helpers/kafka.js';
 import { killLinePrograms, type LineProgram, runProgramOk, spawnLines } from '../helpers/process.js';
-import { assertPythonModule, PYTHON, type PythonStep, runPythonSteps } from '../helpers/python.js';
+import {
+  assertPythonModule,
+  CONFLUENT_OUTCOME,
+  PYTHON,
+  type PythonStep,
+  runPythonSteps,
+} from '../helpers/python.js';
 import { waitFor } from '../helpers/wait.js';
 
 const scriptTimeoutMs = 30_000;
@@ -40,7 +46,6 @@ const adminScript = `
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic, ConfigResource, ConfigResourceType
 from kafka.errors import KafkaError
-from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic as CNewTopic, ConfigResource as CConfigResource
 admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
 def attempt(step, call):
@@ -65,17 +70,7 @@ attempt('alter-unknown-name', lambda: alter({'no.such.config': '1'}))
 attempt('alter-broker-name-on-topic', lambda: alter({'log.retention.ms': '1'}))
 attempt('alter-valid', lambda: alter({'retention.ms': '1000'}))
 c = AdminClient({'bootstrap.servers': bootstrap})
-def outcome(futures):
-    result = {}
-    for key, f in futures.items():
-        name = key.name if isinstance(key, CConfigResource) else key
-        try:
-            f.result(10)
-            result[name] = None
-        except KafkaException as e:
-            result[name] = e.args[0].name()
-    return result
-out('ck-create-assigned', value=outcome(c.create_topics([CNewTopic(prefix + '-ck', 2, replica_assignment=[[0], [0]]),
+${CONFLUENT_OUTCOME}out('ck-create-assigned', value=outcome(c.create_topics([CNewTopic(prefix + '-ck', 2, replica_assignment=[[0], [0]]),
     CNewTopic(prefix + '-ck-bad', 2, replica_assignment=[[0], [9]])], request_timeout=10)))
 md = c.list_topics(topic=prefix + '-ck', timeout=10).topics[prefix + '-ck']
 out('ck-assigned-partitions', value=sorted([p.id, p.leader, p.replicas, p.isrs] for p in md.partitions.values()))

@@ -71,6 +71,17 @@ async function closeConsumer(consumer: Consumer): Promise<void> {
   liveConsumers.delete(consumer);
 }
 
+/** Waits until `count` records were seen, gives any extra ones 300 ms to show up, then closes the consumer. */
+async function closeAfterSeeing(consumer: Consumer, seen: readonly string[], count: number): Promise<void> {
+  await waitFor(
+    () => seen.length >= count,
+    10_000,
+    () => `seen ${seen}`,
+  );
+  await sleep(300);
+  await closeConsumer(consumer);
+}
+
 /** Resolves on the consumer's first completed fetch: by then it has joined and resolved its start offsets. */
 function firstFetch(consumer: Consumer): Promise<void> {
   return new Promise((resolve) => {
@@ -764,13 +775,7 @@ describe('kcat and kafkajs as their users use them', { timeout: 150_000 }, () =>
         }
       },
     });
-    await waitFor(
-      () => seen.length >= 12,
-      10_000,
-      () => `seen ${seen}`,
-    );
-    await sleep(300);
-    await closeConsumer(consumer);
+    await closeAfterSeeing(consumer, seen, 12);
     assert.deepEqual(seen, [
       ...[0, 1, 2, 3, 4, 5].map((i) => `${topic}|0|${i}|s${i}`),
       ...[2, 3, 4, 5, 6, 7].map((i) => `${topic}|0|${i}|s${i}`),
@@ -959,13 +964,7 @@ describe('kcat and kafkajs as their users use them', { timeout: 150_000 }, () =>
       acks: -1,
       messages: [0, 1].map((partition) => ({ partition, value: `new-${partition}` })),
     });
-    await waitFor(
-      () => seen.length >= 2,
-      10_000,
-      () => `seen ${seen}`,
-    );
-    await sleep(300);
-    await closeConsumer(consumer);
+    await closeAfterSeeing(consumer, seen, 2);
     assert.deepEqual(seen.sort(), [`${topic}|0|1|new-0`, `${topic}|1|1|new-1`]);
     assert.deepEqual(await committedOffsets('cu-latest-group', topic), ['0:2', '1:2']);
   });
@@ -1042,13 +1041,7 @@ describe('kcat and kafkajs as their users use them', { timeout: 150_000 }, () =>
         seen.push(describeValue(payload));
       },
     });
-    await waitFor(
-      () => seen.length >= 3,
-      10_000,
-      () => `seen ${seen}`,
-    );
-    await sleep(300);
-    await closeConsumer(consumer);
+    await closeAfterSeeing(consumer, seen, 3);
     assert.deepEqual(seen.sort(), [`${topic}|0|3|a6`, `${topic}|0|4|a8`, `${topic}|1|4|a9`]);
     assert.deepEqual(await committedOffsets(groupId, topic), ['0:5', '1:5']);
 
@@ -1136,13 +1129,7 @@ describe('kcat and kafkajs as their users use them', { timeout: 150_000 }, () =>
         seen.push(describeValue(payload));
       },
     });
-    await waitFor(
-      () => seen.length >= 2,
-      10_000,
-      () => `seen ${seen}`,
-    );
-    await sleep(300);
-    await closeConsumer(consumer);
+    await closeAfterSeeing(consumer, seen, 2);
     assert.deepEqual(assigned, matching);
     assert.deepEqual(
       seen.sort(),

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
-import { assertPythonModule, type PythonStep, runPythonSteps } from '../helpers/python.js';
+import { assertPythonModule, CONFLUENT_OUTCOME, type PythonStep, runPythonSteps } from '../helpers/python.js';
 
 const scriptTimeoutMs = 40_000;
 const testTimeoutMs = 45_000;
@@ -334,20 +334,9 @@ out('append-time', acked_in_range=before <= acked.timestamp <= int(time.time() *
 // --- confluent-kafka ----------------------------------------------------------------------------------------
 
 const confluentAdminScript = `
-from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic, NewPartitions, ConfigResource
 admin = AdminClient({'bootstrap.servers': bootstrap})
-def outcome(futures):
-    result = {}
-    for key, f in futures.items():
-        name = key.name if isinstance(key, ConfigResource) else key
-        try:
-            f.result(10)
-            result[name] = None
-        except KafkaException as e:
-            result[name] = e.args[0].name()
-    return result
-t1, t2 = prefix + '-a', prefix + '-b'
+${CONFLUENT_OUTCOME}t1, t2 = prefix + '-a', prefix + '-b'
 out('create', value=outcome(admin.create_topics([
     NewTopic(t1, 3, 1, config={'retention.ms': '3600000', 'max.message.bytes': '2000000'}),
     NewTopic(t2, 1, 1)], request_timeout=10)))

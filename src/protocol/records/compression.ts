@@ -13,21 +13,30 @@
 // Decompression is bounded by `maxBytes`: snappy's declared sizes are checked before decoding, gzip stops at
 // zlib's maxOutputLength, zstd streams in bounded chunks (a frame's declared content size is not trusted);
 // lz4-napi offers no limit, so lz4 output is checked after decoding (LZ4's ratio is capped near 255:1).
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { compressFrame, compressFrameSync, decompressFrame, decompressFrameSync } from 'lz4-napi';
-import {
-  compress as snappyCompress,
-  compressSync as snappyCompressSync,
-  uncompress as snappyUncompress,
-  uncompressSync as snappyUncompressSync,
-} from 'snappy';
-import { compress as zstdCompress } from 'zstd-napi';
-import zstdBinding from 'zstd-napi/binding.js';
 import { readUnsignedVarint } from '../primitives/varint.js';
 import { InvalidRecordError, UnsupportedCompressionTypeError } from './errors.js';
 import type { CodecIdValue, Compression, CompressionName } from './layout.js';
 import { CodecId } from './layout.js';
+
+// The native codecs load on first use: each costs the process 3-6 MB of resident memory (snappy and lz4-napi
+// also start a thread pool), which a broker or client whose batches are uncompressed never needs.
+const requireCodec = createRequire(import.meta.url);
+type Lz4Module = typeof import('lz4-napi');
+type SnappyModule = typeof import('snappy');
+type ZstdModule = typeof import('zstd-napi');
+type ZstdBinding = typeof import('zstd-napi/binding.js');
+let lz4Module: Lz4Module | undefined;
+let snappyModule: SnappyModule | undefined;
+let zstdModule: ZstdModule | undefined;
+let zstdBindingModule: ZstdBinding | undefined;
+const lz4 = (): Lz4Module => (lz4Module ??= requireCodec('lz4-napi') as Lz4Module);
+const snappy = (): SnappyModule => (snappyModule ??= requireCodec('snappy') as SnappyModule);
+const zstd = (): ZstdModule => (zstdModule ??= requireCodec('zstd-napi') as ZstdModule);
+const zstdBinding = (): ZstdBinding =>
+  (zstdBindingModule ??= requireCodec('zstd-napi/binding.js') as ZstdBinding);
 
 /** Default bound on one decompressed record section. */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 128 * 1024 * 1024;
@@ -63,12 +72,12 @@ export function compress(codec: Compression, data: Buffer): Buffer {
       return zlib.gzipSync(data);
     case CodecId.snappy:
       return xerialSnappyFrame(
-        chunks(data).map((block) => snappyCompressSync(block, { copyOutputData: true })),
+        chunks(data).map((block) => snappy().compressSync(block, { copyOutputData: true })),
       );
     case CodecId.lz4:
-      return compressFrameSync(data);
+      return lz4().compressFrameSync(data);
     case CodecId.zstd:
-      return zstdCompress(data);
+      return zstd().compress(data);
   }
 }
 
@@ -81,9 +90,9 @@ export async function compressAsync(codec: Compression, data: Buffer): Promise<B
     case CodecId.gzip:
       return gzipAsync(data);
     case CodecId.snappy:
-      return xerialSnappyFrame(await Promise.all(chunks(data).map((block) => snappyCompress(block))));
+      return xerialSnappyFrame(await Promise.all(chunks(data).map((block) => snappy().compress(block))));
     case CodecId.lz4:
-      return compressFrame(data);
+      return lz4().compressFrame(data);
     default:
       return compress(codec, data);
   }
@@ -101,7 +110,7 @@ export function decompress(codec: Compression, data: Buffer, options: Decompress
       case CodecId.snappy:
         return decompressSnappy(data, maxBytes);
       case CodecId.lz4:
-        return checkSize(decompressFrameSync(lz4Input(data, options)), maxBytes);
+        return checkSize(lz4().decompressFrameSync(lz4Input(data, options)), maxBytes);
       case CodecId.zstd:
         return decompressZstd(data, maxBytes);
     }
@@ -124,13 +133,13 @@ export async function decompressAsync(
       case CodecId.snappy: {
         const blocks = await Promise.all(
           snappyBlocks(data, maxBytes).map(
-            async (block) => (await snappyUncompress(block, { asBuffer: true })) as Buffer,
+            async (block) => (await snappy().uncompress(block, { asBuffer: true })) as Buffer,
           ),
         );
         return blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks);
       }
       case CodecId.lz4:
-        return checkSize(await decompressFrame(lz4Input(data, options)), maxBytes);
+        return checkSize(await lz4().decompressFrame(lz4Input(data, options)), maxBytes);
       default:
         return decompress(codec, data, options);
     }
@@ -224,7 +233,7 @@ function checkDeclaredSnappySize(block: Buffer, maxBytes: number): number {
 
 function decompressSnappy(data: Buffer, maxBytes: number): Buffer {
   const blocks = snappyBlocks(data, maxBytes).map(
-    (block) => snappyUncompressSync(block, { asBuffer: true, copyOutputData: true }) as Buffer,
+    (block) => snappy().uncompressSync(block, { asBuffer: true, copyOutputData: true }) as Buffer,
   );
   return blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks);
 }
@@ -286,14 +295,15 @@ export function xxhash32Short(buf: Buffer, start: number, end: number): number {
 
 // --- zstd ---------------------------------------------------------------------------------------------------
 
-const ZSTD_STREAM_OUT_BYTES = zstdBinding.dStreamOutSize();
-let zstdContext: InstanceType<typeof zstdBinding.DCtx> | undefined;
+let zstdContext: InstanceType<ZstdBinding['DCtx']> | undefined;
 
 /** Streams frame by frame so that a frame declaring (or hiding) a huge size cannot allocate past maxBytes. */
 function decompressZstd(data: Buffer, maxBytes: number): Buffer {
-  zstdContext ??= new zstdBinding.DCtx();
+  const binding = zstdBinding();
+  zstdContext ??= new binding.DCtx();
   const context = zstdContext;
-  context.reset(zstdBinding.ResetDirective.sessionOnly);
+  context.reset(binding.ResetDirective.sessionOnly);
+  const streamOutBytes = binding.dStreamOutSize();
   const parts: Buffer[] = [];
   let total = 0;
   let input = data;
@@ -301,7 +311,7 @@ function decompressZstd(data: Buffer, maxBytes: number): Buffer {
   let outputFull = false;
   while (input.length > 0 || (outputFull && frameOpen)) {
     const room = maxBytes - total + 1;
-    const out = Buffer.allocUnsafe(Math.min(room, Math.max(ZSTD_STREAM_OUT_BYTES, input.length * 4)));
+    const out = Buffer.allocUnsafe(Math.min(room, Math.max(streamOutBytes, input.length * 4)));
     const [remainingHint, produced, consumed] = context.decompressStream(out, input);
     total += produced;
     if (total > maxBytes) throw new InvalidRecordError(`decompressed data exceeds ${maxBytes} bytes`);

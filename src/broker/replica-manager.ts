@@ -265,6 +265,7 @@ export class ReplicaManager {
     const summary = validateBatches(batches, {
       maxBatchBytes: settings.maxMessageBytes,
       maxTotalBytes: settings.log.segmentBytes,
+      requireKeys: settings.compacted,
     });
     writeMaxTimestamps(batches, summary);
     for (const batch of summary.batches) {

@@ -12,6 +12,8 @@ export interface PartitionSettings {
   readonly logAppendTime: boolean;
   /** The codec batches are stored with, or null for compression.type=producer (kept as sent). */
   readonly compressionCodec: CodecIdValue | null;
+  /** cleanup.policy includes compact: every record needs a key. */
+  readonly compacted: boolean;
 }
 
 const CODEC_BY_COMPRESSION_TYPE: Record<CompressionType, CodecIdValue | null> = {
@@ -60,6 +62,7 @@ function computePartitionSettings(
     minInsyncReplicas: settings.minInsyncReplicas,
     logAppendTime: settings.messageTimestampType === 'LogAppendTime',
     compressionCodec: CODEC_BY_COMPRESSION_TYPE[settings.compressionType],
+    compacted: settings.cleanupPolicy !== 'delete',
   });
 }
 

@@ -19,7 +19,7 @@ import { type Broker, disposeAllBrokers, makeTempDir, startBroker } from '../hel
 import { hasKafkaErrorType } from '../helpers/errors.js';
 import { createKafka, registerCompressionCodecs } from '../helpers/kafka.js';
 import { loadPlatformatic } from '../helpers/platformatic.js';
-import { runProgramOk } from '../helpers/process.js';
+import { runProgram, runProgramOk } from '../helpers/process.js';
 import { assertPythonModule, runPythonSteps } from '../helpers/python.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -977,7 +977,7 @@ out('read', value=got)
     assert.equal(stdout, '0 a1\n1 b3\n2 a4\n');
   });
 
-  test('cleanup.policy=compact is accepted, described and inert: every record, duplicates and tombstones included, stays readable and retention deletes nothing until delete is added', {
+  test('cleanup.policy=compact is accepted and described, refuses records without a key, and is otherwise inert: every record, duplicates and tombstones included, stays readable and retention deletes nothing until delete is added', {
     timeout: testTimeoutMs,
   }, async () => {
     const topic = 'cfgk';
@@ -1018,6 +1018,28 @@ admin.close()
     const producer = kafka.producer();
     await producer.connect();
     try {
+      // As in Kafka: compaction keeps the last record per key, so a keyless record is INVALID_RECORD, for a
+      // compressed batch too, and nothing of its batch is appended.
+      for (const compression of [kafkajs.CompressionTypes.None, kafkajs.CompressionTypes.GZIP]) {
+        await assert.rejects(
+          producer.send({
+            topic,
+            acks: -1,
+            compression,
+            messages: [{ key: 'k', value: 'keyed' }, { value: 'no key' }],
+          }),
+          hasKafkaErrorType('INVALID_RECORD'),
+        );
+      }
+      const kcat = await runProgram('kcat', ['-b', broker.bootstrap, '-P', '-t', topic], {
+        timeoutMs: 15_000,
+        input: 'no key\n',
+      });
+      assert.deepEqual(
+        [kcat.code, kcat.stderr.trim()],
+        [1, '% Delivery failed for message: Broker: Broker failed to validate record'],
+      );
+      assert.deepEqual(await offsetsOf(topic), ['0', '0']);
       for (const [i, [key, value]] of records.entries()) {
         await producer.send({
           topic,

@@ -189,6 +189,29 @@ describe('validateBatches', () => {
     );
   });
 
+  for (const compression of ['none', 'zstd'] as const) {
+    test(`requireKeys (a compacted topic): a ${compression} batch with a keyless record is INVALID_RECORD, an empty key is fine`, () => {
+      const keyed = records(3, 10);
+      const withKeys = encodeRecordBatch({ records: keyed, compression });
+      assert.equal(validateBatches(withKeys, { requireKeys: true }).recordCount, 3);
+      const emptyKey = encodeRecordBatch({ records: [{ ...keyed[0]!, key: Buffer.alloc(0) }], compression });
+      assert.equal(validateBatches(emptyKey, { requireKeys: true }).recordCount, 1);
+      const keyless = encodeRecordBatch({
+        records: [keyed[0]!, { ...keyed[1]!, key: null }, keyed[2]!],
+        compression,
+      });
+      assert.equal(validateBatches(keyless).recordCount, 3);
+      assert.equal(
+        codeOf(() => validateBatches(Buffer.concat([withKeys, keyless]), { requireKeys: true })),
+        ErrorCode.INVALID_RECORD,
+      );
+      assert.throws(
+        () => validateBatches(keyless, { requireKeys: true }),
+        /without key \(record 1 of batch at byte 0\)/,
+      );
+    });
+  }
+
   test('producer fields must be consistent', () => {
     const transactionalWithoutProducer = encodeRecordBatch({ records: records(1, 1), isTransactional: true });
     assert.equal(

@@ -43,6 +43,11 @@ export interface ValidateOptions {
   maxBatchBytes?: number;
   /** Largest record set accepted (the segment size); larger → RECORD_LIST_TOO_LARGE, after the batch checks. */
   maxTotalBytes?: number;
+  /**
+   * The topic is compacted (cleanup.policy has compact): a record without a key → INVALID_RECORD, as in Kafka,
+   * since compaction keeps the latest record per key. Compressed batches are decompressed to check.
+   */
+  requireKeys?: boolean;
 }
 
 export interface BatchSummary {
@@ -86,12 +91,13 @@ const MIN_RECORD_BODY_BYTES = 6;
  */
 export function validateBatches(records: Buffer, options: ValidateOptions = {}): BatchSetSummary {
   const maxBatchBytes = options.maxBatchBytes ?? Number.POSITIVE_INFINITY;
+  const requireKeys = options.requireKeys ?? false;
   const batches: BatchSummary[] = [];
   let recordCount = 0;
   let maxTimestamp = NO_TIMESTAMP;
   let position = 0;
   while (position < records.length) {
-    const batch = validateBatch(records, position, maxBatchBytes);
+    const batch = validateBatch(records, position, maxBatchBytes, requireKeys);
     batches.push(batch);
     recordCount += batch.recordCount;
     if (batch.maxTimestamp > maxTimestamp) maxTimestamp = batch.maxTimestamp;
@@ -112,7 +118,12 @@ export function validateBatches(records: Buffer, options: ValidateOptions = {}):
   };
 }
 
-function validateBatch(buf: Buffer, position: number, maxBatchBytes: number): BatchSummary {
+function validateBatch(
+  buf: Buffer,
+  position: number,
+  maxBatchBytes: number,
+  requireKeys: boolean,
+): BatchSummary {
   const remaining = buf.length - position;
   if (remaining < LOG_OVERHEAD) {
     throw new CorruptRecordError(`truncated batch at byte ${position}: ${remaining} bytes left`);
@@ -180,17 +191,23 @@ function validateBatch(buf: Buffer, position: number, maxBatchBytes: number): Ba
   const baseTimestamp = readInt64(buf, position + BASE_TIMESTAMP_OFFSET);
   const headerMaxTimestamp = readInt64(buf, position + MAX_TIMESTAMP_OFFSET);
   let maxTimestamp = headerMaxTimestamp;
-  if ((attributes & TIMESTAMP_TYPE_MASK) !== 0) {
-    // LogAppendTime: the header's MaxTimestamp is the append time, not a record's.
-    if (codec === CodecId.none) checkUncompressedRecords(buf, recordsStart, end, recordCount, position);
-  } else if (codec === CodecId.none) {
-    const maxDelta = checkUncompressedRecords(buf, recordsStart, end, recordCount, position);
-    maxTimestamp = recordTimestamp(baseTimestamp, maxDelta);
-  } else if (headerMaxTimestamp < baseTimestamp) {
-    // No record can be older than the largest one, so the producer did not fill MaxTimestamp in (sarama
-    // 1.22.1 writes -1). Kafka recomputes it from the records; decompress only in this case to do the same.
-    const plain = decompress(codec as CodecIdValue, buf.subarray(recordsStart, end));
-    maxTimestamp = recordTimestamp(baseTimestamp, largestTimestampDelta(plain, recordCount, position));
+  // LogAppendTime: the header's MaxTimestamp is the append time, not a record's.
+  const logAppendTime = (attributes & TIMESTAMP_TYPE_MASK) !== 0;
+  // Control records always have keys; producers' control batches are refused later anyway.
+  const checkKeys = requireKeys && !isControl;
+  if (codec === CodecId.none) {
+    const maxDelta = checkUncompressedRecords(buf, recordsStart, end, recordCount, position, checkKeys);
+    if (!logAppendTime) maxTimestamp = recordTimestamp(baseTimestamp, maxDelta);
+  } else {
+    // No record can be older than the largest one, so a MaxTimestamp below the BaseTimestamp means the producer
+    // did not fill it in (sarama 1.22.1 writes -1). Kafka recomputes it from the records. Decompressing costs,
+    // so only this and a compacted topic's key check do it.
+    const recompute = !logAppendTime && headerMaxTimestamp < baseTimestamp;
+    if (recompute || checkKeys) {
+      const plain = decompress(codec as CodecIdValue, buf.subarray(recordsStart, end));
+      const maxDelta = walkDecompressedRecords(plain, recordCount, position, checkKeys);
+      if (recompute) maxTimestamp = recordTimestamp(baseTimestamp, maxDelta);
+    }
   }
 
   return {
@@ -217,8 +234,16 @@ function recordTimestamp(baseTimestamp: number, delta: number): number {
   return baseTimestamp === NO_TIMESTAMP ? NO_TIMESTAMP : baseTimestamp + delta;
 }
 
-/** The largest timestamp delta among the `count` records of a decompressed batch body. */
-function largestTimestampDelta(records: Buffer, count: number, position: number): number {
+/**
+ * The largest timestamp delta among the `count` records of a decompressed batch body; with `checkKeys`, fails
+ * on a record without a key.
+ */
+function walkDecompressedRecords(
+  records: Buffer,
+  count: number,
+  position: number,
+  checkKeys: boolean,
+): number {
   let largest = Number.NEGATIVE_INFINITY;
   cursor.offset = 0;
   try {
@@ -231,6 +256,10 @@ function largestTimestampDelta(records: Buffer, count: number, position: number)
       cursor.offset += 1; // attributes, unused
       const delta = readVarlong(records, cursor);
       if (delta > largest) largest = delta;
+      if (checkKeys) {
+        readVarint(records, cursor); // offset delta
+        if (readVarint(records, cursor) < 0) throw keylessRecordError(index, position);
+      }
       cursor.offset = bodyEnd;
     }
   } catch (error) {
@@ -242,10 +271,16 @@ function largestTimestampDelta(records: Buffer, count: number, position: number)
   return largest;
 }
 
+function keylessRecordError(index: number, position: number): InvalidRecordError {
+  return new InvalidRecordError(
+    `Compacted topic cannot accept message without key (record ${index} of batch at byte ${position})`,
+  );
+}
+
 /**
  * Walks the records of an uncompressed batch: each record's fields must fill its declared length exactly, its
- * offset delta must be its index, and the records must fill the batch exactly. Returns the largest timestamp
- * delta.
+ * offset delta must be its index, and the records must fill the batch exactly; with `checkKeys`, each record
+ * needs a key. Returns the largest timestamp delta.
  */
 function checkUncompressedRecords(
   buf: Buffer,
@@ -253,6 +288,7 @@ function checkUncompressedRecords(
   end: number,
   count: number,
   position: number,
+  checkKeys: boolean,
 ): number {
   let largestDelta = Number.NEGATIVE_INFINITY;
   cursor.offset = start;
@@ -273,7 +309,8 @@ function checkUncompressedRecords(
           `record ${index} of batch at byte ${position} has offset delta ${offsetDelta}`,
         );
       }
-      skipBytesField(buf, cursor, -1); // key
+      const keyLength = skipBytesField(buf, cursor, -1);
+      if (checkKeys && keyLength < 0) throw keylessRecordError(index, position);
       skipBytesField(buf, cursor, -1); // value
       const headerCount = readVarint(buf, cursor);
       if (headerCount < 0) throw new InvalidRecordError(`record ${index} has ${headerCount} headers`);
@@ -306,10 +343,12 @@ function checkUncompressedRecords(
   return largestDelta;
 }
 
-function skipBytesField(buf: Buffer, at: { offset: number }, minLength: number): void {
+/** Skips a length-prefixed field and returns its length (-1: null). */
+function skipBytesField(buf: Buffer, at: { offset: number }, minLength: number): number {
   const length = readVarint(buf, at);
   if (length < minLength) throw new InvalidRecordError(`record field has length ${length}`);
   if (length > 0) at.offset += length;
+  return length;
 }
 
 /**

@@ -11,6 +11,7 @@ import { Controller } from './controller.js';
 import { createDispatcher } from './dispatcher.js';
 import { brokerHandlers } from './handlers/index.js';
 import { OFFSETS_TOPIC, OffsetsTopic } from './offsets-topic.js';
+import { partitionCapacity, readOpenFileLimit } from './partition-capacity.js';
 import { ReplicaManager } from './replica-manager.js';
 import { KafkaServer } from './server.js';
 import { defaultLogConfig } from './topic-settings.js';
@@ -41,7 +42,17 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     bufferPool,
   });
   const replicaManager = new ReplicaManager(config.nodeId, config, metadata, logs, logger);
-  const controller = new Controller(config, metadata, replicaManager, logger);
+  const openFileLimit = await readOpenFileLimit();
+  const controller = new Controller(config, metadata, replicaManager, logger, {
+    partitionCapacity: partitionCapacity(openFileLimit),
+  });
+  const hosted = controller.hostedPartitions();
+  if (hosted > partitionCapacity(openFileLimit)) {
+    logger.warn(
+      { partitions: hosted, openFileLimit },
+      'this broker hosts more partitions than its open-file limit leaves room for: raise the limit (ulimit -n)',
+    );
+  }
   const advertised = { host: config.advertisedHost, port: config.advertisedPort };
   const offsetsTopic = new OffsetsTopic(config, replicaManager, controller, logger);
   const groupCoordinator = new GroupCoordinator({

@@ -88,3 +88,52 @@ test('concurrent creations of colliding names and concurrent deletions of one to
   );
   assert.deepEqual(store.listTopics(), []);
 });
+
+test('more than 10,000 partitions at once is POLICY_VIOLATION, before any is placed', async () => {
+  const huge = await controller.createTopic({ ...spec('huge'), numPartitions: 2 ** 31 - 1 }, false);
+  assert.deepEqual(
+    [huge.errorCode, huge.errorMessage],
+    [ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.'],
+  );
+  assert.equal((await controller.createTopic(spec('grown'), false)).errorCode, ErrorCode.NONE);
+  const grown = await controller.createPartitions('grown', 10_002, null, false);
+  assert.equal(grown.errorCode, ErrorCode.POLICY_VIOLATION);
+  assert.equal(store.getTopic('grown')?.partitions.length, 1);
+  assert.equal(store.getTopic('huge'), undefined);
+});
+
+test('creations past the partition capacity are refused with a readable POLICY_VIOLATION, validateOnly too', async () => {
+  const replicaManager = { syncWithMetadata: async () => {} } as unknown as ReplicaManager;
+  const limited = new Controller(
+    loadBrokerConfig(),
+    store,
+    replicaManager,
+    createLogger({ level: 'silent' }),
+    {
+      partitionCapacity: 10,
+    },
+  );
+  assert.equal(
+    (await limited.createTopic({ ...spec('six'), numPartitions: 6 }, false)).errorCode,
+    ErrorCode.NONE,
+  );
+  const refused = await limited.createTopic({ ...spec('five'), numPartitions: 5 }, true);
+  assert.equal(refused.errorCode, ErrorCode.POLICY_VIOLATION);
+  assert.match(
+    refused.errorMessage ?? '',
+    /cannot host 5 more partitions: it would hold 11, .* can hold 10 .*ulimit -n/,
+  );
+  // Concurrent creations count each other's partitions before either is in the metadata.
+  const both = await Promise.all([
+    limited.createTopic({ ...spec('two'), numPartitions: 2 }, false),
+    limited.createTopic({ ...spec('three'), numPartitions: 3 }, false),
+  ]);
+  assert.deepEqual(
+    both.map((r) => r.errorCode),
+    [ErrorCode.NONE, ErrorCode.POLICY_VIOLATION],
+  );
+  assert.equal((await limited.createPartitions('six', 9, null, false)).errorCode, ErrorCode.POLICY_VIOLATION);
+  assert.equal((await limited.createPartitions('six', 8, null, false)).errorCode, ErrorCode.NONE);
+  assert.equal(limited.hostedPartitions(), 10);
+  assert.equal((await limited.autoCreateTopic('auto')).errorCode, ErrorCode.POLICY_VIOLATION);
+});

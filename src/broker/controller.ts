@@ -14,6 +14,7 @@ import {
   validateTopicName,
 } from '../metadata/index.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { MAX_PARTITIONS_PER_REQUEST } from './partition-capacity.js';
 import type { ReplicaManager } from './replica-manager.js';
 
 export interface TopicSpec {
@@ -47,15 +48,66 @@ export function failure(errorCode: number, errorMessage: string): AdminResult {
 // Internal topics are created by the broker itself; clients may not create or delete them.
 const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
 
+/** Kafka's answer to a CreateTopics or CreatePartitions request over MAX_PARTITIONS_PER_REQUEST. */
+export const TOO_MANY_PARTITIONS_PER_REQUEST = failure(
+  ErrorCode.POLICY_VIOLATION,
+  'Excessively large number of partitions per request.',
+);
+
+export interface ControllerLimits {
+  /** Partitions this broker can host (partition-capacity.ts); creations past it are refused. */
+  partitionCapacity?: number;
+}
+
 export class Controller {
   private readonly topicDeletionListeners: ((topic: string) => Promise<void>)[] = [];
+  private readonly partitionCapacity: number;
+  /** Partitions of creations under way: checked against the capacity but not in the metadata yet. */
+  private reservedPartitions = 0;
 
   constructor(
     private readonly config: BrokerConfig,
     private readonly metadata: MetadataStore,
     private readonly replicaManager: ReplicaManager,
     private readonly logger: Logger,
-  ) {}
+    limits: ControllerLimits = {},
+  ) {
+    this.partitionCapacity = limits.partitionCapacity ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Partitions with a replica on this broker. */
+  hostedPartitions(): number {
+    let hosted = 0;
+    for (const topic of this.metadata.listTopics()) {
+      for (const partition of topic.partitions) {
+        if (partition.replicas.includes(this.config.nodeId)) hosted++;
+      }
+    }
+    return hosted;
+  }
+
+  /**
+   * Refuses `added` more partitions on this broker when it cannot host them; else reserves them, and the
+   * caller must release the reservation once they are in the metadata or given up. Without this the broker
+   * would run out of file descriptors (partition-capacity.ts).
+   */
+  private reservePartitions(added: number): AdminResult | null {
+    const total = this.hostedPartitions() + this.reservedPartitions + added;
+    if (total > this.partitionCapacity) {
+      return failure(
+        ErrorCode.POLICY_VIOLATION,
+        `This broker cannot host ${added} more partition${added === 1 ? '' : 's'}: it would hold ${total}, and ` +
+          `with its open-file limit it can hold ${this.partitionCapacity} (one open file each). Raise the ` +
+          'limit (ulimit -n) to host more.',
+      );
+    }
+    this.reservedPartitions += added;
+    return null;
+  }
+
+  private releasePartitions(added: number): void {
+    this.reservedPartitions -= added;
+  }
 
   /** Runs after a topic is deleted, before the deletion is acknowledged (the group coordinator drops its offsets). */
   onTopicDeleted(listener: (topic: string) => Promise<void>): void {
@@ -107,17 +159,24 @@ export class Controller {
     const configs: Record<string, string> = {};
     for (const [key, value] of Object.entries(spec.configs)) if (value !== null) configs[key] = value;
     const replicationFactor = partitions[0]?.replicas.length ?? 0;
-    if (validateOnly) {
-      return { ...OK, topic: null, numPartitions: partitions.length, replicationFactor };
-    }
+    const hostedHere = partitions.filter((p) => p.replicas.includes(this.config.nodeId)).length;
+    const refusal = this.reservePartitions(hostedHere);
+    if (refusal !== null) return fail(refusal.errorCode, refusal.errorMessage ?? '');
     let topic: TopicRecord;
     try {
-      topic = await this.metadata.createTopic({ name: spec.name, partitions, configs, internal });
-    } catch (error) {
-      // The store has the last word: a name colliding with an existing one ('.' versus '_'), or a topic
-      // another request created since the checks above. Those are answers for the client, not server errors.
-      if (error instanceof KafkaError) return fail(error.code, error.message);
-      throw error;
+      if (validateOnly) {
+        return { ...OK, topic: null, numPartitions: partitions.length, replicationFactor };
+      }
+      try {
+        topic = await this.metadata.createTopic({ name: spec.name, partitions, configs, internal });
+      } catch (error) {
+        // The store has the last word: a name colliding with an existing one ('.' versus '_'), or a topic
+        // another request created since the checks above. Those are answers for the client, not server errors.
+        if (error instanceof KafkaError) return fail(error.code, error.message);
+        throw error;
+      }
+    } finally {
+      this.releasePartitions(hostedHere);
     }
     await this.replicaManager.syncWithMetadata();
     this.logger.info({ topic: spec.name, partitions: partitions.length, replicationFactor }, 'created topic');
@@ -133,6 +192,12 @@ export class Controller {
           'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.',
         );
       }
+      if (spec.assignments.size > MAX_PARTITIONS_PER_REQUEST) {
+        throw new KafkaError(
+          TOO_MANY_PARTITIONS_PER_REQUEST.errorCode,
+          TOO_MANY_PARTITIONS_PER_REQUEST.errorMessage!,
+        );
+      }
       return this.explicitPartitions(spec.assignments, 0, brokers);
     }
     const numPartitions = spec.numPartitions === -1 ? this.config.numPartitions : spec.numPartitions;
@@ -140,6 +205,13 @@ export class Controller {
       spec.replicationFactor === -1 ? this.config.defaultReplicationFactor : spec.replicationFactor;
     if (numPartitions <= 0) {
       throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
+    }
+    // Before placing them: two billion partition records would not fit in memory.
+    if (numPartitions > MAX_PARTITIONS_PER_REQUEST) {
+      throw new KafkaError(
+        TOO_MANY_PARTITIONS_PER_REQUEST.errorCode,
+        TOO_MANY_PARTITIONS_PER_REQUEST.errorMessage!,
+      );
     }
     if (replicationFactor <= 0) {
       throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
@@ -240,6 +312,7 @@ export class Controller {
       return failure(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
     }
     const added = count - current;
+    if (added > MAX_PARTITIONS_PER_REQUEST) return TOO_MANY_PARTITIONS_PER_REQUEST;
     let partitions: PartitionRecord[];
     try {
       const brokers = this.liveBrokerIds();
@@ -265,8 +338,15 @@ export class Controller {
       if (error instanceof KafkaError) return failure(error.code, error.message);
       throw error;
     }
-    if (validateOnly) return OK;
-    await this.metadata.createPartitions(name, partitions);
+    const hostedHere = partitions.filter((p) => p.replicas.includes(this.config.nodeId)).length;
+    const refusal = this.reservePartitions(hostedHere);
+    if (refusal !== null) return refusal;
+    try {
+      if (validateOnly) return OK;
+      await this.metadata.createPartitions(name, partitions);
+    } finally {
+      this.releasePartitions(hostedHere);
+    }
     await this.replicaManager.syncWithMetadata();
     this.logger.info({ topic: name, partitions: count }, 'added partitions');
     return OK;

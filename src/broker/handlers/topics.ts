@@ -14,6 +14,8 @@ import {
 } from '../../protocol/generated/index.js';
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js';
 import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
+import { TOO_MANY_PARTITIONS_PER_REQUEST } from '../controller.js';
+import { MAX_PARTITIONS_PER_REQUEST } from '../partition-capacity.js';
 
 type CreatableTopicResult = CreateTopicsResponse['topics'][number];
 
@@ -56,6 +58,21 @@ const createTopics: ApiHandler<CreateTopicsRequest, CreateTopicsResponse> = {
   maxVersion: 7,
   async handle(ctx, request) {
     const dup = duplicates(request.topics.map((t) => t.name));
+    // As Kafka's controller: the whole request is refused when it would create too many partitions at once.
+    let requested = 0;
+    for (const topic of request.topics) {
+      if (topic.assignments.length > 0) requested += topic.assignments.length;
+      else
+        requested +=
+          topic.numPartitions === -1 ? ctx.broker.config.numPartitions : Math.max(0, topic.numPartitions);
+    }
+    if (requested > MAX_PARTITIONS_PER_REQUEST) {
+      const { errorCode, errorMessage } = TOO_MANY_PARTITIONS_PER_REQUEST;
+      return {
+        throttleTimeMs: 0,
+        topics: request.topics.map((t) => createResult(t.name, errorCode, errorMessage)),
+      };
+    }
     // All at once: the metadata store writes the topics of one request together, so a request for hundreds
     // of topics costs about what one costs.
     const results = await Promise.all(
@@ -146,6 +163,18 @@ const createPartitions: ApiHandler<CreatePartitionsRequest, CreatePartitionsResp
   maxVersion: 3,
   async handle(ctx, request) {
     const dup = duplicates(request.topics.map((t) => t.name));
+    let added = 0;
+    for (const topic of request.topics) {
+      const current = ctx.broker.metadata.getTopic(topic.name)?.partitions.length;
+      if (current !== undefined) added += Math.max(0, topic.count - current);
+    }
+    if (added > MAX_PARTITIONS_PER_REQUEST) {
+      const { errorCode, errorMessage } = TOO_MANY_PARTITIONS_PER_REQUEST;
+      return {
+        throttleTimeMs: 0,
+        results: request.topics.map((t) => ({ name: t.name, errorCode, errorMessage })),
+      };
+    }
     const results: CreatePartitionsResponse['results'] = [];
     for (const topic of request.topics) {
       if (dup.has(topic.name)) {

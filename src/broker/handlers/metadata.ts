@@ -99,14 +99,17 @@ const handler: ApiHandler<MetadataRequest, MetadataResponse> = {
       const allowAutoCreate = version < 4 || request.allowAutoTopicCreation;
       topics = [];
       for (const requested of request.topics ?? []) {
-        if (requested.name === null || requested.name === '') {
-          const topic = version >= 10 ? metadata.getTopicById(requested.topicId) : undefined;
+        // As Kafka: from v10 a topic id other than zero (or a null name) means a lookup by id. The response's
+        // name is nullable only from v12.
+        if (requested.name === null || (version >= 10 && requested.topicId !== ZERO_UUID)) {
+          const topic = metadata.getTopicById(requested.topicId);
           topics.push(
             topic === undefined
-              ? missingTopic(null, requested.topicId, ErrorCode.UNKNOWN_TOPIC_ID)
+              ? missingTopic(version >= 12 ? null : '', requested.topicId, ErrorCode.UNKNOWN_TOPIC_ID)
               : describeTopic(ctx, topic, includeOperations),
           );
         } else {
+          // An empty name is a name, and an invalid one: INVALID_TOPIC_EXCEPTION, never an encoding failure.
           topics.push(await topicByName(ctx, requested.name, allowAutoCreate, includeOperations));
         }
       }

@@ -95,6 +95,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     maxRequestBytes: config.socketRequestMaxBytes,
     maxInFlightRequests: config.maxInFlightRequestsPerConnection,
     maxQueuedResponseBytes: config.queuedMaxResponseBytes,
+    ...(config.queuedMaxRequestBytes > 0 && { maxQueuedRequestBytes: config.queuedMaxRequestBytes }),
     idleTimeoutMs: config.connectionsMaxIdleMs,
     bufferPool,
   });

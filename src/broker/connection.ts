@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { BufferPool, PooledBuffer } from '../common/buffer-pool.js';
 import { FrameDecodeError, FrameDecoder } from './frame-decoder.js';
 import type { ReceivedGarbageCollector } from './received-garbage.js';
+import type { RequestMemory } from './request-memory.js';
 
 /** Who is on the other end of a connection; passed to the request handler with every request. */
 export interface ConnectionInfo {
@@ -101,6 +102,8 @@ const INITIAL_SLOT_CAPACITY = 8;
  * that dispatching a request allocates no closures.
  */
 interface ResponseSlot {
+  /** Bytes of the request, counted in the broker's RequestMemory until it is answered (or fails). */
+  requestBytes: number;
   done: boolean;
   response: ResponseChunks | null;
   responseBytes: number;
@@ -161,6 +164,7 @@ export class Connection {
     private readonly logger: ServerLogger,
     bufferPool: BufferPool | null,
     private readonly receivedGarbage: ReceivedGarbageCollector | null,
+    private readonly requestMemory: RequestMemory | null = null,
   ) {
     this.decoder = new FrameDecoder(
       limits.maxRequestBytes,
@@ -276,6 +280,8 @@ export class Connection {
 
   private start(frame: Buffer, hold: PooledBuffer | null): void {
     const slot = this.acquireSlot();
+    slot.requestBytes = frame.length;
+    this.requestMemory?.take(frame.length);
     const request: RequestFrame = {
       apiKey: frame.readInt16BE(0),
       apiVersion: frame.readInt16BE(2),
@@ -290,13 +296,26 @@ export class Connection {
     try {
       result = this.handler(request, this.info);
     } catch (error) {
+      this.releaseRequestMemory(slot);
       this.onHandlerError(error);
       return;
     }
     if (result === null || Array.isArray(result)) this.complete(slot, result);
     else if (typeof result?.then === 'function') result.then(slot.onResolved, slot.onRejected);
-    else this.onHandlerError(new InvalidResponseError());
+    else {
+      this.releaseRequestMemory(slot);
+      this.onHandlerError(new InvalidResponseError());
+    }
   }
+
+  private releaseRequestMemory(slot: ResponseSlot): void {
+    if (slot.requestBytes === 0) return;
+    this.requestMemory?.give(slot.requestBytes);
+    slot.requestBytes = 0;
+  }
+
+  /** Resumes reading, if nothing else holds it back, once the broker's request memory has room again. */
+  private readonly onRequestMemoryRoom = (): void => this.updateReading();
 
   /** Starts the waiting request once it may; reading resumes with it. */
   private startWaiting(): void {
@@ -315,7 +334,8 @@ export class Connection {
     return (
       this.inFlight >= this.limits.maxInFlightRequests ||
       this.waitingResponseBytes + this.socket.writableLength >= this.limits.maxQueuedResponseBytes ||
-      this.socket.writableNeedDrain
+      this.socket.writableNeedDrain ||
+      (this.requestMemory?.exhausted ?? false)
     );
   }
 
@@ -332,6 +352,7 @@ export class Connection {
         this.counters.readPauses++;
         this.socket.pause();
       }
+      if (this.requestMemory?.exhausted) this.requestMemory.whenRoom(this.onRequestMemoryRoom);
     } else if (this.readingPaused) {
       this.readingPaused = false;
       this.socket.resume();
@@ -370,6 +391,7 @@ export class Connection {
 
   private createSlot(): ResponseSlot {
     const slot: ResponseSlot = {
+      requestBytes: 0,
       done: false,
       response: null,
       responseBytes: 0,
@@ -381,13 +403,17 @@ export class Connection {
           this.onHandlerError(error);
         }
       },
-      onRejected: (error) => this.onHandlerError(error),
+      onRejected: (error) => {
+        this.releaseRequestMemory(slot);
+        this.onHandlerError(error);
+      },
     };
     return slot;
   }
 
   private complete(slot: ResponseSlot, response: ResponseChunks | null): void {
     this.running--;
+    this.releaseRequestMemory(slot);
     if (this.state === ConnectionState.Closed) {
       released(response);
       return;
@@ -486,6 +512,7 @@ export class Connection {
 
   private onClose(): void {
     this.state = ConnectionState.Closed;
+    this.requestMemory?.cancel(this.onRequestMemoryRoom);
     this.decoder.discard();
     this.dropWaiting();
     for (const slot of this.slots) {

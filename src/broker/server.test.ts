@@ -292,6 +292,50 @@ describe('KafkaServer', () => {
     assert.ok(server.stats().readPauses > 0);
   });
 
+  test('maxQueuedRequestBytes bounds the request bytes held across connections; every request is answered', async () => {
+    let heldBytes = 0;
+    let maxHeldBytes = 0;
+    const { port } = await start(
+      async (request) => {
+        heldBytes += request.payload.length;
+        maxHeldBytes = Math.max(maxHeldBytes, heldBytes);
+        await sleep(2);
+        heldBytes -= request.payload.length;
+        return [request.payload.subarray(4, 8)];
+      },
+      { maxInFlightRequests: 100, maxQueuedRequestBytes: 100_000 },
+    );
+    // Three connections pipelining 40 Produce requests of ~10 kB each: 1.2 MB if nothing held them back.
+    const clients = await Promise.all([client(port), client(port), client(port)]);
+    const count = 40;
+    for (const c of clients) {
+      c.send(...Array.from({ length: count }, (_, id) => request(id, Buffer.alloc(10_000), 0)));
+    }
+    for (const c of clients) {
+      const responses = await c.waitForResponses(count);
+      assert.deepEqual(
+        responses.map((response) => response.correlationId),
+        Array.from({ length: count }, (_, id) => id),
+      );
+    }
+    // At the bound, each connection may still have one more frame decoded from the chunk it was reading.
+    assert.ok(maxHeldBytes <= 100_000 + clients.length * 10_008, `held up to ${maxHeldBytes} bytes`);
+    assert.ok(maxHeldBytes >= 50_000, `held only ${maxHeldBytes} bytes: the bound should not starve them`);
+  });
+
+  test('one request larger than maxQueuedRequestBytes is still served', async () => {
+    const { port } = await start((request) => [request.payload.subarray(4, 8)], {
+      maxQueuedRequestBytes: 1_000,
+    });
+    const c = await client(port);
+    c.send(request(1, Buffer.alloc(50_000), 0), request(2, Buffer.alloc(50_000), 0));
+    const responses = await c.waitForResponses(2);
+    assert.deepEqual(
+      responses.map((response) => response.correlationId),
+      [1, 2],
+    );
+  });
+
   test('a request starts once the earlier ones finished; consecutive Produce requests run together', async () => {
     const events: string[] = [];
     const { port } = await start(async (request) => {

@@ -2,6 +2,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import type { BufferPool } from '../common/buffer-pool.js';
 import { Connection, type RequestHandler, type ServerCounters, type ServerLogger } from './connection.js';
 import { ReceivedGarbageCollector } from './received-garbage.js';
+import { RequestMemory } from './request-memory.js';
 
 export type {
   ConnectionInfo,
@@ -30,6 +31,11 @@ export interface ServerOptions {
   listenerName?: string;
   /** Large request frames are assembled in buffers from this pool (see RequestFrame.hold). */
   bufferPool?: BufferPool;
+  /**
+   * queued.max.request.bytes: across all connections, reading stops while requests of this many bytes await
+   * their response (request-memory.ts). Unbounded when not given.
+   */
+  maxQueuedRequestBytes?: number;
 }
 
 /** Socket input between minor collections (src/broker/received-garbage.ts). */
@@ -77,6 +83,7 @@ export class KafkaServer {
     readPauses: 0,
   };
   private readonly listenerName: string;
+  private readonly requestMemory: RequestMemory | null;
   private nextConnectionId = 1;
   private idleSweepTimer: NodeJS.Timeout | null = null;
   private closePromise: Promise<void> | null = null;
@@ -93,6 +100,14 @@ export class KafkaServer {
       if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidServerOptionError(option, value);
     }
     this.listenerName = options.listenerName ?? 'PLAINTEXT';
+    const queuedRequestBytes = options.maxQueuedRequestBytes;
+    if (
+      queuedRequestBytes !== undefined &&
+      (!Number.isSafeInteger(queuedRequestBytes) || queuedRequestBytes <= 0)
+    ) {
+      throw new InvalidServerOptionError('maxQueuedRequestBytes', queuedRequestBytes);
+    }
+    this.requestMemory = queuedRequestBytes === undefined ? null : new RequestMemory(queuedRequestBytes);
     this.server = createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true }, (socket) =>
       this.accept(socket),
     );
@@ -187,6 +202,7 @@ export class KafkaServer {
       this.options.logger,
       this.options.bufferPool ?? null,
       this.receivedGarbage,
+      this.requestMemory,
     );
     this.connections.add(connection);
     socket.once('close', () => {

@@ -43,6 +43,7 @@ describe('loadBrokerConfig defaults', () => {
       socketRequestMaxBytes: 104857600,
       connectionsMaxIdleMs: 600000,
       maxInFlightRequestsPerConnection: 100,
+      queuedMaxRequestBytes: 33554432,
       queuedMaxResponseBytes: 67108864,
       fetchMemoryBytes: 16777216,
       offsetsTopicNumPartitions: 50,

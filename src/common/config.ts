@@ -82,6 +82,7 @@ export interface BrokerConfig {
   connectionsMaxIdleMs: number;
   maxInFlightRequestsPerConnection: number;
   queuedMaxResponseBytes: number;
+  queuedMaxRequestBytes: number;
   fetchMemoryBytes: number;
   offsetsTopicNumPartitions: number;
   offsetsTopicReplicationFactor: number;
@@ -443,6 +444,17 @@ export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
     { min: 1 },
     'Sluice-specific (broker side). Requests read from one connection and not yet answered; at the limit ' +
       'the broker stops reading that socket until responses go out (they keep their order).',
+  ),
+  longDef(
+    'queued.max.request.bytes',
+    'queuedMaxRequestBytes',
+    // Kafka's default is -1. Sluice bounds it: a Produce frame stays in memory until its records are written,
+    // and librdkafka pipelines up to max.in.flight.requests.per.connection per connection. 32 MiB is twice
+    // what the ingest bench keeps in flight at full speed (4 connections x 4 requests x 1 MiB).
+    '33554432',
+    { min: -1 },
+    'Bytes of requests read from all connections and not yet answered; at the limit no connection reads ' +
+      'another request until answers bring it back under (one request may go past it). -1: no limit.',
   ),
   longDef(
     'queued.max.response.bytes',

@@ -191,5 +191,23 @@ describe('hostile but well-formed requests', { timeout: 240_000 }, () => {
       { timeoutMs: 15_000 },
     );
     assert.equal(stdout, 'survived\n');
+    // And a consumer group can still form, in the very group the requests above abused.
+    const grouped = await runProgramOk(
+      'kcat',
+      [
+        '-b',
+        broker.bootstrap,
+        '-G',
+        GROUP,
+        '-X',
+        'auto.offset.reset=earliest',
+        '-c',
+        '1',
+        '-q',
+        'hostile-after',
+      ],
+      { timeoutMs: 30_000 },
+    );
+    assert.equal(grouped.stdout, 'survived\n');
   });
 });

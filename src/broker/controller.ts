@@ -48,10 +48,11 @@ export function failure(errorCode: number, errorMessage: string): AdminResult {
 // Internal topics are created by the broker itself; clients may not create or delete them.
 const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
 
+const TOO_MANY_PARTITIONS_MESSAGE = 'Excessively large number of partitions per request.';
 /** Kafka's answer to a CreateTopics or CreatePartitions request over MAX_PARTITIONS_PER_REQUEST. */
 export const TOO_MANY_PARTITIONS_PER_REQUEST = failure(
   ErrorCode.POLICY_VIOLATION,
-  'Excessively large number of partitions per request.',
+  TOO_MANY_PARTITIONS_MESSAGE,
 );
 
 export interface ControllerLimits {
@@ -161,7 +162,7 @@ export class Controller {
     const replicationFactor = partitions[0]?.replicas.length ?? 0;
     const hostedHere = partitions.filter((p) => p.replicas.includes(this.config.nodeId)).length;
     const refusal = this.reservePartitions(hostedHere);
-    if (refusal !== null) return fail(refusal.errorCode, refusal.errorMessage ?? '');
+    if (refusal !== null) return { ...refusal, topic: null, numPartitions: -1, replicationFactor: -1 };
     let topic: TopicRecord;
     try {
       if (validateOnly) {
@@ -193,10 +194,7 @@ export class Controller {
         );
       }
       if (spec.assignments.size > MAX_PARTITIONS_PER_REQUEST) {
-        throw new KafkaError(
-          TOO_MANY_PARTITIONS_PER_REQUEST.errorCode,
-          TOO_MANY_PARTITIONS_PER_REQUEST.errorMessage!,
-        );
+        throw new KafkaError(ErrorCode.POLICY_VIOLATION, TOO_MANY_PARTITIONS_MESSAGE);
       }
       return this.explicitPartitions(spec.assignments, 0, brokers);
     }
@@ -208,10 +206,7 @@ export class Controller {
     }
     // Before placing them: two billion partition records would not fit in memory.
     if (numPartitions > MAX_PARTITIONS_PER_REQUEST) {
-      throw new KafkaError(
-        TOO_MANY_PARTITIONS_PER_REQUEST.errorCode,
-        TOO_MANY_PARTITIONS_PER_REQUEST.errorMessage!,
-      );
+      throw new KafkaError(ErrorCode.POLICY_VIOLATION, TOO_MANY_PARTITIONS_MESSAGE);
     }
     if (replicationFactor <= 0) {
       throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');

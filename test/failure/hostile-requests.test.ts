@@ -69,6 +69,21 @@ const hostileValues: ValueChooser = (field: FieldSpec, _version, random) => {
   return undefined;
 };
 
+/** Our client's connection: it frames any request object at any version and decodes the answer. */
+async function connectTo(broker: Broker): Promise<BrokerConnection> {
+  const [host, port] = broker.bootstrap.split(':') as [string, string];
+  const connection = new BrokerConnection({
+    host,
+    port: Number(port),
+    nodeId: -1,
+    clientId: 'hostile',
+    connectTimeoutMs: 5_000,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+  });
+  await connection.connect();
+  return connection;
+}
+
 describe('hostile but well-formed requests', { timeout: 240_000 }, () => {
   let broker: Broker;
 
@@ -86,16 +101,7 @@ describe('hostile but well-formed requests', { timeout: 240_000 }, () => {
   });
 
   test('an empty topic name in Metadata is INVALID_TOPIC_EXCEPTION at every version (it once failed encoding the answer)', async () => {
-    const [host, port] = broker.bootstrap.split(':') as [string, string];
-    const connection = new BrokerConnection({
-      host,
-      port: Number(port),
-      nodeId: -1,
-      clientId: 'hostile',
-      connectTimeoutMs: 5_000,
-      requestTimeoutMs: REQUEST_TIMEOUT_MS,
-    });
-    await connection.connect();
+    const connection = await connectTo(broker);
     try {
       const range = connection.apiVersions.get(ApiKey.Metadata)!;
       for (let version = Math.max(1, range.min); version <= range.max; version++) {
@@ -125,20 +131,7 @@ describe('hostile but well-formed requests', { timeout: 240_000 }, () => {
   }, async () => {
     const messages = await loadMessages(path.resolve(repoRoot, DEFAULT_MESSAGES_FOLDER));
     const requestSpecs = new Map(messages.filter((m) => m.kind === 'request').map((m) => [m.apiKey!, m]));
-    const [host, port] = broker.bootstrap.split(':') as [string, string];
-    const connect = async () => {
-      const connection = new BrokerConnection({
-        host,
-        port: Number(port),
-        nodeId: -1,
-        clientId: 'hostile',
-        connectTimeoutMs: 5_000,
-        requestTimeoutMs: REQUEST_TIMEOUT_MS,
-      });
-      await connection.connect();
-      return connection;
-    };
-    let connection = await connect();
+    let connection = await connectTo(broker);
     const advertised = [...connection.apiVersions].sort(([a], [b]) => a - b);
     assert.ok(advertised.length > 20, `only ${advertised.length} APIs advertised`);
     const failures: string[] = [];
@@ -161,7 +154,7 @@ describe('hostile but well-formed requests', { timeout: 240_000 }, () => {
             if (!(error instanceof ConnectionError || error instanceof RequestTimeoutError)) throw error;
             if (!unanswered) failures.push(`${where}: ${error.message}`);
             await connection.close();
-            connection = await connect();
+            connection = await connectTo(broker);
           }
         }
       }

@@ -35,8 +35,45 @@ export async function readOffsetCheckpoint(path: string): Promise<number | null>
   return Number.isSafeInteger(value) && value >= 0 ? value : null;
 }
 
-export function writeOffsetCheckpoint(path: string, offset: number): Promise<void> {
-  return writeFileAtomically(path, `${CHECKPOINT_VERSION}\n${offset}\n`);
+/** The contents of a checkpoint file holding one offset. */
+export function offsetCheckpointText(offset: number): string {
+  return `${CHECKPOINT_VERSION}\n${offset}\n`;
+}
+
+/**
+ * A checkpoint file rewritten (atomically) only when its contents change, so that an idle log's open and
+ * close cost no fsync for it. Writes go one at a time: two overlapping ones would share the temporary file.
+ */
+export class CheckpointFile {
+  /** What the file holds, or null when unknown (missing, or a write failed midway and left either version). */
+  private contents: string | null;
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    contents: string | null = null,
+  ) {
+    this.contents = contents;
+  }
+
+  /** True when the file is known to hold exactly `contents`. */
+  holds(contents: string): boolean {
+    return this.contents === contents;
+  }
+
+  /** Writes what `render` gives when this write's turn comes; resolves at once if the file holds it already. */
+  write(render: () => string): Promise<void> {
+    const write = async () => {
+      const contents = render();
+      if (contents === this.contents) return;
+      this.contents = null;
+      await writeFileAtomically(this.path, contents);
+      this.contents = contents;
+    };
+    const run = this.writes.then(write, write);
+    this.writes = run.catch(() => {});
+    return run;
+  }
 }
 
 /** Lines after the version line, or null when the file is missing or not a version-0 checkpoint. */
@@ -68,15 +105,11 @@ export const UNDEFINED_EPOCH_OFFSET = -1;
  */
 export class LeaderEpochCache {
   private entries: EpochEntry[] = [];
-  /**
-   * What reading the file back gives (as it would be written), or null when unknown or missing: persist()
-   * skips a write that would not change it, so an idle log's open and close cost no fsync for it.
-   */
-  private persistedText: string | null = null;
-  /** Writes one at a time: two overlapping writes would share the temporary file. */
-  private writes: Promise<void> = Promise.resolve();
+  private file: CheckpointFile;
 
-  constructor(private readonly path: string) {}
+  constructor(path: string) {
+    this.file = new CheckpointFile(path);
+  }
 
   static async load(path: string): Promise<LeaderEpochCache> {
     const cache = new LeaderEpochCache(path);
@@ -88,7 +121,8 @@ export class LeaderEpochCache {
         cache.assign(epoch as number, startOffset as number);
       }
     }
-    cache.persistedText = cache.text();
+    // What reading the file back gives, as it would be written.
+    cache.file = new CheckpointFile(path, cache.text());
     return cache;
   }
 
@@ -152,17 +186,7 @@ export class LeaderEpochCache {
 
   /** Makes the current entries durable; resolves at once when the file already holds them. */
   persist(): Promise<void> {
-    const write = async () => {
-      const text = this.text();
-      if (text === this.persistedText) return;
-      // Unknown until the write succeeds: a failed write may have left either version.
-      this.persistedText = null;
-      await writeFileAtomically(this.path, text);
-      this.persistedText = text;
-    };
-    const run = this.writes.then(write, write);
-    this.writes = run.catch(() => {});
-    return run;
+    return this.file.write(() => this.text());
   }
 
   private text(): string {

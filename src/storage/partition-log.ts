@@ -13,11 +13,12 @@ import {
 } from '../protocol/records/layout.js';
 import { type BatchHeader, batchSizeAt, readBatchHeader } from './batch.js';
 import {
+  CheckpointFile,
   LeaderEpochCache,
+  offsetCheckpointText,
   readOffsetCheckpoint,
   syncDirectory,
   writeFileAtomically,
-  writeOffsetCheckpoint,
 } from './checkpoint.js';
 import {
   DEFAULT_MAX_INDEX_ENTRIES,
@@ -191,10 +192,9 @@ export class PartitionLog {
   private writtenOffset = 0;
   /** Every offset below is fsynced. */
   private flushedOffset = 0;
-  private checkpointedRecoveryPoint = -1;
+  private recoveryPointFile: CheckpointFile;
   private startOffset = 0;
-  /** The log start offset the checkpoint file holds, or null when unknown or missing. */
-  private checkpointedStartOffset: number | null = null;
+  private logStartOffsetFile: CheckpointFile;
   /**
    * The clean-shutdown marker stays from a clean open until the first change, so that a log nothing changed
    * in is opened and closed without writing (thousands of idle partitions restart in no time). It goes,
@@ -218,7 +218,6 @@ export class PartitionLog {
   private lastFlushMs: number;
   private readonly listeners = new Set<(logEndOffset: number) => void>();
   private maintenance: Promise<unknown> = Promise.resolve();
-  private checkpointChain: Promise<void> = Promise.resolve();
   private readonly indexLoads = new Map<LogSegment, Promise<SegmentIndexes>>();
   private readonly scheduledDeletions = new Map<NodeJS.Timeout, () => Promise<void>>();
 
@@ -239,6 +238,8 @@ export class PartitionLog {
       TAIL_CHUNK_BYTES,
     );
     this.epochs = new LeaderEpochCache(join(dir, LEADER_EPOCH_FILE));
+    this.recoveryPointFile = new CheckpointFile(join(dir, RECOVERY_POINT_FILE));
+    this.logStartOffsetFile = new CheckpointFile(join(dir, LOG_START_OFFSET_FILE));
     this.lastFlushMs = this.nowMs();
   }
 
@@ -614,28 +615,19 @@ export class PartitionLog {
   flushDue(nowMs: number): boolean {
     if (this.failure || this.closed) return false;
     const unflushed =
-      this.nextOffset > this.flushedOffset || this.checkpointedRecoveryPoint !== this.flushedOffset;
+      this.nextOffset > this.flushedOffset ||
+      !this.recoveryPointFile.holds(offsetCheckpointText(this.flushedOffset));
     return unflushed && nowMs - this.lastFlushMs >= this.config.flushMs;
   }
 
   private checkpointRecoveryPoint(): Promise<void> {
-    const write = async () => {
-      const value = Math.min(this.flushedOffset, this.writtenOffset);
-      if (value === this.checkpointedRecoveryPoint) return;
-      await writeOffsetCheckpoint(join(this.dir, RECOVERY_POINT_FILE), value);
-      this.checkpointedRecoveryPoint = value;
-    };
-    this.checkpointChain = this.checkpointChain.then(write, write);
-    return this.checkpointChain;
+    return this.recoveryPointFile.write(() =>
+      offsetCheckpointText(Math.min(this.flushedOffset, this.writtenOffset)),
+    );
   }
 
-  /** Callers run one at a time (maintenance tasks, open, close). */
-  private async writeLogStartOffsetCheckpoint(): Promise<void> {
-    const offset = this.startOffset;
-    if (offset === this.checkpointedStartOffset) return;
-    this.checkpointedStartOffset = null;
-    await writeOffsetCheckpoint(join(this.dir, LOG_START_OFFSET_FILE), offset);
-    this.checkpointedStartOffset = offset;
+  private writeLogStartOffsetCheckpoint(): Promise<void> {
+    return this.logStartOffsetFile.write(() => offsetCheckpointText(this.startOffset));
   }
 
   /** Must finish before anything in the log changes on disk: from then on a crash is unclean. */
@@ -1321,7 +1313,12 @@ export class PartitionLog {
     if (names.includes(LEADER_EPOCH_FILE)) {
       this.epochs = await LeaderEpochCache.load(join(this.dir, LEADER_EPOCH_FILE));
     }
-    this.checkpointedStartOffset = startCheckpoint;
+    if (startCheckpoint !== null) {
+      this.logStartOffsetFile = new CheckpointFile(
+        this.logStartOffsetFile.path,
+        offsetCheckpointText(startCheckpoint),
+      );
+    }
     this.segments = baseOffsets.map((base) => new LogSegment(this.dir, base, this.rollJitterMs()));
     for (const segment of this.segments) await segment.refreshFileStats();
     // A partition never written to (new, or only ever opened and closed): missing checkpoints read back as
@@ -1376,7 +1373,10 @@ export class PartitionLog {
     this.epochs.truncateFromStart(this.startOffset);
     this.highWatermarkOffset = this.writtenOffset;
     // A missing recovery point reads back as 0.
-    this.checkpointedRecoveryPoint = recoveryCheckpoint ?? 0;
+    this.recoveryPointFile = new CheckpointFile(
+      this.recoveryPointFile.path,
+      offsetCheckpointText(recoveryCheckpoint ?? 0),
+    );
     if (!fresh) {
       // Each is written only when recovery changed it.
       await this.epochs.persist();

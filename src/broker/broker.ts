@@ -43,11 +43,12 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   });
   const replicaManager = new ReplicaManager(config.nodeId, config, metadata, logs, logger);
   const openFileLimit = await readOpenFileLimit();
+  const capacity = partitionCapacity(openFileLimit);
   const controller = new Controller(config, metadata, replicaManager, logger, {
-    partitionCapacity: partitionCapacity(openFileLimit),
+    partitionCapacity: capacity,
   });
   const hosted = controller.hostedPartitions();
-  if (hosted > partitionCapacity(openFileLimit)) {
+  if (hosted > capacity) {
     logger.warn(
       { partitions: hosted, openFileLimit },
       'this broker hosts more partitions than its open-file limit leaves room for: raise the limit (ulimit -n)',

@@ -184,29 +184,33 @@ export class Controller {
     return { ...OK, topic, numPartitions: partitions.length, replicationFactor };
   }
 
+  /**
+   * Partitions a topic creation asks for: as many as its explicit assignments, else numPartitions (-1: the
+   * broker's num.partitions).
+   */
+  requestedPartitions(numPartitions: number, assignmentCount: number): number {
+    if (assignmentCount > 0) return assignmentCount;
+    return numPartitions === -1 ? this.config.numPartitions : numPartitions;
+  }
+
   private placePartitions(spec: TopicSpec): PartitionRecord[] {
     const brokers = this.liveBrokerIds();
-    if (spec.assignments.size > 0) {
-      if (spec.numPartitions !== -1 || spec.replicationFactor !== -1) {
-        throw new KafkaError(
-          ErrorCode.INVALID_REQUEST,
-          'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.',
-        );
-      }
-      if (spec.assignments.size > MAX_PARTITIONS_PER_REQUEST) {
-        throw new KafkaError(ErrorCode.POLICY_VIOLATION, TOO_MANY_PARTITIONS_MESSAGE);
-      }
-      return this.explicitPartitions(spec.assignments, 0, brokers);
+    if (spec.assignments.size > 0 && (spec.numPartitions !== -1 || spec.replicationFactor !== -1)) {
+      throw new KafkaError(
+        ErrorCode.INVALID_REQUEST,
+        'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.',
+      );
     }
-    const numPartitions = spec.numPartitions === -1 ? this.config.numPartitions : spec.numPartitions;
+    const numPartitions = this.requestedPartitions(spec.numPartitions, spec.assignments.size);
+    // Before placing them: two billion partition records would not fit in memory.
+    if (numPartitions > MAX_PARTITIONS_PER_REQUEST) {
+      throw new KafkaError(ErrorCode.POLICY_VIOLATION, TOO_MANY_PARTITIONS_MESSAGE);
+    }
+    if (spec.assignments.size > 0) return this.explicitPartitions(spec.assignments, 0, brokers);
     const replicationFactor =
       spec.replicationFactor === -1 ? this.config.defaultReplicationFactor : spec.replicationFactor;
     if (numPartitions <= 0) {
       throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
-    }
-    // Before placing them: two billion partition records would not fit in memory.
-    if (numPartitions > MAX_PARTITIONS_PER_REQUEST) {
-      throw new KafkaError(ErrorCode.POLICY_VIOLATION, TOO_MANY_PARTITIONS_MESSAGE);
     }
     if (replicationFactor <= 0) {
       throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');

@@ -61,10 +61,8 @@ const createTopics: ApiHandler<CreateTopicsRequest, CreateTopicsResponse> = {
     // As Kafka's controller: the whole request is refused when it would create too many partitions at once.
     let requested = 0;
     for (const topic of request.topics) {
-      if (topic.assignments.length > 0) requested += topic.assignments.length;
-      else
-        requested +=
-          topic.numPartitions === -1 ? ctx.broker.config.numPartitions : Math.max(0, topic.numPartitions);
+      const count = ctx.broker.controller.requestedPartitions(topic.numPartitions, topic.assignments.length);
+      requested += Math.max(0, count);
     }
     if (requested > MAX_PARTITIONS_PER_REQUEST) {
       const { errorCode, errorMessage } = TOO_MANY_PARTITIONS_PER_REQUEST;

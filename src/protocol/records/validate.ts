@@ -196,7 +196,7 @@ function validateBatch(
   // Control records always have keys; producers' control batches are refused later anyway.
   const checkKeys = requireKeys && !isControl;
   if (codec === CodecId.none) {
-    const maxDelta = checkUncompressedRecords(buf, recordsStart, end, recordCount, position, checkKeys);
+    const maxDelta = checkRecords(buf, recordsStart, end, recordCount, position, checkKeys);
     if (!logAppendTime) maxTimestamp = recordTimestamp(baseTimestamp, maxDelta);
   } else {
     // No record can be older than the largest one, so a MaxTimestamp below the BaseTimestamp means the producer
@@ -205,7 +205,7 @@ function validateBatch(
     const recompute = !logAppendTime && headerMaxTimestamp < baseTimestamp;
     if (recompute || checkKeys) {
       const plain = decompress(codec as CodecIdValue, buf.subarray(recordsStart, end));
-      const maxDelta = walkDecompressedRecords(plain, recordCount, position, checkKeys);
+      const maxDelta = checkRecords(plain, 0, plain.length, recordCount, position, checkKeys);
       if (recompute) maxTimestamp = recordTimestamp(baseTimestamp, maxDelta);
     }
   }
@@ -234,43 +234,6 @@ function recordTimestamp(baseTimestamp: number, delta: number): number {
   return baseTimestamp === NO_TIMESTAMP ? NO_TIMESTAMP : baseTimestamp + delta;
 }
 
-/**
- * The largest timestamp delta among the `count` records of a decompressed batch body; with `checkKeys`, fails
- * on a record without a key.
- */
-function walkDecompressedRecords(
-  records: Buffer,
-  count: number,
-  position: number,
-  checkKeys: boolean,
-): number {
-  let largest = Number.NEGATIVE_INFINITY;
-  cursor.offset = 0;
-  try {
-    for (let index = 0; index < count; index++) {
-      const bodyLength = readVarint(records, cursor);
-      const bodyEnd = cursor.offset + bodyLength;
-      if (bodyLength < MIN_RECORD_BODY_BYTES || bodyEnd > records.length) {
-        throw new InvalidRecordError(`record ${index} of batch at byte ${position} has length ${bodyLength}`);
-      }
-      cursor.offset += 1; // attributes, unused
-      const delta = readVarlong(records, cursor);
-      if (delta > largest) largest = delta;
-      if (checkKeys) {
-        readVarint(records, cursor); // offset delta
-        if (readVarint(records, cursor) < 0) throw keylessRecordError(index, position);
-      }
-      cursor.offset = bodyEnd;
-    }
-  } catch (error) {
-    if (error instanceof VarintError) {
-      throw new InvalidRecordError(`malformed record varint in batch at byte ${position}`, { cause: error });
-    }
-    throw error;
-  }
-  return largest;
-}
-
 function keylessRecordError(index: number, position: number): InvalidRecordError {
   return new InvalidRecordError(
     `Compacted topic cannot accept message without key (record ${index} of batch at byte ${position})`,
@@ -278,11 +241,11 @@ function keylessRecordError(index: number, position: number): InvalidRecordError
 }
 
 /**
- * Walks the records of an uncompressed batch: each record's fields must fill its declared length exactly, its
- * offset delta must be its index, and the records must fill the batch exactly; with `checkKeys`, each record
- * needs a key. Returns the largest timestamp delta.
+ * Walks a batch's records in `buf` from `start` to `end` (the batch itself, or its decompressed records): each
+ * record's fields must fill its declared length exactly, its offset delta must be its index, and the records
+ * must fill the range exactly; with `checkKeys`, each record needs a key. Returns the largest timestamp delta.
  */
-function checkUncompressedRecords(
+function checkRecords(
   buf: Buffer,
   start: number,
   end: number,

@@ -278,12 +278,9 @@ export class ReplicaManager {
       if (batch.isControl) {
         throw new KafkaError(ErrorCode.INVALID_RECORD, 'producers may not write control batches');
       }
-      if (batch.producerId >= 0 || batch.isTransactional) {
-        // Idempotent and transactional producing need InitProducerId, which this broker does not offer yet.
-        throw new KafkaError(
-          ErrorCode.UNKNOWN_PRODUCER_ID,
-          'idempotent and transactional producers are not supported yet',
-        );
+      if (batch.isTransactional) {
+        // No transaction coordinator yet: a transactional batch belongs to no transaction this broker began.
+        throw new KafkaError(ErrorCode.INVALID_TXN_STATE, 'transactions are not supported yet');
       }
     }
     if (settings.compressionCodec !== null) {

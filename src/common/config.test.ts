@@ -34,6 +34,7 @@ describe('loadBrokerConfig defaults', () => {
       logRetentionMs: 604800000,
       logRetentionBytes: -1,
       logRetentionCheckIntervalMs: 300000,
+      producerIdExpirationMs: 86400000,
       logCleanupPolicy: 'delete',
       logSegmentDeleteDelayMs: 60000,
       messageMaxBytes: 1048588,

@@ -72,6 +72,7 @@ export interface BrokerConfig {
   /** -1: no size limit. */
   logRetentionBytes: number;
   logRetentionCheckIntervalMs: number;
+  producerIdExpirationMs: number;
   logCleanupPolicy: CleanupPolicy;
   logSegmentDeleteDelayMs: number;
   messageMaxBytes: number;
@@ -375,6 +376,13 @@ export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
     '300000',
     { min: 1 },
     'How often retention is enforced.',
+  ),
+  longDef(
+    'producer.id.expiration.ms',
+    'producerIdExpirationMs',
+    '86400000',
+    { min: 1 },
+    "How long a partition keeps an idle idempotent producer's sequence state (checked with retention).",
   ),
   {
     kind: 'field',

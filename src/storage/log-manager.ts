@@ -18,6 +18,8 @@ export interface LogManagerOptions {
   nowMs?: () => number;
   /** How often retention runs (Kafka's log.retention.check.interval.ms). */
   retentionCheckIntervalMs?: number;
+  /** Idle idempotent producers are forgotten after this long (producer.id.expiration.ms), with retention. */
+  producerIdExpirationMs?: number;
   /** How often logs are checked for flush.ms and segment.ms. */
   flushCheckIntervalMs?: number;
   /** Read handles of sealed segments kept open across all logs. */
@@ -35,6 +37,7 @@ export interface LogManagerOptions {
 
 const DEFAULT_RETENTION_CHECK_INTERVAL_MS = 5 * 60 * 1000;
 const DEFAULT_FLUSH_CHECK_INTERVAL_MS = 1000;
+const DEFAULT_PRODUCER_ID_EXPIRATION_MS = 24 * 60 * 60 * 1000;
 
 /** `<topic>-<partition>`; topics may contain '-', so the partition follows the last one. */
 export function parsePartitionDirName(name: string): { topic: string; partition: number } | null {
@@ -197,6 +200,10 @@ export class LogManager {
     try {
       for (const [topic, partition, log] of [...this.all()]) {
         try {
+          log.expireProducers(
+            this.nowMs(),
+            this.options.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS,
+          );
           deleted += await log.enforceRetention(this.nowMs());
         } catch (error) {
           this.logger?.error({ topic, partition, err: error }, 'retention failed');

@@ -1,4 +1,4 @@
-import { type FileHandle, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BufferPool, type PooledBuffer } from '../common/buffer-pool.js';
 import {
@@ -34,6 +34,16 @@ import {
   OffsetOutOfRangeError,
   type StorageError,
 } from './errors.js';
+import {
+  type DuplicateBatch,
+  hasProducerBatches,
+  ProducerStateManager,
+  removeSnapshots,
+  replaySegments,
+  snapshotFileName,
+  snapshotOffsets,
+  writeSnapshot,
+} from './producer-state.js';
 import { FileHandlePool, IndexCache, type SegmentIndexes, type StorageResources } from './resources.js';
 import {
   LOG_SUFFIX,
@@ -52,6 +62,7 @@ export const RECOVERY_POINT_FILE = 'recovery-point-checkpoint';
 export const LOG_START_OFFSET_FILE = 'log-start-offset-checkpoint';
 export const LEADER_EPOCH_FILE = 'leader-epoch-checkpoint';
 export const DELETED_SUFFIX = '.deleted';
+const EMPTY = Buffer.alloc(0);
 
 /** writev takes at most IOV_MAX (1024 on Linux) buffers. */
 const MAX_WRITE_BUFFERS = 1024;
@@ -220,6 +231,12 @@ export class PartitionLog {
   private maintenance: Promise<unknown> = Promise.resolve();
   private readonly indexLoads = new Map<LogSegment, Promise<SegmentIndexes>>();
   private readonly scheduledDeletions = new Map<NodeJS.Timeout, () => Promise<void>>();
+  /** Idempotent producers' sequence state, checked and updated as appends get their offsets. */
+  private readonly producers = new ProducerStateManager();
+  /** The producer state differs from the snapshot at the log end offset (close writes one). */
+  private producerSnapshotStale = false;
+  /** Producer state taken at rolls, at the new segment's base offset; written once the writer sealed. */
+  private pendingSnapshots: { offset: number; text: string }[] = [];
 
   private constructor(
     readonly dir: string,
@@ -324,6 +341,11 @@ export class PartitionLog {
     const offsetCount = countOffsets(batches);
     if (leaderEpoch < this.epochs.latestEpoch)
       throw new FencedLeaderEpochError(leaderEpoch, this.epochs.latestEpoch);
+    const idempotent = hasProducerBatches(batches);
+    if (idempotent) {
+      const duplicate = this.producers.check(batches);
+      if (duplicate !== null) return this.answerDuplicate(duplicate);
+    }
     const nowMs = this.nowMs();
     let segment = this.activeSegment;
     if (this.shouldRoll(segment, batches.length, offsetCount, nowMs)) segment = this.roll();
@@ -340,6 +362,10 @@ export class PartitionLog {
       at += header.sizeBytes;
     }
     if (this.epochs.assign(leaderEpoch, baseOffset)) this.epochsDirty = true;
+    if (idempotent) {
+      this.producers.update(batches, nowMs);
+      this.producerSnapshotStale = true;
+    }
     segment.sizeBytes += batches.length;
     this.nextOffset = offset;
     this.stats.appends++;
@@ -352,6 +378,30 @@ export class PartitionLog {
         hold,
         position,
         endOffset: offset,
+        result,
+        resolve,
+        rolled: null,
+        reject,
+      });
+      this.kickWriter();
+    });
+  }
+
+  /**
+   * A producer's retry of a batch the log already has: answered with that batch's offsets once everything
+   * queued before is written, as the original's own answer would have been.
+   */
+  private answerDuplicate(duplicate: DuplicateBatch): Promise<AppendResult> {
+    const result = { ...duplicate, logStartOffset: this.startOffset };
+    if (!this.writerRunning && this.pending.length === 0) return Promise.resolve(result);
+    const segment = this.activeSegment;
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.push({
+        segment,
+        data: EMPTY,
+        hold: null,
+        position: segment.sizeBytes,
+        endOffset: this.nextOffset,
         result,
         resolve,
         rolled: null,
@@ -383,6 +433,8 @@ export class PartitionLog {
 
   /** Starts a new active segment at the next offset; the writer seals the previous one before using it. */
   private roll(): LogSegment {
+    // Recovery replays the producer state from the newest snapshot: one per segment bounds that to a segment.
+    this.pendingSnapshots.push({ offset: this.nextOffset, text: this.producers.snapshotText() });
     const segment = new LogSegment(this.dir, this.nextOffset, this.rollJitterMs());
     segment.indexes = segment.resetIndexes(this.maxIndexEntries);
     this.segments.push(segment);
@@ -411,7 +463,7 @@ export class PartitionLog {
       // An empty job makes the writer seal the old segment and create the new file.
       this.pending.push({
         segment,
-        data: Buffer.alloc(0),
+        data: EMPTY,
         hold: null,
         position: 0,
         endOffset: this.nextOffset,
@@ -530,6 +582,7 @@ export class PartitionLog {
   private async switchWriterSegment(segment: LogSegment): Promise<void> {
     const previous = this.writerSegment;
     if (previous && !previous.sealed && !previous.deleted) await this.seal(previous);
+    await this.writePendingSnapshots(segment.baseOffset);
     if (!segment.fileCreated) {
       const handle = await open(segment.logPath, 'w+');
       segment.writeHandle = handle;
@@ -556,6 +609,29 @@ export class PartitionLog {
     this.flushedOffset = Math.max(this.flushedOffset, segment.nextOffset);
     this.resolveFlushWaiters();
     await this.checkpointRecoveryPoint();
+  }
+
+  /** Writes the roll snapshots up to `offset`; a failure costs only a longer replay, so it is logged. */
+  private async writePendingSnapshots(offset: number): Promise<void> {
+    while (
+      this.pendingSnapshots.length > 0 &&
+      (this.pendingSnapshots[0] as { offset: number }).offset <= offset
+    ) {
+      const snapshot = this.pendingSnapshots.shift() as { offset: number; text: string };
+      try {
+        await writeSnapshot(this.dir, snapshot.offset, snapshot.text);
+      } catch (error) {
+        this.logger.warn(
+          { dir: this.dir, offset: snapshot.offset, err: error },
+          'producer snapshot not written',
+        );
+      }
+    }
+  }
+
+  /** Forgets idempotent producers idle for producer.id.expiration.ms. */
+  expireProducers(nowMs: number, expirationMs: number): void {
+    if (this.producers.expire(nowMs, expirationMs) > 0) this.producerSnapshotStale = true;
   }
 
   private fail(error: unknown): void {
@@ -989,6 +1065,9 @@ export class PartitionLog {
         this.flushedOffset = Math.min(this.flushedOffset, this.writtenOffset);
         if (this.epochs.truncateFromEnd(this.writtenOffset)) await this.epochs.persist();
         await this.checkpointRecoveryPoint();
+        this.pendingSnapshots = this.pendingSnapshots.filter((s) => s.offset <= this.writtenOffset);
+        await removeSnapshots(this.dir, this.writtenOffset);
+        await this.loadProducerState(await readdir(this.dir), false);
         this.logger.info({ dir: this.dir, offset, logEndOffset: this.writtenOffset }, 'log truncated');
       } catch (error) {
         this.fail(error);
@@ -1240,6 +1319,12 @@ export class PartitionLog {
     if (!this.failure) {
       try {
         await this.flushInternal();
+        await this.writePendingSnapshots(this.writtenOffset);
+        // At the log end whenever the log changed: the next open then replays nothing.
+        if (this.producerSnapshotStale || this.changedSinceOpen) {
+          await writeSnapshot(this.dir, this.writtenOffset, this.producers.snapshotText());
+          this.producerSnapshotStale = false;
+        }
         if (this.changedSinceOpen || (!this.cleanMarkerOnDisk && !this.openedNew)) {
           const active = this.activeSegment;
           // Open rescans the active segment, so only a changed one's index files are worth writing.
@@ -1371,6 +1456,8 @@ export class PartitionLog {
     }
     this.epochs.truncateFromEnd(this.writtenOffset);
     this.epochs.truncateFromStart(this.startOffset);
+    // The listing, unless the cut above removed the snapshots it names.
+    await this.loadProducerState(this.changedSinceOpen ? await readdir(this.dir) : names, fresh);
     this.highWatermarkOffset = this.writtenOffset;
     // A missing recovery point reads back as 0.
     this.recoveryPointFile = new CheckpointFile(
@@ -1387,6 +1474,42 @@ export class PartitionLog {
       if (!clean) await syncDirectory(this.dir);
     }
     this.lastFlushMs = this.nowMs();
+  }
+
+  /**
+   * Rebuilds the producer state: the newest readable snapshot at or below the log end, then the batches
+   * after it. Without one, from the log start, unless the log was never written.
+   */
+  private async loadProducerState(names: readonly string[], fresh: boolean): Promise<void> {
+    this.producers.clear();
+    const end = this.writtenOffset;
+    let from: number | null = null;
+    for (const offset of snapshotOffsets(names)) {
+      const path = join(this.dir, snapshotFileName(offset));
+      if (offset > end) {
+        // Past what recovery kept: it describes batches that are gone.
+        await rm(path, { force: true });
+        continue;
+      }
+      try {
+        this.producers.loadSnapshot(await readFile(path, 'utf8'));
+        from = offset;
+        break;
+      } catch (error) {
+        this.logger.warn({ path, err: error }, 'producer snapshot unreadable, using an older one');
+        await rm(path, { force: true });
+      }
+    }
+    if (from === null && fresh) return;
+    const replayFrom = Math.max(from ?? this.startOffset, this.startOffset);
+    if (replayFrom < end) {
+      const segments = this.segments.filter((_segment, i) => {
+        const next = this.segments[i + 1];
+        return next === undefined || next.baseOffset > replayFrom;
+      });
+      await replaySegments(this.producers, segments, replayFrom, this.resources.fileHandles, this.nowMs());
+    }
+    this.producerSnapshotStale = from !== end;
   }
 
   private async removeStrayFiles(names: string[], baseOffsets: Set<number>): Promise<void> {

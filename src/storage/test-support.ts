@@ -5,6 +5,7 @@ import { crc32c } from '../protocol/records/crc.js';
 import {
   ATTRIBUTES_OFFSET,
   BASE_OFFSET_OFFSET,
+  BASE_SEQUENCE_OFFSET,
   BASE_TIMESTAMP_OFFSET,
   BATCH_LENGTH_OFFSET,
   CRC_OFFSET,
@@ -12,6 +13,7 @@ import {
   MAGIC_OFFSET,
   MAX_TIMESTAMP_OFFSET,
   PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
   PRODUCER_ID_OFFSET,
   RECORD_COUNT_OFFSET,
   readInt64,
@@ -39,6 +41,10 @@ export function makeBatch(options: {
   timestampMs?: number;
   valueBytes?: number;
   fill?: number;
+  /** An idempotent producer's batch: its id, epoch (default 0) and first sequence (default 0). */
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
 }): Buffer {
   const records = options.records ?? 1;
   const timestampMs = options.timestampMs ?? 1_700_000_000_000;
@@ -69,9 +75,10 @@ export function makeBatch(options: {
   batch.writeInt32BE(records - 1, LAST_OFFSET_DELTA_OFFSET);
   writeInt64(batch, BASE_TIMESTAMP_OFFSET, timestampMs);
   writeInt64(batch, MAX_TIMESTAMP_OFFSET, timestampMs + records - 1);
-  writeInt64(batch, PRODUCER_ID_OFFSET, -1);
-  batch.writeInt16BE(-1, 51);
-  batch.writeInt32BE(-1, 53);
+  const idempotent = options.producerId !== undefined;
+  writeInt64(batch, PRODUCER_ID_OFFSET, options.producerId ?? -1);
+  batch.writeInt16BE(idempotent ? (options.producerEpoch ?? 0) : -1, PRODUCER_EPOCH_OFFSET);
+  batch.writeInt32BE(idempotent ? (options.baseSequence ?? 0) : -1, BASE_SEQUENCE_OFFSET);
   batch.writeInt32BE(records, RECORD_COUNT_OFFSET);
   body.copy(batch, 61);
   batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);

@@ -12,6 +12,7 @@ import { createDispatcher } from './dispatcher.js';
 import { brokerHandlers } from './handlers/index.js';
 import { OFFSETS_TOPIC, OffsetsTopic } from './offsets-topic.js';
 import { partitionCapacity, readOpenFileLimit } from './partition-capacity.js';
+import { ProducerIdManager } from './producer-ids.js';
 import { ReplicaManager } from './replica-manager.js';
 import { KafkaServer } from './server.js';
 import { defaultLogConfig } from './topic-settings.js';
@@ -39,6 +40,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   const logs = await LogManager.open(config.dataDir, defaultLogConfig(config), {
     logger,
     retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+    producerIdExpirationMs: config.producerIdExpirationMs,
     bufferPool,
   });
   const replicaManager = new ReplicaManager(config.nodeId, config, metadata, logs, logger);
@@ -86,6 +88,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     controller,
     groupCoordinator,
     offsetsTopic,
+    producerIds: new ProducerIdManager(metadata),
     advertised,
   };
   const server = new KafkaServer({

@@ -8,6 +8,7 @@ import type { Reader } from '../protocol/primitives/reader.js';
 import type { Writer } from '../protocol/primitives/writer.js';
 import type { Controller } from './controller.js';
 import type { OffsetsTopic } from './offsets-topic.js';
+import type { ProducerIdManager } from './producer-ids.js';
 import type { ReplicaManager } from './replica-manager.js';
 import type { ConnectionInfo } from './server.js';
 
@@ -20,6 +21,8 @@ export interface BrokerServices {
   readonly controller: Controller;
   readonly groupCoordinator: GroupCoordinator;
   readonly offsetsTopic: OffsetsTopic;
+  /** Hands out producer ids to idempotent producers (InitProducerId). */
+  readonly producerIds: ProducerIdManager;
   /** Where clients reach this broker (Metadata, FindCoordinator, DescribeCluster). */
   readonly advertised: { host: string; port: number };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { ErrorCode } from '../protocol/errors.js';
 import { isUuid } from '../protocol/primitives/uuid.js';
+import { crc32c } from '../protocol/records/crc.js';
 import { newPartitionRecords } from './assign-replicas.js';
 import { EmbeddedMetadataStore, METADATA_DIR, SNAPSHOT_FILE } from './embedded-store.js';
 import {
@@ -16,6 +17,7 @@ import {
   MetadataCorruptError,
   MetadataIdentityError,
   MetadataUnavailableError,
+  ProducerIdsExhaustedError,
   StaleEpochError,
   TopicExistsError,
   UnknownPartitionError,
@@ -432,5 +434,116 @@ describe('change events', () => {
     await new Promise((resolve) => setImmediate(resolve));
     process.off('warning', onWarning);
     assert.equal(warnings.filter((w) => w.includes('a broken listener')).length, 7);
+  });
+});
+
+describe('producer ids', () => {
+  /** Rewrites the snapshot with `edit` applied to its body, under a valid header (as an older version wrote it). */
+  async function rewriteSnapshotBody(edit: (body: Record<string, unknown>) => void): Promise<void> {
+    const file = await readFile(snapshotPath());
+    const newline = file.indexOf(0x0a);
+    const header = JSON.parse(file.subarray(0, newline).toString('utf8')) as Record<string, unknown>;
+    const body = JSON.parse(file.subarray(newline + 1).toString('utf8')) as Record<string, unknown>;
+    edit(body);
+    const bodyBytes = Buffer.from(JSON.stringify(body), 'utf8');
+    const newHeader = JSON.stringify({ ...header, bodyBytes: bodyBytes.length, crc32c: crc32c(bodyBytes) });
+    await writeFile(snapshotPath(), Buffer.concat([Buffer.from(`${newHeader}\n`, 'utf8'), bodyBytes]));
+  }
+
+  test('blocks follow each other without overlap, from 0', async () => {
+    const store = await open();
+    assert.deepEqual(await store.allocateProducerIds(10), { firstProducerId: 0, lastProducerId: 9 });
+    assert.deepEqual(await store.allocateProducerIds(1), { firstProducerId: 10, lastProducerId: 10 });
+    assert.deepEqual(await store.allocateProducerIds(1000), { firstProducerId: 11, lastProducerId: 1010 });
+  });
+
+  test('concurrent calls get distinct blocks, made durable by one snapshot write', async () => {
+    const store = await open();
+    const writesBefore = store.snapshotWrites;
+    const blocks = await Promise.all(Array.from({ length: 20 }, () => store.allocateProducerIds(5)));
+    assert.equal(store.snapshotWrites, writesBefore + 1);
+    assert.deepEqual(
+      blocks,
+      Array.from({ length: 20 }, (_, i) => ({ firstProducerId: i * 5, lastProducerId: i * 5 + 4 })),
+    );
+  });
+
+  test('a reopened store continues after the last block handed out', async () => {
+    const store = await open();
+    await store.allocateProducerIds(1000);
+    await store.allocateProducerIds(1000);
+    await store.close();
+    const reopened = await open();
+    assert.deepEqual(await reopened.allocateProducerIds(1000), {
+      firstProducerId: 2000,
+      lastProducerId: 2999,
+    });
+    await reopened.close();
+    assert.deepEqual(await (await open()).allocateProducerIds(1), {
+      firstProducerId: 3000,
+      lastProducerId: 3000,
+    });
+  });
+
+  test('a snapshot written before producer ids existed loads, starting at 0', async () => {
+    const store = await open();
+    const kept = await store.createTopic(newTopic('kept'));
+    await store.allocateProducerIds(7);
+    await store.close();
+    await rewriteSnapshotBody((body) => {
+      assert.equal(body.nextProducerId, 7);
+      delete body.nextProducerId;
+    });
+    const reopened = await open();
+    assert.deepEqual(reopened.listTopics(), [kept]);
+    assert.deepEqual(await reopened.allocateProducerIds(3), { firstProducerId: 0, lastProducerId: 2 });
+    await reopened.close();
+    const file = await readFile(snapshotPath(), 'utf8');
+    assert.equal(JSON.parse(file.slice(file.indexOf('\n') + 1)).nextProducerId, 3);
+  });
+
+  test('a malformed next producer id makes the snapshot corrupt', async () => {
+    await (await open()).close();
+    for (const bad of [-1, 1.5, '7', null, 2 ** 53]) {
+      await rewriteSnapshotBody((body) => {
+        body.nextProducerId = bad;
+      });
+      await assert.rejects(EmbeddedMetadataStore.open(dataDir), {
+        name: 'MetadataCorruptError',
+        message: `Metadata snapshot ${snapshotPath()} is corrupt: next producer id ${JSON.stringify(bad)} is not a non-negative safe integer. Refusing to start; restore the file from a backup or move the data directory aside.`,
+      });
+    }
+  });
+
+  test('a count that is not a positive integer is refused', async () => {
+    const store = await open();
+    for (const count of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(() => store.allocateProducerIds(count), RangeError, String(count));
+    }
+    assert.deepEqual(await store.allocateProducerIds(1), { firstProducerId: 0, lastProducerId: 0 });
+  });
+
+  test('ids stop before numbers lose precision', async () => {
+    await (await open()).close();
+    const next = Number.MAX_SAFE_INTEGER - 9;
+    await rewriteSnapshotBody((body) => {
+      body.nextProducerId = next;
+    });
+    const store = await open();
+    await assert.rejects(store.allocateProducerIds(10), ProducerIdsExhaustedError);
+    assert.deepEqual(await store.allocateProducerIds(9), {
+      firstProducerId: next,
+      lastProducerId: Number.MAX_SAFE_INTEGER - 1,
+    });
+    await assert.rejects(store.allocateProducerIds(1), {
+      name: 'ProducerIdsExhaustedError',
+      code: ErrorCode.UNKNOWN_SERVER_ERROR,
+    });
+  });
+
+  test('a closed store refuses to allocate', async () => {
+    const store = await open();
+    await store.close();
+    await assert.rejects(store.allocateProducerIds(1), MetadataUnavailableError);
   });
 });

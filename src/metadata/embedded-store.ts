@@ -1,7 +1,8 @@
 // Single-node metadata store kept in the data directory:
 //
 //   <dataDir>/__metadata/meta.properties   node id and cluster id; written once, checked on every start
-//   <dataDir>/__metadata/metadata.json     snapshot of topics and brokers, replaced atomically on each write
+//   <dataDir>/__metadata/metadata.json     snapshot of topics, brokers and the next free producer id, replaced
+//                                          atomically on each write
 //
 // The snapshot starts with one header line (format, version, body length, CRC-32C of the body) so that a torn
 // or bit-flipped file is detected instead of being read as an empty cluster. Writes go through a bounded
@@ -24,6 +25,7 @@ import {
   MetadataCorruptError,
   MetadataIdentityError,
   MetadataUnavailableError,
+  ProducerIdsExhaustedError,
   StaleEpochError,
   TopicExistsError,
   UnknownPartitionError,
@@ -36,6 +38,7 @@ import type {
   MetadataStore,
   NewTopic,
   PartitionRecord,
+  ProducerIdBlock,
   TopicRecord,
 } from './types.js';
 
@@ -62,6 +65,8 @@ export interface EmbeddedMetadataStoreOptions {
 interface Snapshot {
   topics: TopicRecord[];
   brokers: BrokerRecord[];
+  /** First producer id never handed out. Snapshots written before producer ids existed lack it: 0. */
+  nextProducerId: number;
 }
 
 /** Immutable view served to readers; each write builds a new one. */
@@ -73,7 +78,11 @@ class View {
   readonly topicList: readonly TopicRecord[];
   readonly brokerList: readonly BrokerRecord[];
 
-  constructor(topics: readonly TopicRecord[], brokers: readonly BrokerRecord[]) {
+  constructor(
+    topics: readonly TopicRecord[],
+    brokers: readonly BrokerRecord[],
+    readonly nextProducerId: number,
+  ) {
     this.topicList = Object.freeze(
       [...topics].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     );
@@ -84,22 +93,39 @@ class View {
   }
 
   withTopic(topic: TopicRecord): View {
-    return new View([...this.topicList.filter((t) => t.name !== topic.name), topic], this.brokerList);
+    return new View(
+      [...this.topicList.filter((t) => t.name !== topic.name), topic],
+      this.brokerList,
+      this.nextProducerId,
+    );
   }
 
   withoutTopic(name: string): View {
     return new View(
       this.topicList.filter((t) => t.name !== name),
       this.brokerList,
+      this.nextProducerId,
     );
   }
 
   withBroker(broker: BrokerRecord): View {
-    return new View(this.topicList, [...this.brokerList.filter((b) => b.nodeId !== broker.nodeId), broker]);
+    return new View(
+      this.topicList,
+      [...this.brokerList.filter((b) => b.nodeId !== broker.nodeId), broker],
+      this.nextProducerId,
+    );
+  }
+
+  withNextProducerId(nextProducerId: number): View {
+    return new View(this.topicList, this.brokerList, nextProducerId);
   }
 
   snapshot(): Snapshot {
-    return { topics: [...this.topicList], brokers: [...this.brokerList] };
+    return {
+      topics: [...this.topicList],
+      brokers: [...this.brokerList],
+      nextProducerId: this.nextProducerId,
+    };
   }
 }
 
@@ -137,7 +163,11 @@ export class EmbeddedMetadataStore implements MetadataStore {
     private readonly logger: Logger | undefined,
     private readonly maxPendingWrites: number,
   ) {
-    this.#view = new View(snapshot.topics.map(freezeTopic), snapshot.brokers.map(freezeBroker));
+    this.#view = new View(
+      snapshot.topics.map(freezeTopic),
+      snapshot.brokers.map(freezeBroker),
+      snapshot.nextProducerId,
+    );
   }
 
   /**
@@ -316,6 +346,23 @@ export class EmbeddedMetadataStore implements MetadataStore {
         view: view.withBroker(stored),
         result: undefined,
         events: [{ type: 'broker-registered', broker: stored }],
+      };
+    });
+  }
+
+  allocateProducerIds(count: number): Promise<ProducerIdBlock> {
+    if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`bad producer id count ${count}`);
+    return this.#write((view) => {
+      const firstProducerId = view.nextProducerId;
+      const lastProducerId = firstProducerId + count - 1;
+      // Producer ids are int64 on the wire but numbers here: past 2^53 they would silently stop being
+      // distinct, so the store refuses instead. At a million ids a second that is 285 years away.
+      if (!Number.isSafeInteger(lastProducerId + 1)) throw new ProducerIdsExhaustedError(firstProducerId);
+      // No event: producer ids change nothing a listener watches.
+      return {
+        view: view.withNextProducerId(lastProducerId + 1),
+        result: { firstProducerId, lastProducerId },
+        events: [],
       };
     });
   }
@@ -560,7 +607,11 @@ async function initialize(dataDir: string, nodeId: number, clusterId: string): P
   const scratch = join(dataDir, `${INIT_DIR_PREFIX}${process.pid}-${Date.now()}`);
   await mkdir(scratch);
   await writeFileDurably(scratch, META_PROPERTIES_FILE, encodeMetaProperties(nodeId, clusterId));
-  await writeFileDurably(scratch, SNAPSHOT_FILE, encodeSnapshot({ topics: [], brokers: [] }));
+  await writeFileDurably(
+    scratch,
+    SNAPSHOT_FILE,
+    encodeSnapshot({ topics: [], brokers: [], nextProducerId: 0 }),
+  );
   await rename(scratch, join(dataDir, METADATA_DIR));
   await syncDirectory(dataDir);
 }
@@ -655,14 +706,26 @@ export function decodeSnapshot(path: string, data: Buffer): Snapshot {
   }
   const problem = describeSnapshotProblem(parsed);
   if (problem) throw corrupt(problem);
-  return parsed as Snapshot;
+  const snapshot = parsed as Omit<Snapshot, 'nextProducerId'> & { nextProducerId?: number };
+  return { ...snapshot, nextProducerId: snapshot.nextProducerId ?? 0 };
 }
 
 /** Shape check of a decoded snapshot; returns what is wrong, or undefined. */
 function describeSnapshotProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return 'body is not an object';
-  const { topics, brokers } = value as { topics?: unknown; brokers?: unknown };
+  const { topics, brokers, nextProducerId } = value as {
+    topics?: unknown;
+    brokers?: unknown;
+    nextProducerId?: unknown;
+  };
   if (!Array.isArray(topics) || !Array.isArray(brokers)) return 'missing topics or brokers';
+  // A damaged counter could hand out ids already in use, so it must be exact, not just present.
+  if (
+    nextProducerId !== undefined &&
+    !(Number.isSafeInteger(nextProducerId) && (nextProducerId as number) >= 0)
+  ) {
+    return `next producer id ${JSON.stringify(nextProducerId)} is not a non-negative safe integer`;
+  }
   const isInt = (n: unknown) => Number.isInteger(n);
   const isIntArray = (a: unknown) => Array.isArray(a) && a.every(isInt);
   for (const topic of topics as Partial<TopicRecord>[]) {

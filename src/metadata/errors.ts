@@ -87,6 +87,17 @@ export class MetadataUnavailableError extends KafkaError {
   }
 }
 
+/** Every producer id a number can hold exactly has been handed out. */
+export class ProducerIdsExhaustedError extends KafkaError {
+  override name = 'ProducerIdsExhaustedError';
+  constructor(nextProducerId: number) {
+    super(
+      ErrorCode.UNKNOWN_SERVER_ERROR,
+      `No producer ids left: the next one, ${nextProducerId}, is too close to 2^53 to hand out a block.`,
+    );
+  }
+}
+
 /** The files under __metadata cannot be trusted; the broker must not start over them. */
 export class MetadataCorruptError extends Error {
   override name = 'MetadataCorruptError';

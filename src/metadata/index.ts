@@ -26,5 +26,6 @@ export type {
   MetadataStore,
   NewTopic,
   PartitionRecord,
+  ProducerIdBlock,
   TopicRecord,
 } from './types.js';

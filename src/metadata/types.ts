@@ -33,6 +33,12 @@ export interface BrokerRecord {
   rack: string | null;
 }
 
+/** Producer ids `firstProducerId..lastProducerId`, both inclusive, handed out to nobody else. */
+export interface ProducerIdBlock {
+  firstProducerId: number;
+  lastProducerId: number;
+}
+
 export type NewTopic = Omit<TopicRecord, 'topicId' | 'createdAtMs'>;
 
 /** What changed. Records in events are the new (frozen) state; `previous` is the state before. */
@@ -63,6 +69,12 @@ export interface MetadataStore {
   /** Adds or replaces the broker with the same node id. */
   registerBroker(broker: BrokerRecord): Promise<void>;
   listBrokers(): readonly BrokerRecord[];
+  /**
+   * Hands out `count` consecutive producer ids no earlier call returned, also before a restart: the block is
+   * durable before the promise resolves. Throws RangeError for a count that is not a positive integer;
+   * rejects with ProducerIdsExhaustedError, or MetadataUnavailableError when the store is closed or failed.
+   */
+  allocateProducerIds(count: number): Promise<ProducerIdBlock>;
   /** Listeners run after the change is durable and visible to reads. Returns an unsubscribe function. */
   onChange(listener: (event: MetadataEvent) => void): () => void;
   /** Waits for queued writes, then rejects further writes. */

@@ -10,6 +10,7 @@ import { type ApiHandler, type RequestContext, registerHandler } from '../contex
 import { OFFSETS_TOPIC } from '../offsets-topic.js';
 
 const KEY_TYPE_GROUP = 0;
+const KEY_TYPE_TRANSACTION = 1;
 
 interface Lookup {
   errorCode: number;
@@ -41,8 +42,18 @@ async function findGroupCoordinator(ctx: RequestContext, groupId: string): Promi
 }
 
 function find(ctx: RequestContext, keyType: number, key: string): Promise<Lookup> {
+  if (keyType === KEY_TYPE_TRANSACTION) {
+    // No transaction coordinator yet. Kafka has no "unsupported" answer here, and librdkafka, kafkajs and
+    // Java retry every other FindCoordinator error until their timeouts: this one fails them at once.
+    return Promise.resolve(
+      failed(
+        ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        'transactions are not supported by this broker yet',
+      ),
+    );
+  }
   if (keyType !== KEY_TYPE_GROUP) {
-    // Transaction coordinators (1) and share groups (2) belong to features this broker does not run yet.
+    // Share groups (2) belong to a feature this broker does not run yet.
     return Promise.resolve(
       failed(ErrorCode.INVALID_REQUEST, `coordinator key type ${keyType} is not supported`),
     );

@@ -15,6 +15,7 @@ import {
   listGroupsHandler,
   syncGroupHandler,
 } from './groups.js';
+import { initProducerIdHandler } from './init-producer-id.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler } from './offsets.js';
@@ -46,6 +47,7 @@ export function brokerHandlers(): RegisteredHandler[] {
     offsetCommitHandler,
     offsetFetchHandler,
     offsetDeleteHandler,
+    initProducerIdHandler,
   ];
   handlers.push(apiVersionsHandler(handlers));
   return handlers;

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { ProducerIdBlock } from '../../metadata/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import {
+  ApiVersionsApi,
+  InitProducerIdApi,
+  type InitProducerIdRequest,
+  type InitProducerIdResponse,
+  RequestHeaderCodec,
+  requestHeaderVersion,
+  responseHeaderVersion,
+} from '../../protocol/generated/index.js';
+import { Reader } from '../../protocol/primitives/reader.js';
+import { Writer } from '../../protocol/primitives/writer.js';
+import type { BrokerServices } from '../context.js';
+import { createDispatcher } from '../dispatcher.js';
+import { ProducerIdManager } from '../producer-ids.js';
+import type { ConnectionInfo } from '../server.js';
+import { brokerHandlers } from './index.js';
+
+const connection: ConnectionInfo = {
+  id: 1,
+  remoteAddress: '127.0.0.1',
+  remotePort: 5000,
+  listener: 'PLAINTEXT',
+};
+
+/** A broker whose store hands out blocks from `firstProducerId`, or fails every allocation when `failWith`. */
+function broker(options: { firstProducerId?: number; failWith?: Error } = {}) {
+  let next = options.firstProducerId ?? 0;
+  const allocations: number[] = [];
+  const logged: unknown[] = [];
+  const allocator = {
+    allocateProducerIds(count: number): Promise<ProducerIdBlock> {
+      allocations.push(count);
+      if (options.failWith) return Promise.reject(options.failWith);
+      const block = { firstProducerId: next, lastProducerId: next + count - 1 };
+      next += count;
+      return Promise.resolve(block);
+    },
+  };
+  const services = {
+    producerIds: new ProducerIdManager(allocator),
+    logger: { error: (fields: unknown, message: string) => logged.push({ fields, message }) },
+  } as unknown as BrokerServices;
+  return { dispatch: createDispatcher(services, brokerHandlers()), allocations, logged };
+}
+
+function requestFrame(version: number, request: Partial<InitProducerIdRequest>) {
+  const w = new Writer();
+  const apiKey = InitProducerIdApi.key;
+  RequestHeaderCodec.encode(
+    w,
+    { requestApiKey: apiKey, requestApiVersion: version, correlationId: 9, clientId: 'test' },
+    requestHeaderVersion(apiKey, version),
+  );
+  InitProducerIdApi.encodeRequest(
+    w,
+    { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1, ...request },
+    version,
+  );
+  return { apiKey, apiVersion: version, correlationId: 9, payload: w.toBuffer(), hold: null };
+}
+
+async function initProducerId(
+  dispatch: ReturnType<typeof broker>['dispatch'],
+  version: number,
+  request: Partial<InitProducerIdRequest> = {},
+): Promise<InitProducerIdResponse> {
+  const chunks = await dispatch(requestFrame(version, request), connection);
+  assert.ok(chunks !== null);
+  const r = new Reader(Buffer.concat(chunks));
+  assert.equal(r.readInt32(), 9);
+  if (responseHeaderVersion(InitProducerIdApi.key, version) >= 1) r.skipTaggedFields();
+  const response = InitProducerIdApi.decodeResponse(r, version);
+  assert.equal(r.remaining, 0);
+  return response;
+}
+
+const granted = (producerId: bigint) => ({
+  throttleTimeMs: 0,
+  errorCode: ErrorCode.NONE,
+  producerId,
+  producerEpoch: 0,
+});
+const refused = (errorCode: number) => ({ throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 });
+
+describe('InitProducerId', () => {
+  test('is advertised at versions 0-5', async () => {
+    const { dispatch } = broker();
+    const w = new Writer();
+    RequestHeaderCodec.encode(
+      w,
+      { requestApiKey: ApiVersionsApi.key, requestApiVersion: 0, correlationId: 1, clientId: 'test' },
+      requestHeaderVersion(ApiVersionsApi.key, 0),
+    );
+    const frame = {
+      apiKey: ApiVersionsApi.key,
+      apiVersion: 0,
+      correlationId: 1,
+      payload: w.toBuffer(),
+      hold: null,
+    };
+    const chunks = await dispatch(frame, connection);
+    assert.ok(chunks !== null);
+    const r = new Reader(Buffer.concat(chunks));
+    r.readInt32();
+    const entry = ApiVersionsApi.decodeResponse(r, 0).apiKeys.find((k) => k.apiKey === 22);
+    assert.deepEqual(entry && [entry.minVersion, entry.maxVersion], [0, 5]);
+  });
+
+  test('without a transactional id: a new producer id with epoch 0 on every call, at v0 and at flexible v4', async () => {
+    const { dispatch, allocations } = broker({ firstProducerId: 3000 });
+    assert.deepEqual(await initProducerId(dispatch, 0), granted(3000n));
+    assert.deepEqual(await initProducerId(dispatch, 0), granted(3001n));
+    assert.deepEqual(await initProducerId(dispatch, 4), granted(3002n));
+    // A producer that asks to keep its id and epoch (KIP-360) still gets a new one: no state is kept for it.
+    assert.deepEqual(
+      await initProducerId(dispatch, 4, { producerId: 3002n, producerEpoch: 5 }),
+      granted(3003n),
+    );
+    assert.deepEqual(await initProducerId(dispatch, 5), granted(3004n));
+    assert.deepEqual(allocations, [1000]);
+  });
+
+  test('concurrent requests get distinct ids', async () => {
+    const { dispatch } = broker();
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => initProducerId(dispatch, i % 6)),
+    );
+    assert.deepEqual(
+      responses.map((r) => r.producerId).sort((a, b) => Number(a - b)),
+      Array.from({ length: 10 }, (_, i) => BigInt(i)),
+    );
+  });
+
+  test('a transactional id is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, and takes no producer id', async () => {
+    const { dispatch, allocations } = broker();
+    for (const version of [0, 2, 4, 5]) {
+      assert.deepEqual(
+        await initProducerId(dispatch, version, { transactionalId: 'tx-1' }),
+        refused(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+        `v${version}`,
+      );
+    }
+    assert.deepEqual(allocations, []);
+  });
+
+  test('a store that cannot allocate gives UNKNOWN_SERVER_ERROR and is logged', async () => {
+    const failure = new Error('The metadata store is closed.');
+    const { dispatch, logged } = broker({ failWith: failure });
+    assert.deepEqual(await initProducerId(dispatch, 4), refused(ErrorCode.UNKNOWN_SERVER_ERROR));
+    assert.deepEqual(logged, [
+      { fields: { err: failure, api: 'InitProducerId' }, message: 'could not allocate a producer id' },
+    ]);
+  });
+});

@@ -1,0 +1,43 @@
+// InitProducerId: gives an idempotent producer a producer id with epoch 0. Its batches carry the id and
+// per-partition sequence numbers, which let the partition leader recognise a retried batch it already
+// appended. Transactions are not supported yet, so a transactional id is refused outright.
+import { ErrorCode } from '../../protocol/errors.js';
+import {
+  InitProducerIdApi,
+  type InitProducerIdRequest,
+  type InitProducerIdResponse,
+} from '../../protocol/generated/index.js';
+import { type ApiHandler, registerHandler } from '../context.js';
+
+const NO_PRODUCER_ID = -1n;
+const NO_PRODUCER_EPOCH = -1;
+
+const handler: ApiHandler<InitProducerIdRequest, InitProducerIdResponse> = {
+  api: InitProducerIdApi,
+  minVersion: 0,
+  maxVersion: 5,
+  async handle(ctx, request) {
+    if (request.transactionalId !== null) {
+      // As FindCoordinator answers for a transaction coordinator: the one error every client treats as fatal
+      // for a transactional producer, so it fails at once instead of retrying against a missing feature.
+      return this.errorResponse(ctx, request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    }
+    // Without a transactional id there is no producer state to resume or fence: like Kafka, hand out a new
+    // producer id whatever producer id and epoch a v3+ request carries (KIP-360).
+    let producerId: number;
+    try {
+      producerId = await ctx.broker.producerIds.nextProducerId();
+    } catch (error) {
+      // The store is closed or failed on disk: a retry would not fare better, and a retriable code would
+      // keep the producer retrying quietly.
+      ctx.broker.logger.error({ err: error, api: 'InitProducerId' }, 'could not allocate a producer id');
+      return this.errorResponse(ctx, request, ErrorCode.UNKNOWN_SERVER_ERROR);
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: BigInt(producerId), producerEpoch: 0 };
+  },
+  errorResponse(_ctx, _request, errorCode) {
+    return { throttleTimeMs: 0, errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH };
+  },
+};
+
+export const initProducerIdHandler = registerHandler(handler);

@@ -278,6 +278,9 @@ export class PartitionQueue {
   open: ProducerBatch | null = null;
   /** Batches of this partition in flight. */
   inFlight = 0;
+  /** Idempotent producing: the sequence of the next batch sealed, valid while `sequenceGeneration` is current. */
+  nextSequence = 0;
+  sequenceGeneration = -1;
   private batches: ProducerBatch[] = [];
   private head = 0;
 

@@ -23,6 +23,8 @@ interface SeenBatch {
   topic: string;
   partition: number;
   values: string[];
+  producerId: number;
+  baseSequence: number;
 }
 
 /** An in-memory broker: appends each batch to a per-partition log and answers with its base offset. */
@@ -36,6 +38,17 @@ class FakeTarget implements ProduceTarget {
   acks0 = false;
   /** Error code to answer for a batch (0 = accept); `attempt` counts requests for that partition. */
   errorFor: (topic: string, partition: number, attempt: number) => number = () => 0;
+  /** InitProducerId offered (ids from 1000 up); false: the cluster lacks it. */
+  offersIdempotence = true;
+  readonly producerIds: number[] = [];
+  /** Per partition, what the broker's sequence checks remember: producer id, next sequence, batches. */
+  private readonly sequences = new Map<
+    string,
+    { producerId: number; nextSequence: number; written: Map<number, bigint> }
+  >();
+  /** Requests sent and not answered yet, and the most there ever were. */
+  outstanding = 0;
+  maxOutstanding = 0;
   private readonly attempts = new Map<string, number>();
   private gate: Promise<void> | null = null;
   private openGate: () => void = () => {};
@@ -77,8 +90,41 @@ class FakeTarget implements ProduceTarget {
     this.refreshes++;
   }
 
+  async initProducerId(): Promise<{ producerId: number; producerEpoch: number } | null> {
+    if (!this.offersIdempotence) return null;
+    const producerId = 1000 + this.producerIds.length;
+    this.producerIds.push(producerId);
+    return { producerId, producerEpoch: 0 };
+  }
+
+  /** Producer ids whose state the broker lost: their batches get UNKNOWN_PRODUCER_ID (59). */
+  private readonly forgotten = new Set<number>();
+
+  /** Forgets every producer, as a broker that lost its state. */
+  forgetProducers(): void {
+    for (const state of this.sequences.values()) this.forgotten.add(state.producerId);
+    this.sequences.clear();
+  }
+
+  /** A Kafka leader's check: 0, a duplicate's offset, or OUT_OF_ORDER_SEQUENCE_NUMBER / UNKNOWN_PRODUCER_ID. */
+  private checkSequence(
+    id: string,
+    producerId: number,
+    baseSequence: number,
+  ): { code: number; dup?: bigint } {
+    if (producerId < 0) return { code: 0 };
+    if (this.forgotten.has(producerId)) return { code: 59 };
+    const state = this.sequences.get(id);
+    // A producer the partition does not know may start at any sequence.
+    if (state === undefined || state.producerId !== producerId) return { code: 0 };
+    const dup = state.written.get(baseSequence);
+    if (dup !== undefined) return { code: 0, dup };
+    return { code: baseSequence === state.nextSequence ? 0 : 45 };
+  }
   async produce(_nodeId: number, request: ProduceRequest<RecordsPayload>): Promise<ProduceResponse | null> {
     this.requests++;
+    this.outstanding++;
+    this.maxOutstanding = Math.max(this.maxOutstanding, this.outstanding);
     const answer: ProduceResponse = { responses: [], throttleTimeMs: 0, nodeEndpoints: [] };
     for (const topic of request.topicData) {
       const partitionResponses = [];
@@ -90,15 +136,33 @@ class FakeTarget implements ProduceTarget {
         );
         assert.equal(batches.length, 1, 'one batch per partition per request');
         const values = batches[0]!.records.map((r) => r.value?.toString() ?? '<null>');
-        this.seen.push({ topic: topic.name, partition: data.index, values });
+        const { producerId, baseSequence } = batches[0]!;
+        this.seen.push({ topic: topic.name, partition: data.index, values, producerId, baseSequence });
         const id = `${topic.name}/${data.index}`;
         const attempt = (this.attempts.get(id) ?? 0) + 1;
         this.attempts.set(id, attempt);
-        const errorCode = this.errorFor(topic.name, data.index, attempt);
+        const batch = batches[0]!;
+        const sequence = this.checkSequence(id, batch.producerId, batch.baseSequence);
+        const errorCode = this.errorFor(topic.name, data.index, attempt) || sequence.code;
         const log = this.logs.get(id) ?? [];
         this.logs.set(id, log);
-        const baseOffset = BigInt(log.length);
-        if (errorCode === 0) log.push(...values);
+        let baseOffset = BigInt(log.length);
+        if (errorCode === 0 && sequence.dup !== undefined) {
+          baseOffset = sequence.dup;
+        } else if (errorCode === 0) {
+          log.push(...values);
+          if (batch.producerId >= 0) {
+            const state = this.sequences.get(id);
+            const written =
+              state?.producerId === batch.producerId ? state.written : new Map<number, bigint>();
+            written.set(batch.baseSequence, baseOffset);
+            this.sequences.set(id, {
+              producerId: batch.producerId,
+              nextSequence: batch.baseSequence + values.length,
+              written,
+            });
+          }
+        }
         partitionResponses.push({
           index: data.index,
           errorCode,
@@ -113,6 +177,7 @@ class FakeTarget implements ProduceTarget {
       answer.responses.push({ name: topic.name, partitionResponses });
     }
     if (this.gate !== null) await this.gate;
+    this.outstanding--;
     return this.acks0 ? null : answer;
   }
 }
@@ -134,7 +199,9 @@ function engine(target: FakeTarget, overrides: Partial<EngineConfig> = {}): Prod
       maxBackoffMs: 50,
       deliveryTimeoutMs: 10_000,
       maxInFlightPerPartition: 1,
+      idempotence: 'off',
       ...overrides,
+      maxInFlightWithoutIdempotence: overrides.maxInFlightWithoutIdempotence ?? 1,
     },
     target,
   );
@@ -480,6 +547,133 @@ describe('ProducerEngine (accumulator + sender)', () => {
     const producer = engine(target, { codec: CodecId.lz4 });
     await producer.send(TOPIC, [{ value: 'compressed' }]);
     assert.deepEqual(target.log(0), ['compressed']);
+    await producer.close();
+  });
+});
+
+describe('ProducerEngine, idempotent', () => {
+  const idempotent: Partial<EngineConfig> = {
+    idempotence: 'preferred',
+    maxInFlightPerPartition: 5,
+    batchSize: 300,
+    maxRequestSize: 300, // one 200-byte record per batch
+  };
+  /** Lets the sender run a few turns of the event loop. */
+  const turns = async () => {
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  test('batches carry the producer id and per-partition sequences, five in flight per partition', async () => {
+    const target = new FakeTarget(2);
+    target.hold();
+    const producer = engine(target, { ...idempotent, maxRequestSize: 1024 * 1024 });
+    const sends = Array.from({ length: 8 }, (_, i) =>
+      producer.send(TOPIC, [{ value: value200(i), partition: i % 2 === 0 ? 0 : 1 }]),
+    );
+    await turns();
+    // Four batches per partition, all in flight at once (one batch per partition per request).
+    assert.equal(target.outstanding, 4);
+    target.release();
+    const offsets = (await Promise.all(sends)).map(([r]) => [r!.partition, r!.offset]);
+    assert.deepEqual(offsets, [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+      [0, 2],
+      [1, 2],
+      [0, 3],
+      [1, 3],
+    ]);
+    assert.deepEqual(target.producerIds, [1000]);
+    for (const partition of [0, 1]) {
+      assert.deepEqual(
+        target.seen.filter((b) => b.partition === partition).map((b) => [b.producerId, b.baseSequence]),
+        [0, 1, 2, 3].map((sequence) => [1000, sequence]),
+      );
+    }
+    await producer.close();
+  });
+
+  test('a batch retried behind four in flight: the later ones follow it, each written once, in order', async () => {
+    const target = new FakeTarget(1);
+    // The second request fails with NOT_LEADER_OR_FOLLOWER; the broker then refuses the three behind it with
+    // OUT_OF_ORDER_SEQUENCE_NUMBER, as a Kafka leader does after a gap.
+    target.errorFor = (_topic, _partition, attempt) => (attempt === 2 ? 6 : 0);
+    target.hold();
+    const producer = engine(target, idempotent);
+    const sends = Array.from({ length: 10 }, (_, i) => producer.send(TOPIC, [{ value: value200(i) }]));
+    await turns();
+    assert.equal(target.outstanding, 5);
+    target.release();
+    const results = await Promise.all(sends);
+    assert.deepEqual(
+      target.log(0),
+      Array.from({ length: 10 }, (_, i) => value200(i)),
+    );
+    assert.deepEqual(
+      results.map(([r]) => r!.offset),
+      Array.from({ length: 10 }, (_, i) => i),
+    );
+    assert.deepEqual(target.producerIds, [1000], 'a gap behind a retried batch keeps the producer id');
+    await producer.close();
+  });
+
+  test('a broker that lost the producer: a new producer id, sequences from 0, nothing lost or doubled', async () => {
+    const target = new FakeTarget(1);
+    const producer = engine(target, idempotent);
+    for (let i = 0; i < 3; i++) await producer.send(TOPIC, [{ value: value200(i) }]);
+    target.forgetProducers();
+    const later = await Promise.all([3, 4].map((i) => producer.send(TOPIC, [{ value: value200(i) }])));
+    assert.deepEqual(
+      later.map(([r]) => r!.offset),
+      [3, 4],
+    );
+    assert.deepEqual(
+      target.log(0),
+      Array.from({ length: 5 }, (_, i) => value200(i)),
+    );
+    assert.deepEqual(target.producerIds, [1000, 1001]);
+    assert.deepEqual(
+      target.seen.slice(-2).map((b) => [b.producerId, b.baseSequence]),
+      [
+        [1001, 0],
+        [1001, 1],
+      ],
+    );
+    await producer.close();
+  });
+
+  test('without InitProducerId, the default falls back to a plain producer with one batch in flight', async () => {
+    const target = new FakeTarget(1);
+    target.offersIdempotence = false;
+    target.hold();
+    const producer = engine(target, idempotent);
+    const sends = Array.from({ length: 3 }, (_, i) => producer.send(TOPIC, [{ value: value200(i) }]));
+    await turns();
+    assert.equal(target.outstanding, 1);
+    target.release();
+    await Promise.all(sends);
+    assert.deepEqual(
+      target.seen.map((b) => [b.producerId, b.baseSequence]),
+      [
+        [-1, -1],
+        [-1, -1],
+        [-1, -1],
+      ],
+    );
+    await producer.close();
+  });
+
+  test('idempotent: true fails sends when the cluster lacks InitProducerId', async () => {
+    const target = new FakeTarget(1);
+    target.offersIdempotence = false;
+    const producer = engine(target, { ...idempotent, idempotence: 'required' });
+    await assert.rejects(producer.send(TOPIC, [{ value: 'v' }]), {
+      type: 'IDEMPOTENCE_UNAVAILABLE',
+      retriable: false,
+    });
+    assert.equal(target.requests, 0);
     await producer.close();
   });
 });

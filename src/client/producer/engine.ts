@@ -5,7 +5,7 @@ import type { CodecIdValue } from '../../protocol/records/index.js';
 import { ClientClosedError } from '../errors.js';
 import { Accumulator, PendingSend, type RejectSend, type ResolveSend, TopicState } from './accumulator.js';
 import { MemoryPool } from './memory-pool.js';
-import { type ProduceTarget, Sender } from './sender.js';
+import { type Idempotence, type ProduceTarget, Sender } from './sender.js';
 import type { Partitioner, ProducerMessage, RecordMetadata } from './types.js';
 
 /**
@@ -37,6 +37,8 @@ export interface EngineConfig {
   maxBackoffMs: number;
   deliveryTimeoutMs: number;
   maxInFlightPerPartition: number;
+  maxInFlightWithoutIdempotence: number;
+  idempotence: Idempotence;
 }
 
 export class ProducerEngine {
@@ -75,7 +77,9 @@ export class ProducerEngine {
       maxBackoffMs: config.maxBackoffMs,
       deliveryTimeoutMs: config.deliveryTimeoutMs,
       maxInFlightPerPartition: config.maxInFlightPerPartition,
+      maxInFlightWithoutIdempotence: config.maxInFlightWithoutIdempotence,
       maxRequestSize: config.maxRequestSize,
+      idempotence: config.idempotence,
     });
   }
 

@@ -1,15 +1,16 @@
 // The public Producer: a Cluster (bootstrap, metadata, pooled connections) plus the producer engine, which
 // batches records per partition and sends them to partition leaders with Produce (magic-2 record batches).
 import { ErrorCode } from '../../protocol/errors.js';
+import { InitProducerIdApi } from '../../protocol/generated/init-producer-id.js';
 import { ProduceApi, type ProduceRequest, type ProduceResponse } from '../../protocol/generated/produce.js';
 import type { RecordsPayload } from '../../protocol/primitives/writer.js';
 import { CodecId, type CompressionName } from '../../protocol/records/index.js';
 import { backoffDelayMs, type ClientOptions, Cluster, type TopicInfo } from '../cluster.js';
 import type { BrokerConnection } from '../connection.js';
-import { ConfigError, KafkaClientError, StaleMetadataError } from '../errors.js';
+import { ConfigError, errorFromCode, KafkaClientError, StaleMetadataError } from '../errors.js';
 import type { TopicLayout } from './accumulator.js';
 import { type EngineConfig, ProducerEngine } from './engine.js';
-import type { ProduceTarget } from './sender.js';
+import type { Idempotence, ProducerIdentity, ProduceTarget } from './sender.js';
 import type { Partitioner, ProducerMessage, RecordMetadata } from './types.js';
 
 export interface ProducerOptions extends ClientOptions {
@@ -34,10 +35,18 @@ export interface ProducerOptions extends ClientOptions {
   /** Bound on the time from a record's send() to its success or failure. Default 120000. */
   deliveryTimeoutMs?: number;
   /**
-   * Produce requests in flight per partition. Default 1: a retried batch can never be overtaken. Higher values
-   * raise throughput per partition but a retry may reorder records.
+   * Produce requests in flight per partition. Default 5 while idempotent (the broker's sequence checks keep
+   * retries in order; at most 5, the batches a Kafka broker remembers per producer), else 1: a retried batch
+   * can never be overtaken. Above 1 without idempotence, a retry may reorder records.
    */
   maxInFlightPerPartition?: number;
+  /**
+   * Idempotent producing (KIP-98): the producer gets a producer id and numbers its batches, so that the broker
+   * writes a retried batch once and never out of order. Default: on when acks is -1, retries is not 0 and
+   * maxInFlightPerPartition is at most 5 (as Java's producer since Kafka 3.0), and the cluster offers
+   * InitProducerId; otherwise off. true requires all of these and fails sends when the cluster lacks it.
+   */
+  idempotent?: boolean;
   /** Ask the broker to create unknown topics (when it allows auto-creation). Default true. */
   allowAutoTopicCreation?: boolean;
 }
@@ -56,6 +65,7 @@ const DEFAULTS = {
   maxBlockMs: 60_000,
   maxRequestSize: 1_048_576,
   deliveryTimeoutMs: 120_000,
+  maxInFlightIdempotent: 5,
   maxInFlightPerPartition: 1,
   requestTimeoutMs: 30_000,
   initialBackoffMs: 100,
@@ -97,6 +107,12 @@ function resolveConfig(options: ProducerOptions): EngineConfig {
       `deliveryTimeoutMs (${deliveryTimeoutMs}) must be ≥ lingerMs + requestTimeoutMs (${minDeliveryTimeoutMs})`,
     );
   }
+  const retries = checkInteger('retries', options.retries ?? Number.MAX_SAFE_INTEGER, 0);
+  const explicitInFlight =
+    options.maxInFlightPerPartition === undefined
+      ? undefined
+      : checkInteger('maxInFlightPerPartition', options.maxInFlightPerPartition, 1);
+  const idempotence = resolveIdempotence(options.idempotent, acks, retries, explicitInFlight);
   return {
     acks,
     ackTimeoutMs: requestTimeoutMs,
@@ -107,16 +123,37 @@ function resolveConfig(options: ProducerOptions): EngineConfig {
     maxBlockMs: checkInteger('maxBlockMs', options.maxBlockMs ?? DEFAULTS.maxBlockMs, 0),
     maxRequestSize: checkInteger('maxRequestSize', options.maxRequestSize ?? DEFAULTS.maxRequestSize, 1),
     partitioner: options.partitioner,
-    retries: checkInteger('retries', options.retries ?? Number.MAX_SAFE_INTEGER, 0),
+    retries,
     initialBackoffMs: options.retry?.initialBackoffMs ?? DEFAULTS.initialBackoffMs,
     maxBackoffMs: options.retry?.maxBackoffMs ?? DEFAULTS.maxBackoffMs,
     deliveryTimeoutMs,
-    maxInFlightPerPartition: checkInteger(
-      'maxInFlightPerPartition',
-      options.maxInFlightPerPartition ?? DEFAULTS.maxInFlightPerPartition,
-      1,
-    ),
+    maxInFlightPerPartition:
+      explicitInFlight ??
+      (idempotence === 'off' ? DEFAULTS.maxInFlightPerPartition : DEFAULTS.maxInFlightIdempotent),
+    maxInFlightWithoutIdempotence: explicitInFlight ?? DEFAULTS.maxInFlightPerPartition,
+    idempotence,
   };
+}
+
+/** Kafka's rules (KAFKA-13673): asked for, conflicting settings are an error; by default they turn it off. */
+function resolveIdempotence(
+  idempotent: boolean | undefined,
+  acks: number,
+  retries: number,
+  maxInFlight: number | undefined,
+): Idempotence {
+  if (idempotent === false) return 'off';
+  const conflict =
+    acks !== -1
+      ? `acks ${acks} (it needs -1)`
+      : retries === 0
+        ? 'retries 0'
+        : maxInFlight !== undefined && maxInFlight > DEFAULTS.maxInFlightIdempotent
+          ? `maxInFlightPerPartition ${maxInFlight} (at most ${DEFAULTS.maxInFlightIdempotent})`
+          : null;
+  if (conflict === null) return idempotent === true ? 'required' : 'preferred';
+  if (idempotent === true) throw invalid(`idempotent: true conflicts with ${conflict}`);
+  return 'off';
 }
 
 /** The engine's view of a Cluster: cached layouts, metadata loads and Produce requests to leaders. */
@@ -192,6 +229,19 @@ class ClusterTarget implements ProduceTarget {
 
   async refreshMetadata(topics: readonly string[]): Promise<void> {
     await this.cluster.refreshMetadata([...topics]);
+  }
+
+  async initProducerId(): Promise<ProducerIdentity | null> {
+    const connection = await this.cluster.anyConnection();
+    if (!connection.apiVersions.has(InitProducerIdApi.key)) return null;
+    const response = await connection.send(InitProducerIdApi, {
+      transactionalId: null,
+      transactionTimeoutMs: -1,
+      producerId: -1n,
+      producerEpoch: -1,
+    });
+    if (response.errorCode !== ErrorCode.NONE) throw errorFromCode(response.errorCode);
+    return { producerId: Number(response.producerId), producerEpoch: response.producerEpoch };
   }
 
   async produce(nodeId: number, request: ProduceRequest<RecordsPayload>): Promise<ProduceResponse | null> {

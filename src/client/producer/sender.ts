@@ -1,13 +1,18 @@
 // The sender: takes ready batches from the accumulator, groups them per leader broker (one batch per partition
 // per Produce request) and completes, retries or fails them from the responses.
 //
-// Ordering: a partition has at most maxInFlightPerPartition batches in flight (1 by default), and a batch that
-// failed with a retriable error stays at the head of its partition's queue until it is resent, so with the
-// default nothing can overtake it. Retries back off exponentially; a stale-metadata or connection error also
-// pauses the topic's batches until fresh metadata arrives. Every batch is bounded by deliveryTimeoutMs from its
-// creation, and by `retries`.
+// Ordering: a batch that failed with a retriable error stays at the head of its partition's queue until it is
+// resent. An idempotent producer (the default where the cluster offers InitProducerId) stamps its producer id
+// and per-partition sequence numbers on each batch and keeps up to 5 in flight per partition: the broker refuses
+// a batch behind a gap (OUT_OF_ORDER_SEQUENCE_NUMBER), which is resent after the batch before it, and writes a
+// retried batch once. Without idempotence a partition has 1 batch in flight, so nothing can overtake a retry.
+// Retries back off exponentially; a stale-metadata or connection error also pauses the topic's batches until
+// fresh metadata arrives. Every batch is bounded by deliveryTimeoutMs from its creation, and by `retries`.
+
+import { ErrorCode } from '../../protocol/errors.js';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/generated/produce.js';
 import type { RecordsPayload } from '../../protocol/primitives/writer.js';
+import type { BatchHeaderFields } from '../../protocol/records/encode.js';
 import { CodecId, type CodecIdValue } from '../../protocol/records/index.js';
 import {
   ConnectionError,
@@ -21,8 +26,22 @@ import {
 import type { Accumulator, PartitionQueue, ProducerBatch, TopicLayout } from './accumulator.js';
 import type { MemoryPool } from './memory-pool.js';
 
+/** The id and epoch an idempotent producer stamps on its batches. */
+export interface ProducerIdentity {
+  producerId: number;
+  producerEpoch: number;
+}
+
+/**
+ * Idempotence: 'required' (asked for: failing without it), 'preferred' (the default: used when the cluster
+ * offers InitProducerId, else off) or 'off'.
+ */
+export type Idempotence = 'required' | 'preferred' | 'off';
+
 /** What the sender needs from the cluster; the Producer implements it over Cluster, tests fake it. */
 export interface ProduceTarget {
+  /** A new producer id (InitProducerId), or null when the cluster does not offer InitProducerId. */
+  initProducerId(): Promise<ProducerIdentity | null>;
   /** The cached partition layout of a topic, or undefined when unknown. A new object whenever it changed. */
   topicLayout(topic: string): TopicLayout | undefined;
   /** Loads a topic's layout (creating the topic if the broker auto-creates), failing after deadlineMs. */
@@ -44,12 +63,19 @@ export interface SenderOptions {
   initialBackoffMs: number;
   maxBackoffMs: number;
   deliveryTimeoutMs: number;
+  /** Batches in flight per partition while idempotent, and without idempotence. */
   maxInFlightPerPartition: number;
+  maxInFlightWithoutIdempotence: number;
   maxRequestSize: number;
+  idempotence: Idempotence;
 }
+
+/** Sequences are int32 and wrap to 0 after 2^31-1. */
+const SEQUENCE_MODULUS = 0x8000_0000;
 
 /** Produce request overhead besides the batches, bounded generously (topic names are counted separately). */
 const REQUEST_OVERHEAD_BYTES = 128;
+const NO_FIELDS: BatchHeaderFields = {};
 const PARTITION_OVERHEAD_BYTES = 16;
 
 export class Sender {
@@ -67,12 +93,31 @@ export class Sender {
   private refreshing = false;
   private nextRefreshAtMs = 0;
   private closed = false;
+  /** Idempotent: batches carry `identity` and per-partition sequences; false once it turned out unavailable. */
+  private idempotent: boolean;
+  private maxInFlight: number;
+  private identity: ProducerIdentity | null = null;
+  private identityFetching = false;
+  private identityAttempts = 0;
+  private identityRetryAtMs = 0;
+  /**
+   * The broker's sequence state and ours may disagree (a sequenced batch failed for good, or the broker lost
+   * the producer): once nothing is in flight, a new producer id starts every partition at sequence 0.
+   */
+  private resetNeeded = false;
+  /** Bumped with each new identity: a partition whose sequenceGeneration differs starts at 0. */
+  private generation = 0;
+  private batchesInFlight = 0;
 
   constructor(accumulator: Accumulator, pool: MemoryPool, target: ProduceTarget, options: SenderOptions) {
     this.accumulator = accumulator;
     this.pool = pool;
     this.target = target;
     this.options = options;
+    this.idempotent = options.idempotence !== 'off';
+    this.maxInFlight = this.idempotent
+      ? options.maxInFlightPerPartition
+      : options.maxInFlightWithoutIdempotence;
   }
 
   /** Schedules a drain on the next turn of the event loop (once, however many appends happened). */
@@ -124,6 +169,20 @@ export class Sender {
     // request carries at most one batch per partition.
     let byLeader: Map<number, ProducerBatch[][]> | null = null;
     let staleFound = false;
+    // An idempotent producer sends nothing until it has its identity, nor while one is being replaced.
+    let canSend = true;
+    if (this.idempotent && (this.identity === null || this.resetNeeded)) {
+      canSend = false;
+      if (this.accumulator.activeQueues.size > 0) {
+        if (this.batchesInFlight > 0 || this.identityFetching) {
+          // The last response in flight wakes the sender; so does the fetch when it ends.
+        } else if (nowMs >= this.identityRetryAtMs) {
+          this.fetchIdentity();
+        } else {
+          nextWakeMs = this.identityRetryAtMs;
+        }
+      }
+    }
 
     for (const queue of this.accumulator.activeQueues) {
       this.expire(queue, nowMs);
@@ -134,11 +193,12 @@ export class Sender {
       const first = queue.first!;
       if (!first.inFlight)
         nextWakeMs = Math.min(nextWakeMs, first.createdMs + this.options.deliveryTimeoutMs);
+      if (!canSend) continue;
       let inFlight = queue.inFlight;
-      if (inFlight >= this.options.maxInFlightPerPartition) continue;
+      if (inFlight >= this.maxInFlight) continue;
       let leader = -2;
       let round = 0;
-      for (let index = 0; index < queue.size && inFlight < this.options.maxInFlightPerPartition; index++) {
+      for (let index = 0; index < queue.size && inFlight < this.maxInFlight; index++) {
         const batch = queue.at(index);
         if (batch.inFlight) continue;
         // A batch waiting to be retried holds back everything behind it.
@@ -189,6 +249,77 @@ export class Sender {
       }
     }
     this.armTimer(nextWakeMs, nowMs);
+  }
+
+  /** Asks for a producer id; on success every partition's sequences restart at 0 under it. */
+  private fetchIdentity(): void {
+    this.identityFetching = true;
+    this.target.initProducerId().then(
+      (identity) => {
+        this.identityFetching = false;
+        this.identityAttempts = 0;
+        if (identity === null) {
+          if (this.options.idempotence === 'required') {
+            this.failQueued(
+              new KafkaClientError({
+                code: -1,
+                type: 'IDEMPOTENCE_UNAVAILABLE',
+                retriable: false,
+                message: 'idempotent: true, but no broker of the cluster offers InitProducerId',
+              }),
+            );
+            return;
+          }
+          // Only preferred: produce as a plain producer, one batch per partition in flight to keep order.
+          this.idempotent = false;
+          this.maxInFlight = this.options.maxInFlightWithoutIdempotence;
+        } else {
+          this.useIdentity(identity);
+        }
+        this.wake();
+      },
+      (error: unknown) => {
+        this.identityFetching = false;
+        const retriable = error instanceof KafkaClientError && error.retriable && !this.closed;
+        if (!retriable) {
+          this.failQueued(
+            error instanceof KafkaClientError
+              ? error
+              : new KafkaClientError({
+                  code: -1,
+                  type: 'IDEMPOTENCE_UNAVAILABLE',
+                  retriable: false,
+                  message: `could not get a producer id: ${error instanceof Error ? error.message : String(error)}`,
+                  cause: error,
+                }),
+          );
+          return;
+        }
+        this.identityRetryAtMs = Date.now() + this.backoffMs(++this.identityAttempts);
+        this.wake();
+      },
+    );
+  }
+
+  private useIdentity(identity: ProducerIdentity): void {
+    this.identity = identity;
+    this.resetNeeded = false;
+    this.generation++;
+    // Batches sealed under the previous identity are sealed again, with this one and new sequences.
+    for (const queue of this.accumulator.activeQueues) {
+      for (let index = 0; index < queue.size; index++) queue.at(index).sealed = null;
+    }
+  }
+
+  /** Fails every queued batch not in flight (the producer cannot get the identity it must have). */
+  private failQueued(error: KafkaClientError): void {
+    for (const queue of [...this.accumulator.activeQueues]) {
+      for (const batch of [...queue]) {
+        if (batch.inFlight) continue;
+        if (queue.open === batch) this.accumulator.closeBatch(queue);
+        this.fail(batch, error);
+      }
+    }
   }
 
   /** The partition's leader from current metadata; -1 (and the topic marked stale) when unknown or refreshing. */
@@ -277,14 +408,16 @@ export class Sender {
     for (const batch of batches) {
       batch.inFlight = true;
       batch.queue.inFlight++;
+      this.batchesInFlight++;
       batch.attempts++;
       if (batch.sealed !== null) continue;
+      const fields = this.idempotent ? this.sequenceFields(batch) : NO_FIELDS;
       if (this.options.codec === CodecId.none) {
-        batch.sealed = batch.builder.sealUncompressed();
+        batch.sealed = batch.builder.sealUncompressed(fields);
       } else {
         sealing ??= [];
         sealing.push(
-          batch.builder.seal(this.options.codec).then((sealed) => {
+          batch.builder.seal(this.options.codec, fields).then((sealed) => {
             batch.sealed = sealed;
             return sealed;
           }),
@@ -304,6 +437,19 @@ export class Sender {
         }
       },
     );
+  }
+
+  /** The producer id, epoch and the partition's next sequences, taken by `batch` (sealed in queue order). */
+  private sequenceFields(batch: ProducerBatch): BatchHeaderFields {
+    const identity = this.identity as ProducerIdentity;
+    const queue = batch.queue;
+    if (queue.sequenceGeneration !== this.generation) {
+      queue.sequenceGeneration = this.generation;
+      queue.nextSequence = 0;
+    }
+    const baseSequence = queue.nextSequence;
+    queue.nextSequence = (baseSequence + batch.builder.recordCount) % SEQUENCE_MODULUS;
+    return { producerId: identity.producerId, producerEpoch: identity.producerEpoch, baseSequence };
   }
 
   private produce(leader: number, batches: ProducerBatch[]): void {
@@ -361,12 +507,17 @@ export class Sender {
         if (batch === undefined || answered.has(batch)) continue;
         answered.add(batch);
         this.endAttempt(batch);
-        if (partitionResponse.errorCode === 0) {
+        const code = partitionResponse.errorCode;
+        if (code === 0 || (code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER && this.idempotent)) {
+          // A duplicate was written before: Kafka's brokers since 1.0 answer it with its offsets and no error,
+          // older ones with this code and none.
           this.complete(
             batch,
             Number(partitionResponse.baseOffset),
             Number(partitionResponse.logAppendTimeMs),
           );
+        } else if (this.idempotent && this.resendsInSequence(batch, code)) {
+          // Handled: the batch is resent in its place.
         } else {
           const error = errorFromCode(
             partitionResponse.errorCode,
@@ -393,6 +544,28 @@ export class Sender {
     }
   }
 
+  /**
+   * The idempotence answers a resend cures. OUT_OF_ORDER_SEQUENCE_NUMBER behind an earlier batch of the
+   * partition that is being retried is that batch's gap: resent after it. At the head of the partition, and
+   * UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_EPOCH or INVALID_PRODUCER_ID_MAPPING, the broker's state is not ours:
+   * resent under a new producer id (Java's producer resets its id the same way).
+   */
+  private resendsInSequence(batch: ProducerBatch, code: number): boolean {
+    const ownGap = code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && batch.queue.first !== batch;
+    const stateLost =
+      code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER ||
+      code === ErrorCode.UNKNOWN_PRODUCER_ID ||
+      code === ErrorCode.INVALID_PRODUCER_EPOCH ||
+      code === ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (!ownGap && !stateLost) return false;
+    const nowMs = Date.now();
+    if (nowMs >= batch.createdMs + this.options.deliveryTimeoutMs) return false;
+    if (!ownGap) this.resetNeeded = true;
+    batch.retryAtMs = nowMs;
+    this.wake();
+    return true;
+  }
+
   private onRequestError(batches: ProducerBatch[], error: unknown): void {
     for (const batch of batches) {
       batch.writeMayBePending = true;
@@ -405,6 +578,7 @@ export class Sender {
     if (!batch.inFlight) return;
     batch.inFlight = false;
     batch.queue.inFlight--;
+    this.batchesInFlight--;
   }
 
   private retryOrFail(batch: ProducerBatch, error: KafkaClientError): void {
@@ -440,6 +614,8 @@ export class Sender {
   }
 
   private fail(batch: ProducerBatch, error: Error): void {
+    // A sequenced batch that is never written leaves a gap the partition's later batches cannot pass.
+    if (this.idempotent && batch.sealed !== null) this.resetNeeded = true;
     batch.queue.remove(batch);
     this.releaseMemory(batch, !batch.writeMayBePending);
     batch.fail(error);

@@ -1,5 +1,6 @@
 // The broker's API table: every API it serves and the versions it advertises.
 import type { RegisteredHandler } from '../context.js';
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js';
 import { apiVersionsHandler } from './api-versions.js';
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
 import { deleteRecordsHandler } from './delete-records.js';
@@ -17,6 +18,7 @@ import {
 } from './groups.js';
 import { initProducerIdHandler } from './init-producer-id.js';
 import { listOffsetsHandler } from './list-offsets.js';
+import { describeLogDirsHandler } from './log-dirs.js';
 import { metadataHandler } from './metadata.js';
 import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler } from './offsets.js';
 import { produceHandler } from './produce.js';
@@ -36,6 +38,10 @@ export function brokerHandlers(): RegisteredHandler[] {
     alterConfigsHandler,
     incrementalAlterConfigsHandler,
     describeClusterHandler,
+    describeLogDirsHandler,
+    describeAclsHandler,
+    createAclsHandler,
+    deleteAclsHandler,
     findCoordinatorHandler,
     joinGroupHandler,
     syncGroupHandler,

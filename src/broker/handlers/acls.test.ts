@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ErrorCode } from '../../protocol/errors.js';
+import {
+  type ApiDescriptor,
+  ApiVersionsApi,
+  CreateAclsApi,
+  type CreateAclsRequestAclCreation,
+  DeleteAclsApi,
+  type DeleteAclsRequestDeleteAclsFilter,
+  DescribeAclsApi,
+  type DescribeAclsRequest,
+  RequestHeaderCodec,
+  requestHeaderVersion,
+  responseHeaderVersion,
+} from '../../protocol/generated/index.js';
+import { Reader } from '../../protocol/primitives/reader.js';
+import { Writer } from '../../protocol/primitives/writer.js';
+import type { BrokerServices } from '../context.js';
+import { createDispatcher } from '../dispatcher.js';
+import type { ConnectionInfo } from '../server.js';
+import { brokerHandlers } from './index.js';
+
+const connection: ConnectionInfo = {
+  id: 1,
+  remoteAddress: '127.0.0.1',
+  remotePort: 5000,
+  listener: 'PLAINTEXT',
+};
+
+// Kafka's enum codes (org.apache.kafka.common.acl / resource).
+const RESOURCE_ANY = 1;
+const RESOURCE_TOPIC = 2;
+const RESOURCE_GROUP = 3;
+const PATTERN_ANY = 1;
+const PATTERN_LITERAL = 3;
+const PATTERN_PREFIXED = 4;
+const OPERATION_ANY = 1;
+const OPERATION_READ = 3;
+const OPERATION_WRITE = 4;
+const PERMISSION_ANY = 1;
+const PERMISSION_DENY = 2;
+const PERMISSION_ALLOW = 3;
+
+function broker() {
+  const logged: unknown[] = [];
+  const services = {
+    logger: { error: (fields: unknown, message: string) => logged.push({ fields, message }) },
+  } as unknown as BrokerServices;
+  return { dispatch: createDispatcher(services, brokerHandlers()), logged };
+}
+
+type Dispatch = ReturnType<typeof broker>['dispatch'];
+
+async function call<Req, Res>(
+  dispatch: Dispatch,
+  api: ApiDescriptor<Req, Res>,
+  version: number,
+  request: Req,
+): Promise<Res> {
+  const w = new Writer();
+  RequestHeaderCodec.encode(
+    w,
+    { requestApiKey: api.key, requestApiVersion: version, correlationId: 5, clientId: 'test' },
+    requestHeaderVersion(api.key, version),
+  );
+  api.encodeRequest(w, request, version);
+  const frame = { apiKey: api.key, apiVersion: version, correlationId: 5, payload: w.toBuffer(), hold: null };
+  const chunks = await dispatch(frame, connection);
+  assert.ok(chunks !== null);
+  const r = new Reader(Buffer.concat(chunks));
+  assert.equal(r.readInt32(), 5);
+  if (responseHeaderVersion(api.key, version) >= 1) r.skipTaggedFields();
+  const response = api.decodeResponse(r, version);
+  assert.equal(r.remaining, 0);
+  return response;
+}
+
+const describeFilter: DescribeAclsRequest = {
+  resourceTypeFilter: RESOURCE_ANY,
+  resourceNameFilter: null,
+  patternTypeFilter: PATTERN_ANY,
+  principalFilter: null,
+  hostFilter: null,
+  operation: OPERATION_ANY,
+  permissionType: PERMISSION_ANY,
+};
+
+const creation = (resourceName: string, operation: number): CreateAclsRequestAclCreation => ({
+  resourceType: RESOURCE_TOPIC,
+  resourceName,
+  resourcePatternType: PATTERN_LITERAL,
+  principal: 'User:alice',
+  host: '*',
+  operation,
+  permissionType: PERMISSION_ALLOW,
+});
+
+const deleteFilter = (resourceNameFilter: string | null): DeleteAclsRequestDeleteAclsFilter => ({
+  resourceTypeFilter: RESOURCE_GROUP,
+  resourceNameFilter,
+  patternTypeFilter: PATTERN_PREFIXED,
+  principalFilter: 'User:bob',
+  hostFilter: null,
+  operation: OPERATION_READ,
+  permissionType: PERMISSION_DENY,
+});
+
+const securityDisabled = {
+  errorCode: ErrorCode.SECURITY_DISABLED,
+  errorMessage: 'No Authorizer is configured.',
+};
+
+describe('ACL APIs without an authorizer', () => {
+  test('DescribeAcls, CreateAcls and DeleteAcls are advertised at versions 0-3', async () => {
+    const { dispatch } = broker();
+    const response = await call(dispatch, ApiVersionsApi, 0, {
+      clientSoftwareName: '',
+      clientSoftwareVersion: '',
+    });
+    const ranges = [29, 30, 31].map((key) => {
+      const entry = response.apiKeys.find((k) => k.apiKey === key);
+      return entry && [entry.apiKey, entry.minVersion, entry.maxVersion];
+    });
+    assert.deepEqual(ranges, [
+      [29, 0, 3],
+      [30, 0, 3],
+      [31, 0, 3],
+    ]);
+  });
+
+  test('DescribeAcls answers SECURITY_DISABLED with no resources, at v0 and v3', async () => {
+    const { dispatch, logged } = broker();
+    for (const [version, filter] of [
+      [0, { ...describeFilter, patternTypeFilter: PATTERN_LITERAL }],
+      [3, describeFilter],
+      [3, { ...describeFilter, resourceTypeFilter: RESOURCE_TOPIC, resourceNameFilter: 'orders' }],
+    ] as const) {
+      assert.deepEqual(
+        await call(dispatch, DescribeAclsApi, version, filter),
+        {
+          throttleTimeMs: 0,
+          errorCode: ErrorCode.SECURITY_DISABLED,
+          errorMessage: 'No Authorizer is configured on the broker',
+          resources: [],
+        },
+        `v${version}`,
+      );
+    }
+    assert.deepEqual(logged, []);
+  });
+
+  test('CreateAcls answers one SECURITY_DISABLED result per creation, in order, at v0 and v3', async () => {
+    const { dispatch } = broker();
+    const creations = [creation('orders', OPERATION_READ), creation('payments', OPERATION_WRITE)];
+    assert.deepEqual(await call(dispatch, CreateAclsApi, 0, { creations }), {
+      throttleTimeMs: 0,
+      results: [securityDisabled, securityDisabled],
+    });
+    assert.deepEqual(await call(dispatch, CreateAclsApi, 3, { creations: creations.slice(1) }), {
+      throttleTimeMs: 0,
+      results: [securityDisabled],
+    });
+    assert.deepEqual(await call(dispatch, CreateAclsApi, 3, { creations: [] }), {
+      throttleTimeMs: 0,
+      results: [],
+    });
+  });
+
+  test('DeleteAcls answers one SECURITY_DISABLED result per filter, matching no ACL, at v0 and v3', async () => {
+    const { dispatch } = broker();
+    const disabledFilter = { ...securityDisabled, matchingAcls: [] };
+    assert.deepEqual(
+      await call(dispatch, DeleteAclsApi, 0, {
+        filters: [
+          { ...deleteFilter('orders'), patternTypeFilter: PATTERN_LITERAL },
+          { ...deleteFilter(null), patternTypeFilter: PATTERN_LITERAL },
+        ],
+      }),
+      { throttleTimeMs: 0, filterResults: [disabledFilter, disabledFilter] },
+    );
+    assert.deepEqual(
+      await call(dispatch, DeleteAclsApi, 3, {
+        filters: [deleteFilter('pay'), deleteFilter(null), deleteFilter('')],
+      }),
+      { throttleTimeMs: 0, filterResults: [disabledFilter, disabledFilter, disabledFilter] },
+    );
+  });
+});

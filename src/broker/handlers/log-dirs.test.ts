@@ -1,0 +1,245 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, statfs } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ErrorCode } from '../../protocol/errors.js';
+import {
+  type ApiDescriptor,
+  ApiVersionsApi,
+  DescribeLogDirsApi,
+  type DescribeLogDirsRequest,
+  type DescribeLogDirsResponse,
+  RequestHeaderCodec,
+  requestHeaderVersion,
+  responseHeaderVersion,
+} from '../../protocol/generated/index.js';
+import { Reader } from '../../protocol/primitives/reader.js';
+import { Writer } from '../../protocol/primitives/writer.js';
+import type { BrokerServices } from '../context.js';
+import { createDispatcher } from '../dispatcher.js';
+import { partitionKey } from '../replica-manager.js';
+import type { ConnectionInfo } from '../server.js';
+import { brokerHandlers } from './index.js';
+
+const connection: ConnectionInfo = {
+  id: 1,
+  remoteAddress: '127.0.0.1',
+  remotePort: 5000,
+  listener: 'PLAINTEXT',
+};
+
+/** [topic, partition, sizeBytes] of each partition the fake broker hosts, in no particular order. */
+const HOSTED: [string, number, number][] = [
+  ['orders', 1, 0],
+  ['__consumer_offsets', 0, 350],
+  ['orders', 0, 4096],
+  ['audit', 0, 77],
+  ['orders', 2, 12],
+];
+
+function broker(dataDir: string) {
+  const logged: unknown[] = [];
+  const hosted = HOSTED.map(([topic, partition, sizeBytes]) => ({
+    topic,
+    partition,
+    key: partitionKey(topic, partition),
+    log: { sizeBytes },
+  }));
+  const services = {
+    config: { dataDir },
+    replicaManager: { hostedPartitions: () => hosted.values() },
+    logger: {
+      warn: (fields: unknown, message: string) => logged.push({ fields, message }),
+      error: (fields: unknown, message: string) => logged.push({ fields, message }),
+    },
+  } as unknown as BrokerServices;
+  return { dispatch: createDispatcher(services, brokerHandlers()), logged };
+}
+
+type Dispatch = ReturnType<typeof broker>['dispatch'];
+
+async function call<Req, Res>(
+  dispatch: Dispatch,
+  api: ApiDescriptor<Req, Res>,
+  version: number,
+  request: Req,
+): Promise<Res> {
+  const w = new Writer();
+  RequestHeaderCodec.encode(
+    w,
+    { requestApiKey: api.key, requestApiVersion: version, correlationId: 7, clientId: 'test' },
+    requestHeaderVersion(api.key, version),
+  );
+  api.encodeRequest(w, request, version);
+  const frame = { apiKey: api.key, apiVersion: version, correlationId: 7, payload: w.toBuffer(), hold: null };
+  const chunks = await dispatch(frame, connection);
+  assert.ok(chunks !== null);
+  const r = new Reader(Buffer.concat(chunks));
+  assert.equal(r.readInt32(), 7);
+  if (responseHeaderVersion(api.key, version) >= 1) r.skipTaggedFields();
+  const response = api.decodeResponse(r, version);
+  assert.equal(r.remaining, 0);
+  return response;
+}
+
+const describeLogDirs = (dispatch: Dispatch, version: number, topics: DescribeLogDirsRequest['topics']) =>
+  call(dispatch, DescribeLogDirsApi, version, { topics });
+
+const partition = (partitionIndex: number, size: number) => ({
+  partitionIndex,
+  partitionSize: BigInt(size),
+  offsetLag: 0n,
+  isFutureKey: false,
+});
+
+const ALL_TOPICS = [
+  { name: '__consumer_offsets', partitions: [partition(0, 350)] },
+  { name: 'audit', partitions: [partition(0, 77)] },
+  { name: 'orders', partitions: [partition(0, 4096), partition(1, 0), partition(2, 12)] },
+];
+
+/** What statfs says of `dir`, as DescribeLogDirs v4 reports it. */
+async function space(dir: string): Promise<{ totalBytes: bigint; usableBytes: bigint }> {
+  const s = await statfs(dir, { bigint: true });
+  return { totalBytes: s.blocks * s.bsize, usableBytes: s.bavail * s.bsize };
+}
+
+/** Replaces usableBytes, which other processes change between two statfs calls, after checking its range. */
+function withCheckedUsable(
+  response: DescribeLogDirsResponse,
+  before: bigint,
+  after: bigint,
+): DescribeLogDirsResponse {
+  return {
+    ...response,
+    results: response.results.map((result) => {
+      const low = before < after ? before : after;
+      const high = before < after ? after : before;
+      assert.ok(result.usableBytes >= low && result.usableBytes <= high, `${result.usableBytes}`);
+      return { ...result, usableBytes: -2n };
+    }),
+  };
+}
+
+describe('DescribeLogDirs', () => {
+  let dataDir = '';
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'sluice-log-dirs-'));
+  });
+  after(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('is advertised at versions 0-4', async () => {
+    const { dispatch } = broker(dataDir);
+    const response = await call(dispatch, ApiVersionsApi, 0, {
+      clientSoftwareName: '',
+      clientSoftwareVersion: '',
+    });
+    const entry = response.apiKeys.find((k) => k.apiKey === 35);
+    assert.deepEqual(entry && [entry.minVersion, entry.maxVersion], [0, 4]);
+  });
+
+  test('v0 with null topics: every hosted partition, __consumer_offsets included, by topic and partition', async () => {
+    const { dispatch, logged } = broker(dataDir);
+    assert.deepEqual(await describeLogDirs(dispatch, 0, null), {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      results: [
+        { errorCode: ErrorCode.NONE, logDir: dataDir, topics: ALL_TOPICS, totalBytes: -1n, usableBytes: -1n },
+      ],
+    });
+    assert.deepEqual(logged, []);
+  });
+
+  test('v1 with named partitions: only those hosted; unknown topics, unhosted partitions and topics none of whose partitions were named are left out', async () => {
+    const { dispatch } = broker(dataDir);
+    const response = await describeLogDirs(dispatch, 1, [
+      { topic: 'orders', partitions: [2, 0, 9, -1, 2] },
+      { topic: 'missing', partitions: [0] },
+      { topic: 'audit', partitions: [] },
+    ]);
+    assert.deepEqual(response, {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      results: [
+        {
+          errorCode: ErrorCode.NONE,
+          logDir: dataDir,
+          topics: [{ name: 'orders', partitions: [partition(0, 4096), partition(2, 12)] }],
+          totalBytes: -1n,
+          usableBytes: -1n,
+        },
+      ],
+    });
+    // No topics asked for: the log dir is still described, with nothing in it.
+    assert.deepEqual((await describeLogDirs(dispatch, 1, [])).results[0]?.topics, []);
+  });
+
+  test('v3 carries the top-level error code, v4 the size and free space of the file system', async () => {
+    const { dispatch } = broker(dataDir);
+    const v3 = await describeLogDirs(dispatch, 3, [{ topic: '__consumer_offsets', partitions: [0] }]);
+    assert.deepEqual(v3, {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      results: [
+        {
+          errorCode: ErrorCode.NONE,
+          logDir: dataDir,
+          topics: [ALL_TOPICS[0]!],
+          totalBytes: -1n,
+          usableBytes: -1n,
+        },
+      ],
+    });
+
+    const before = await space(dataDir);
+    const v4 = await describeLogDirs(dispatch, 4, null);
+    const after = await space(dataDir);
+    assert.ok(before.totalBytes > 0n);
+    assert.deepEqual(withCheckedUsable(v4, before.usableBytes, after.usableBytes), {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      results: [
+        {
+          errorCode: ErrorCode.NONE,
+          logDir: dataDir,
+          topics: ALL_TOPICS,
+          totalBytes: before.totalBytes,
+          usableBytes: -2n,
+        },
+      ],
+    });
+  });
+
+  test('a relative data dir is reported as an absolute path', async () => {
+    const { dispatch } = broker(relative(process.cwd(), dataDir));
+    const response = await describeLogDirs(dispatch, 2, null);
+    assert.equal(response.results[0]?.logDir, dataDir);
+  });
+
+  test('a data dir that cannot be examined is reported with KAFKA_STORAGE_ERROR and no partitions, and logged', async () => {
+    const missing = join(dataDir, 'gone');
+    const { dispatch, logged } = broker(missing);
+    assert.deepEqual(await describeLogDirs(dispatch, 4, null), {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      results: [
+        {
+          errorCode: ErrorCode.KAFKA_STORAGE_ERROR,
+          logDir: missing,
+          topics: [],
+          totalBytes: -1n,
+          usableBytes: -1n,
+        },
+      ],
+    });
+    assert.equal(logged.length, 1);
+    const entry = logged[0] as { fields: { err: NodeJS.ErrnoException; logDir: string }; message: string };
+    assert.deepEqual(
+      [entry.fields.err.code, entry.fields.logDir, entry.message],
+      ['ENOENT', missing, 'cannot describe the log directory'],
+    );
+  });
+});

@@ -2,31 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCode } from '../../protocol/errors.js';
 import {
-  type ApiDescriptor,
-  ApiVersionsApi,
   CreateAclsApi,
   type CreateAclsRequestAclCreation,
   DeleteAclsApi,
   type DeleteAclsRequestDeleteAclsFilter,
   DescribeAclsApi,
   type DescribeAclsRequest,
-  RequestHeaderCodec,
-  requestHeaderVersion,
-  responseHeaderVersion,
 } from '../../protocol/generated/index.js';
-import { Reader } from '../../protocol/primitives/reader.js';
-import { Writer } from '../../protocol/primitives/writer.js';
-import type { BrokerServices } from '../context.js';
-import { createDispatcher } from '../dispatcher.js';
-import type { ConnectionInfo } from '../server.js';
-import { brokerHandlers } from './index.js';
-
-const connection: ConnectionInfo = {
-  id: 1,
-  remoteAddress: '127.0.0.1',
-  remotePort: 5000,
-  listener: 'PLAINTEXT',
-};
+import { advertisedVersions, callApi, dispatcherOver } from './test-support.js';
 
 // Kafka's enum codes (org.apache.kafka.common.acl / resource).
 const RESOURCE_ANY = 1;
@@ -46,34 +29,8 @@ function broker() {
   const logged: unknown[] = [];
   const services = {
     logger: { error: (fields: unknown, message: string) => logged.push({ fields, message }) },
-  } as unknown as BrokerServices;
-  return { dispatch: createDispatcher(services, brokerHandlers()), logged };
-}
-
-type Dispatch = ReturnType<typeof broker>['dispatch'];
-
-async function call<Req, Res>(
-  dispatch: Dispatch,
-  api: ApiDescriptor<Req, Res>,
-  version: number,
-  request: Req,
-): Promise<Res> {
-  const w = new Writer();
-  RequestHeaderCodec.encode(
-    w,
-    { requestApiKey: api.key, requestApiVersion: version, correlationId: 5, clientId: 'test' },
-    requestHeaderVersion(api.key, version),
-  );
-  api.encodeRequest(w, request, version);
-  const frame = { apiKey: api.key, apiVersion: version, correlationId: 5, payload: w.toBuffer(), hold: null };
-  const chunks = await dispatch(frame, connection);
-  assert.ok(chunks !== null);
-  const r = new Reader(Buffer.concat(chunks));
-  assert.equal(r.readInt32(), 5);
-  if (responseHeaderVersion(api.key, version) >= 1) r.skipTaggedFields();
-  const response = api.decodeResponse(r, version);
-  assert.equal(r.remaining, 0);
-  return response;
+  };
+  return { dispatch: dispatcherOver(services), logged };
 }
 
 const describeFilter: DescribeAclsRequest = {
@@ -114,15 +71,7 @@ const securityDisabled = {
 describe('ACL APIs without an authorizer', () => {
   test('DescribeAcls, CreateAcls and DeleteAcls are advertised at versions 0-3', async () => {
     const { dispatch } = broker();
-    const response = await call(dispatch, ApiVersionsApi, 0, {
-      clientSoftwareName: '',
-      clientSoftwareVersion: '',
-    });
-    const ranges = [29, 30, 31].map((key) => {
-      const entry = response.apiKeys.find((k) => k.apiKey === key);
-      return entry && [entry.apiKey, entry.minVersion, entry.maxVersion];
-    });
-    assert.deepEqual(ranges, [
+    assert.deepEqual(await advertisedVersions(dispatch, [29, 30, 31]), [
       [29, 0, 3],
       [30, 0, 3],
       [31, 0, 3],
@@ -137,7 +86,7 @@ describe('ACL APIs without an authorizer', () => {
       [3, { ...describeFilter, resourceTypeFilter: RESOURCE_TOPIC, resourceNameFilter: 'orders' }],
     ] as const) {
       assert.deepEqual(
-        await call(dispatch, DescribeAclsApi, version, filter),
+        await callApi(dispatch, DescribeAclsApi, version, filter),
         {
           throttleTimeMs: 0,
           errorCode: ErrorCode.SECURITY_DISABLED,
@@ -153,15 +102,15 @@ describe('ACL APIs without an authorizer', () => {
   test('CreateAcls answers one SECURITY_DISABLED result per creation, in order, at v0 and v3', async () => {
     const { dispatch } = broker();
     const creations = [creation('orders', OPERATION_READ), creation('payments', OPERATION_WRITE)];
-    assert.deepEqual(await call(dispatch, CreateAclsApi, 0, { creations }), {
+    assert.deepEqual(await callApi(dispatch, CreateAclsApi, 0, { creations }), {
       throttleTimeMs: 0,
       results: [securityDisabled, securityDisabled],
     });
-    assert.deepEqual(await call(dispatch, CreateAclsApi, 3, { creations: creations.slice(1) }), {
+    assert.deepEqual(await callApi(dispatch, CreateAclsApi, 3, { creations: creations.slice(1) }), {
       throttleTimeMs: 0,
       results: [securityDisabled],
     });
-    assert.deepEqual(await call(dispatch, CreateAclsApi, 3, { creations: [] }), {
+    assert.deepEqual(await callApi(dispatch, CreateAclsApi, 3, { creations: [] }), {
       throttleTimeMs: 0,
       results: [],
     });
@@ -171,7 +120,7 @@ describe('ACL APIs without an authorizer', () => {
     const { dispatch } = broker();
     const disabledFilter = { ...securityDisabled, matchingAcls: [] };
     assert.deepEqual(
-      await call(dispatch, DeleteAclsApi, 0, {
+      await callApi(dispatch, DeleteAclsApi, 0, {
         filters: [
           { ...deleteFilter('orders'), patternTypeFilter: PATTERN_LITERAL },
           { ...deleteFilter(null), patternTypeFilter: PATTERN_LITERAL },
@@ -180,7 +129,7 @@ describe('ACL APIs without an authorizer', () => {
       { throttleTimeMs: 0, filterResults: [disabledFilter, disabledFilter] },
     );
     assert.deepEqual(
-      await call(dispatch, DeleteAclsApi, 3, {
+      await callApi(dispatch, DeleteAclsApi, 3, {
         filters: [deleteFilter('pay'), deleteFilter(null), deleteFilter('')],
       }),
       { throttleTimeMs: 0, filterResults: [disabledFilter, disabledFilter, disabledFilter] },

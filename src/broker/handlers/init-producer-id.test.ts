@@ -3,28 +3,12 @@ import { describe, test } from 'node:test';
 import type { ProducerIdBlock } from '../../metadata/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import {
-  ApiVersionsApi,
   InitProducerIdApi,
   type InitProducerIdRequest,
   type InitProducerIdResponse,
-  RequestHeaderCodec,
-  requestHeaderVersion,
-  responseHeaderVersion,
 } from '../../protocol/generated/index.js';
-import { Reader } from '../../protocol/primitives/reader.js';
-import { Writer } from '../../protocol/primitives/writer.js';
-import type { BrokerServices } from '../context.js';
-import { createDispatcher } from '../dispatcher.js';
 import { ProducerIdManager } from '../producer-ids.js';
-import type { ConnectionInfo } from '../server.js';
-import { brokerHandlers } from './index.js';
-
-const connection: ConnectionInfo = {
-  id: 1,
-  remoteAddress: '127.0.0.1',
-  remotePort: 5000,
-  listener: 'PLAINTEXT',
-};
+import { advertisedVersions, callApi, type Dispatch, dispatcherOver } from './test-support.js';
 
 /** A broker whose store hands out blocks from `firstProducerId`, or fails every allocation when `failWith`. */
 function broker(options: { firstProducerId?: number; failWith?: Error } = {}) {
@@ -43,39 +27,22 @@ function broker(options: { firstProducerId?: number; failWith?: Error } = {}) {
   const services = {
     producerIds: new ProducerIdManager(allocator),
     logger: { error: (fields: unknown, message: string) => logged.push({ fields, message }) },
-  } as unknown as BrokerServices;
-  return { dispatch: createDispatcher(services, brokerHandlers()), allocations, logged };
+  };
+  return { dispatch: dispatcherOver(services), allocations, logged };
 }
 
-function requestFrame(version: number, request: Partial<InitProducerIdRequest>) {
-  const w = new Writer();
-  const apiKey = InitProducerIdApi.key;
-  RequestHeaderCodec.encode(
-    w,
-    { requestApiKey: apiKey, requestApiVersion: version, correlationId: 9, clientId: 'test' },
-    requestHeaderVersion(apiKey, version),
-  );
-  InitProducerIdApi.encodeRequest(
-    w,
-    { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1, ...request },
-    version,
-  );
-  return { apiKey, apiVersion: version, correlationId: 9, payload: w.toBuffer(), hold: null };
-}
-
-async function initProducerId(
-  dispatch: ReturnType<typeof broker>['dispatch'],
+function initProducerId(
+  dispatch: Dispatch,
   version: number,
   request: Partial<InitProducerIdRequest> = {},
 ): Promise<InitProducerIdResponse> {
-  const chunks = await dispatch(requestFrame(version, request), connection);
-  assert.ok(chunks !== null);
-  const r = new Reader(Buffer.concat(chunks));
-  assert.equal(r.readInt32(), 9);
-  if (responseHeaderVersion(InitProducerIdApi.key, version) >= 1) r.skipTaggedFields();
-  const response = InitProducerIdApi.decodeResponse(r, version);
-  assert.equal(r.remaining, 0);
-  return response;
+  return callApi(dispatch, InitProducerIdApi, version, {
+    transactionalId: null,
+    transactionTimeoutMs: 60_000,
+    producerId: -1n,
+    producerEpoch: -1,
+    ...request,
+  });
 }
 
 const granted = (producerId: bigint) => ({
@@ -89,25 +56,7 @@ const refused = (errorCode: number) => ({ throttleTimeMs: 0, errorCode, producer
 describe('InitProducerId', () => {
   test('is advertised at versions 0-5', async () => {
     const { dispatch } = broker();
-    const w = new Writer();
-    RequestHeaderCodec.encode(
-      w,
-      { requestApiKey: ApiVersionsApi.key, requestApiVersion: 0, correlationId: 1, clientId: 'test' },
-      requestHeaderVersion(ApiVersionsApi.key, 0),
-    );
-    const frame = {
-      apiKey: ApiVersionsApi.key,
-      apiVersion: 0,
-      correlationId: 1,
-      payload: w.toBuffer(),
-      hold: null,
-    };
-    const chunks = await dispatch(frame, connection);
-    assert.ok(chunks !== null);
-    const r = new Reader(Buffer.concat(chunks));
-    r.readInt32();
-    const entry = ApiVersionsApi.decodeResponse(r, 0).apiKeys.find((k) => k.apiKey === 22);
-    assert.deepEqual(entry && [entry.minVersion, entry.maxVersion], [0, 5]);
+    assert.deepEqual(await advertisedVersions(dispatch, [22]), [[22, 0, 5]]);
   });
 
   test('without a transactional id: a new producer id with epoch 0 on every call, at v0 and at flexible v4', async () => {

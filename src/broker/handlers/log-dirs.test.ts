@@ -5,29 +5,12 @@ import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCode } from '../../protocol/errors.js';
 import {
-  type ApiDescriptor,
-  ApiVersionsApi,
   DescribeLogDirsApi,
   type DescribeLogDirsRequest,
   type DescribeLogDirsResponse,
-  RequestHeaderCodec,
-  requestHeaderVersion,
-  responseHeaderVersion,
 } from '../../protocol/generated/index.js';
-import { Reader } from '../../protocol/primitives/reader.js';
-import { Writer } from '../../protocol/primitives/writer.js';
-import type { BrokerServices } from '../context.js';
-import { createDispatcher } from '../dispatcher.js';
 import { partitionKey } from '../replica-manager.js';
-import type { ConnectionInfo } from '../server.js';
-import { brokerHandlers } from './index.js';
-
-const connection: ConnectionInfo = {
-  id: 1,
-  remoteAddress: '127.0.0.1',
-  remotePort: 5000,
-  listener: 'PLAINTEXT',
-};
+import { advertisedVersions, callApi, type Dispatch, dispatcherOver } from './test-support.js';
 
 /** [topic, partition, sizeBytes] of each partition the fake broker hosts, in no particular order. */
 const HOSTED: [string, number, number][] = [
@@ -53,38 +36,12 @@ function broker(dataDir: string) {
       warn: (fields: unknown, message: string) => logged.push({ fields, message }),
       error: (fields: unknown, message: string) => logged.push({ fields, message }),
     },
-  } as unknown as BrokerServices;
-  return { dispatch: createDispatcher(services, brokerHandlers()), logged };
-}
-
-type Dispatch = ReturnType<typeof broker>['dispatch'];
-
-async function call<Req, Res>(
-  dispatch: Dispatch,
-  api: ApiDescriptor<Req, Res>,
-  version: number,
-  request: Req,
-): Promise<Res> {
-  const w = new Writer();
-  RequestHeaderCodec.encode(
-    w,
-    { requestApiKey: api.key, requestApiVersion: version, correlationId: 7, clientId: 'test' },
-    requestHeaderVersion(api.key, version),
-  );
-  api.encodeRequest(w, request, version);
-  const frame = { apiKey: api.key, apiVersion: version, correlationId: 7, payload: w.toBuffer(), hold: null };
-  const chunks = await dispatch(frame, connection);
-  assert.ok(chunks !== null);
-  const r = new Reader(Buffer.concat(chunks));
-  assert.equal(r.readInt32(), 7);
-  if (responseHeaderVersion(api.key, version) >= 1) r.skipTaggedFields();
-  const response = api.decodeResponse(r, version);
-  assert.equal(r.remaining, 0);
-  return response;
+  };
+  return { dispatch: dispatcherOver(services), logged };
 }
 
 const describeLogDirs = (dispatch: Dispatch, version: number, topics: DescribeLogDirsRequest['topics']) =>
-  call(dispatch, DescribeLogDirsApi, version, { topics });
+  callApi(dispatch, DescribeLogDirsApi, version, { topics });
 
 const partition = (partitionIndex: number, size: number) => ({
   partitionIndex,
@@ -133,12 +90,7 @@ describe('DescribeLogDirs', () => {
 
   test('is advertised at versions 0-4', async () => {
     const { dispatch } = broker(dataDir);
-    const response = await call(dispatch, ApiVersionsApi, 0, {
-      clientSoftwareName: '',
-      clientSoftwareVersion: '',
-    });
-    const entry = response.apiKeys.find((k) => k.apiKey === 35);
-    assert.deepEqual(entry && [entry.minVersion, entry.maxVersion], [0, 4]);
+    assert.deepEqual(await advertisedVersions(dispatch, [35]), [[35, 0, 4]]);
   });
 
   test('v0 with null topics: every hosted partition, __consumer_offsets included, by topic and partition', async () => {

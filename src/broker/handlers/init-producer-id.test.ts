@@ -73,6 +73,26 @@ describe('InitProducerId', () => {
     assert.deepEqual(allocations, [1000]);
   });
 
+  test('v3+: a producer id without its epoch, or an epoch without its id, is INVALID_REQUEST', async () => {
+    const { dispatch, allocations } = broker();
+    for (const version of [3, 5]) {
+      for (const half of [
+        { producerId: 12n, producerEpoch: -1 },
+        { producerId: -1n, producerEpoch: 3 },
+      ]) {
+        assert.deepEqual(
+          await initProducerId(dispatch, version, half),
+          refused(ErrorCode.INVALID_REQUEST),
+          `v${version} ${half.producerId}/${half.producerEpoch}`,
+        );
+      }
+    }
+    assert.deepEqual(allocations, []);
+    // Both: an idempotent producer's KIP-360 reset, answered with a new id.
+    const reset = await initProducerId(dispatch, 3, { producerId: 12n, producerEpoch: 3 });
+    assert.deepEqual([reset.errorCode, reset.producerEpoch], [ErrorCode.NONE, 0]);
+  });
+
   test('concurrent requests get distinct ids', async () => {
     const { dispatch } = broker();
     const responses = await Promise.all(

@@ -17,6 +17,13 @@ const handler: ApiHandler<InitProducerIdRequest, InitProducerIdResponse> = {
   minVersion: 0,
   maxVersion: 5,
   async handle(ctx, request) {
+    // v3+ (KIP-360): a producer names its current id and epoch together, or neither; Kafka refuses half of it.
+    if (
+      ctx.apiVersion >= 3 &&
+      (request.producerId === NO_PRODUCER_ID) !== (request.producerEpoch === NO_PRODUCER_EPOCH)
+    ) {
+      return this.errorResponse(ctx, request, ErrorCode.INVALID_REQUEST);
+    }
     if (request.transactionalId !== null) {
       // As FindCoordinator answers for a transaction coordinator: the one error every client treats as fatal
       // for a transactional producer, so it fails at once instead of retrying against a missing feature.

@@ -414,6 +414,11 @@ export class Accumulator {
     this.options = options;
   }
 
+  /** The sender's limit changed (an idempotent producer fell back to one batch in flight). */
+  setMaxInFlightPerPartition(maxInFlight: number): void {
+    this.options.maxInFlightPerPartition = maxInFlight;
+  }
+
   /**
    * Appends a one-record send's record and returns true, or returns false when it needs a new batch of
    * `neededBytes` the pool cannot give now. Throws for a record that can never be sent.

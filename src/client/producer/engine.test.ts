@@ -665,6 +665,26 @@ describe('ProducerEngine, idempotent', () => {
     await producer.close();
   });
 
+  test('after falling back, a partition blocked behind its one batch in flight grows its open batch', async () => {
+    const target = new FakeTarget(1);
+    target.offersIdempotence = false;
+    target.hold();
+    const producer = engine(target, { ...idempotent, maxRequestSize: 1024 * 1024 });
+    const first = producer.send(TOPIC, [{ value: value200(0) }]);
+    await turns();
+    assert.equal(target.outstanding, 1);
+    const rest = Array.from({ length: 8 }, (_, i) => producer.send(TOPIC, [{ value: value200(1 + i) }]));
+    await turns();
+    target.release();
+    await Promise.all([first, ...rest]);
+    // With five in flight still assumed, the eight would have gone as batches of one.
+    assert.deepEqual(
+      target.seen.map((b) => b.values.length),
+      [1, 8],
+    );
+    await producer.close();
+  });
+
   test('idempotent: true fails sends when the cluster lacks InitProducerId', async () => {
     const target = new FakeTarget(1);
     target.offersIdempotence = false;

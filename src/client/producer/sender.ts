@@ -273,6 +273,7 @@ export class Sender {
           // Only preferred: produce as a plain producer, one batch per partition in flight to keep order.
           this.idempotent = false;
           this.maxInFlight = this.options.maxInFlightWithoutIdempotence;
+          this.accumulator.setMaxInFlightPerPartition(this.maxInFlight);
         } else {
           this.useIdentity(identity);
         }

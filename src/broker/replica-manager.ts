@@ -267,6 +267,14 @@ export class ReplicaManager {
       maxTotalBytes: settings.log.segmentBytes,
       requireKeys: settings.compacted,
     });
+    if (produceVersion >= 3 && summary.batches.length > 1) {
+      // Kafka's ProduceRequest rule since v3: the leader checks an idempotent producer's sequences batch by
+      // batch, and one batch per partition per request is what every client sends.
+      throw new KafkaError(
+        ErrorCode.INVALID_RECORD,
+        `Produce requests with version ${produceVersion} are only allowed to contain exactly one record batch per partition`,
+      );
+    }
     writeMaxTimestamps(batches, summary);
     for (const batch of summary.batches) {
       if (batch.codec === ZSTD_CODEC && produceVersion < 7) {

@@ -4,20 +4,12 @@
 // per-version wire behaviour of every group API, spoken with the generated codecs.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import type { Admin, Consumer, GroupDescription, Kafka, Producer } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import type { ApiDescriptor } from '../../src/protocol/generated/api.js';
-import {
-  RequestHeaderCodec,
-  ResponseHeaderCodec,
-  requestHeaderVersion,
-  responseHeaderVersion,
-} from '../../src/protocol/generated/headers.js';
 import {
   ApiVersionsApi,
   ConsumerProtocolAssignmentCodec,
@@ -38,12 +30,12 @@ import {
   type SyncGroupRequest,
 } from '../../src/protocol/generated/index.js';
 import { Reader } from '../../src/protocol/primitives/reader.js';
-import { Writer } from '../../src/protocol/primitives/writer.js';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
 import { kafkaErrorTypes } from '../helpers/errors.js';
 import { createKafka } from '../helpers/kafka.js';
 import { killLinePrograms, runProgramOk, spawnLines } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
+import { WireClient } from '../helpers/wire-client.js';
 
 const { AssignerProtocol } = kafkajs;
 const testTimeoutMs = 40_000;
@@ -134,79 +126,6 @@ function decodeAssignment(bytes: Buffer): Map<string, number[]> {
   const version = r.readInt16();
   const assignment = ConsumerProtocolAssignmentCodec.decode(r, version);
   return new Map(assignment.assignedPartitions.map((tp) => [tp.topic, sorted(tp.partitions)]));
-}
-
-/** One connection speaking any API version through the generated codecs; responses matched by correlation id. */
-class WireClient {
-  private buffered = Buffer.alloc(0);
-  private nextCorrelationId = 1;
-  private readonly waiting = new Map<number, (frame: Buffer) => void>();
-
-  private constructor(private readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, chunk]);
-      while (this.buffered.length >= 4) {
-        const size = this.buffered.readInt32BE(0);
-        if (this.buffered.length < 4 + size) break;
-        const frame = this.buffered.subarray(4, 4 + size);
-        this.buffered = this.buffered.subarray(4 + size);
-        const correlationId = frame.readInt32BE(0);
-        this.waiting.get(correlationId)?.(frame);
-        this.waiting.delete(correlationId);
-      }
-    });
-  }
-
-  static async connect(port: number): Promise<WireClient> {
-    const socket = connect({ host: '127.0.0.1', port });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    return new WireClient(socket);
-  }
-
-  call<Req, Res>(
-    api: ApiDescriptor<Req, Res>,
-    version: number,
-    request: Req,
-    timeoutMs = 10_000,
-  ): Promise<Res> {
-    const correlationId = this.nextCorrelationId++;
-    const w = new Writer();
-    RequestHeaderCodec.encode(
-      w,
-      { requestApiKey: api.key, requestApiVersion: version, correlationId, clientId: 'wire-test' },
-      requestHeaderVersion(api.key, version),
-    );
-    api.encodeRequest(w, request, version);
-    const body = w.toBuffer();
-    const size = Buffer.alloc(4);
-    size.writeInt32BE(body.length, 0);
-    return new Promise<Res>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(correlationId);
-        reject(new Error(`${api.name} v${version}: no response within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiting.set(correlationId, (frame) => {
-        clearTimeout(timer);
-        try {
-          const r = new Reader(frame);
-          ResponseHeaderCodec.decode(r, responseHeaderVersion(api.key, version));
-          const response = api.decodeResponse(r, version);
-          if (r.remaining !== 0) throw new Error(`${api.name} v${version}: ${r.remaining} bytes left over`);
-          resolve(response);
-        } catch (err) {
-          reject(err);
-        }
-      });
-      this.socket.write(Buffer.concat([size, body]));
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
 }
 
 function joinRequest(

@@ -8,18 +8,10 @@
 // read back with Fetch v4 so that batch headers (producer id, epoch, base sequence) can be checked too.
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import kafkajs from 'kafkajs';
 import { Producer as SluiceProducer } from '../../src/client/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import type { ApiDescriptor } from '../../src/protocol/generated/api.js';
-import {
-  RequestHeaderCodec,
-  ResponseHeaderCodec,
-  requestHeaderVersion,
-  responseHeaderVersion,
-} from '../../src/protocol/generated/headers.js';
 import {
   CreateTopicsApi,
   DeleteTopicsApi,
@@ -29,9 +21,7 @@ import {
   ProduceApi,
   type ProduceResponsePartitionProduceResponse,
 } from '../../src/protocol/generated/index.js';
-import { Reader } from '../../src/protocol/primitives/reader.js';
 import { ZERO_UUID } from '../../src/protocol/primitives/uuid.js';
-import { Writer } from '../../src/protocol/primitives/writer.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/records/index.js';
 import { type Broker, disposeAllBrokers, makeTempDir, startBroker } from '../helpers/broker.js';
 import { byPartition, createKafka, readAll } from '../helpers/kafka.js';
@@ -40,6 +30,7 @@ import { runProgram, runProgramOk } from '../helpers/process.js';
 import { assertPythonModule, PYTHON } from '../helpers/python.js';
 import { decodeApiVersionsV0, encodeRequest, exchange } from '../helpers/raw.js';
 import { buildSaramaProgram, goMissingReason } from '../helpers/sarama.js';
+import { encodeFrame, WireClient } from '../helpers/wire-client.js';
 
 const testTimeoutMs = 30_000;
 const programTimeoutMs = 25_000;
@@ -59,93 +50,6 @@ const durableArgs = ['--set', 'log.flush.interval.messages=1'];
 
 const skipSarama = await goMissingReason();
 const { Producer: PlatformaticProducer, stringSerializers } = await loadPlatformatic();
-
-/** One request frame (size prefix included) with the generated codecs. */
-function encodeFrame<ReqIn>(
-  api: ApiDescriptor<unknown, unknown, ReqIn, unknown>,
-  version: number,
-  correlationId: number,
-  request: ReqIn,
-): Buffer {
-  const w = new Writer();
-  w.writeInt32(0);
-  RequestHeaderCodec.encode(
-    w,
-    { requestApiKey: api.key, requestApiVersion: version, correlationId, clientId: 'idempotence-test' },
-    requestHeaderVersion(api.key, version),
-  );
-  api.encodeRequest(w, request, version);
-  const frame = w.toBuffer();
-  frame.writeInt32BE(frame.length - 4, 0);
-  return frame;
-}
-
-/** Request/response over one socket with the generated codecs; every call is bounded in time. */
-class WireClient {
-  private nextCorrelationId = 1;
-  private buffered = Buffer.alloc(0);
-  private readonly waiting = new Map<number, (frame: Buffer) => void>();
-
-  private constructor(private readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, chunk]);
-      while (this.buffered.length >= 4) {
-        const size = this.buffered.readInt32BE(0);
-        if (this.buffered.length < 4 + size) break;
-        const frame = this.buffered.subarray(4, 4 + size);
-        this.buffered = this.buffered.subarray(4 + size);
-        const correlationId = frame.readInt32BE(0);
-        this.waiting.get(correlationId)?.(frame);
-        this.waiting.delete(correlationId);
-      }
-    });
-    socket.on('error', () => {
-      // A call in flight times out with its own message; nothing else reads this socket.
-    });
-  }
-
-  static async connect(port: number): Promise<WireClient> {
-    const socket = connect({ host: '127.0.0.1', port });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    return new WireClient(socket);
-  }
-
-  call<Res, ReqIn>(
-    api: ApiDescriptor<unknown, Res, ReqIn, unknown>,
-    version: number,
-    request: ReqIn,
-    timeoutMs = 10_000,
-  ): Promise<Res> {
-    const correlationId = this.nextCorrelationId++;
-    const frame = encodeFrame(api, version, correlationId, request);
-    return new Promise<Res>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(correlationId);
-        reject(new Error(`${api.name} v${version}: no response within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiting.set(correlationId, (frame) => {
-        clearTimeout(timer);
-        try {
-          const r = new Reader(frame);
-          ResponseHeaderCodec.decode(r, responseHeaderVersion(api.key, version));
-          const response = api.decodeResponse(r, version);
-          if (r.remaining !== 0) throw new Error(`${api.name} v${version}: ${r.remaining} bytes left over`);
-          resolve(response);
-        } catch (err) {
-          reject(err);
-        }
-      });
-      this.socket.write(frame);
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
 
 /** The InitProducerId versions the broker advertises in ApiVersions v0, or undefined. */
 async function initProducerIdVersions(

@@ -5,13 +5,12 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Kafka, KafkaConfig, Producer } from 'kafkajs';
 import kafkajs from 'kafkajs';
-import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
+import { type Broker, disposeAllBrokers, freePort, startBroker } from '../helpers/broker.js';
 import { createKafka } from '../helpers/kafka.js';
 import { type KcatRecord, kcatReadAll } from '../helpers/kcat.js';
 import { runProgram } from '../helpers/process.js';
@@ -25,19 +24,6 @@ const patientClient: Partial<KafkaConfig> = {
   retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 500 },
 };
 const reconnectBoundMs = 10_000;
-
-/** A port nobody listens on right now, so a broker can be started (and restarted) on it. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port from the probe server');
-  return address.port;
-}
 
 /** A broker whose restarts come back on the same port, as a real deployment does. */
 async function startOnFixedPort(args: string[] = []): Promise<Broker> {

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs from 'kafkajs';
 import { Producer as SluiceProducer } from '../../src/client/index.js';
-import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
+import { type Broker, disposeAllBrokers, freePort, startBroker } from '../helpers/broker.js';
 import { createKafka } from '../helpers/kafka.js';
 import { type KcatRecord, kcatReadAll } from '../helpers/kcat.js';
 import { assertPythonModule, PYTHON } from '../helpers/python.js';
@@ -70,19 +70,6 @@ interface StreamingProducer {
   /** Hands records over; resolves once they are taken (kafkajs: once acknowledged or failed). */
   offer(records: readonly StreamRecord[]): Promise<void>;
   finish(): Promise<ProducerReport>;
-}
-
-/** A free loopback port: the broker listens there across restarts, so clients reconnect to the same address. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address !== null && typeof address === 'object');
-  return address.port;
 }
 
 /**

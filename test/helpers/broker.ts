@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -221,6 +222,22 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
   allBrokers.add(broker);
   await broker.launch();
   return broker;
+}
+
+/**
+ * A loopback port nobody listens on right now, for a broker started with `--listen 127.0.0.1:<port>` that must
+ * come back on the same address after a restart, as a real deployment does.
+ */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port from the probe server');
+  return address.port;
 }
 
 export async function makeTempDir(prefix: string): Promise<string> {

@@ -4,6 +4,9 @@ export const ErrorCode = {
   CORRUPT_MESSAGE: 2,
   FENCED_LEADER_EPOCH: 74,
   KAFKA_STORAGE_ERROR: 56,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+  INVALID_PRODUCER_EPOCH: 47,
+  INVALID_RECORD: 87,
 } as const;
 
 /** Base of every error thrown by the storage layer: carries the Kafka error code the broker should answer with. */
@@ -45,6 +48,27 @@ export class FencedLeaderEpochError extends StorageError {
       `leader epoch ${epoch} is older than the log's latest epoch ${latestEpoch}`,
       ErrorCode.FENCED_LEADER_EPOCH,
     );
+  }
+}
+
+/** The batch's sequence does not follow the producer's last one (a lost batch, or a producer bug). */
+export class OutOfOrderSequenceError extends StorageError {
+  constructor(message: string) {
+    super(message, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+  }
+}
+
+/** The batch carries an older epoch than the partition has seen for its producer id (a zombie producer). */
+export class InvalidProducerEpochError extends StorageError {
+  constructor(message: string) {
+    super(message, ErrorCode.INVALID_PRODUCER_EPOCH);
+  }
+}
+
+/** An idempotent batch without a sequence number. */
+export class InvalidSequenceError extends StorageError {
+  constructor(message: string) {
+    super(message, ErrorCode.INVALID_RECORD);
   }
 }
 

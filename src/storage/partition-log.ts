@@ -358,14 +358,12 @@ export class PartitionLog {
       batches.writeInt32BE(leaderEpoch, at + PARTITION_LEADER_EPOCH_OFFSET);
       const header = readBatchHeader(batches, at);
       segment.indexBatch(indexes, header, position + at, this.config.indexIntervalBytes, nowMs);
+      if (idempotent) this.producers.apply(batches, at, nowMs);
       offset = header.lastOffset + 1;
       at += header.sizeBytes;
     }
     if (this.epochs.assign(leaderEpoch, baseOffset)) this.epochsDirty = true;
-    if (idempotent) {
-      this.producers.update(batches, nowMs);
-      this.producerSnapshotStale = true;
-    }
+    if (idempotent) this.producerSnapshotStale = true;
     segment.sizeBytes += batches.length;
     this.nextOffset = offset;
     this.stats.appends++;

@@ -2,15 +2,9 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { InvalidProducerEpochError, InvalidSequenceError, OutOfOrderSequenceError } from './errors.js';
 import { PartitionLog } from './partition-log.js';
-import {
-  InvalidProducerEpochError,
-  InvalidSequenceError,
-  lastSequenceOf,
-  OutOfOrderSequenceError,
-  ProducerStateManager,
-  snapshotFileName,
-} from './producer-state.js';
+import { lastSequenceOf, ProducerStateManager, snapshotFileName } from './producer-state.js';
 import { makeBatch, splitBatches, testConfig, withTempDir } from './test-support.js';
 
 const NOW = 1_700_000_000_000;
@@ -25,7 +19,7 @@ function append(state: ProducerStateManager, b: Buffer, offset: number) {
   const duplicate = state.check(b);
   if (duplicate !== null) return duplicate;
   b.writeBigInt64BE(BigInt(offset), 0);
-  state.update(b, NOW);
+  state.apply(b, 0, NOW);
   return null;
 }
 
@@ -84,7 +78,7 @@ describe('ProducerStateManager', () => {
     const state = new ProducerStateManager();
     assert.throws(() => state.check(batch(4, 0, -1)), InvalidSequenceError);
     assert.equal(state.check(makeBatch({ records: 3 })), null);
-    state.update(makeBatch({ records: 3 }), NOW);
+    state.apply(makeBatch({ records: 3 }), 0, NOW);
     assert.equal(state.producerCount, 0);
   });
 

@@ -15,7 +15,7 @@ import {
   readInt64,
 } from '../protocol/records/layout.js';
 import { batchSizeAt } from './batch.js';
-import { StorageError } from './errors.js';
+import { InvalidProducerEpochError, InvalidSequenceError, OutOfOrderSequenceError } from './errors.js';
 import type { FileHandlePool } from './resources.js';
 import { parseSegmentFileName, readFully } from './segment.js';
 
@@ -27,33 +27,6 @@ const SNAPSHOT_END = 'end';
 const NO_PRODUCER_EPOCH = -1;
 const NO_SEQUENCE = -1;
 const MAX_SEQUENCE = 0x7fff_ffff;
-
-export const ProducerErrorCode = {
-  INVALID_RECORD: 87,
-  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
-  INVALID_PRODUCER_EPOCH: 47,
-} as const;
-
-/** The batch's sequence does not follow the producer's last one (a lost batch, or a producer bug). */
-export class OutOfOrderSequenceError extends StorageError {
-  constructor(message: string) {
-    super(message, ProducerErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
-  }
-}
-
-/** The batch carries an older epoch than the partition has seen for its producer id (a zombie producer). */
-export class InvalidProducerEpochError extends StorageError {
-  constructor(message: string) {
-    super(message, ProducerErrorCode.INVALID_PRODUCER_EPOCH);
-  }
-}
-
-/** An idempotent batch without a sequence number. */
-export class InvalidSequenceError extends StorageError {
-  constructor(message: string) {
-    super(message, ProducerErrorCode.INVALID_RECORD);
-  }
-}
 
 interface BatchMetadata {
   firstSequence: number;
@@ -160,12 +133,10 @@ export class ProducerStateManager {
     return null;
   }
 
-  /** Records the idempotent batches of an append whose offsets are written in them (after `check`). */
-  update(batches: Buffer, nowMs: number): void {
-    for (let at = 0; at < batches.length; at += batchSizeAt(batches, at)) this.apply(batches, at, nowMs);
-  }
-
-  /** Applies the batch at `at` without checks (recovery replays what the log holds). */
+  /**
+   * Records the batch at `at`, its offsets written in it: an append's batches after `check`, and recovery's
+   * replay of what the log holds, unchecked.
+   */
   apply(buffer: Buffer, at: number, nowMs: number): void {
     const producerId = readInt64(buffer, at + PRODUCER_ID_OFFSET);
     if (producerId < 0) return;

@@ -94,7 +94,10 @@ const DEFAULTS = {
 };
 /** Backoff delays vary by this fraction either way, so that clients failing together do not retry together. */
 const BACKOFF_JITTER = 0.2;
+/** FindCoordinator key types: a consumer group, or a transactional id (KIP-98). */
+export type CoordinatorKeyType = 0 | 1;
 const COORDINATOR_KEY_TYPE_GROUP = 0;
+export const COORDINATOR_KEY_TYPE_TRANSACTION = 1;
 /** Metadata v0 cannot ask for "no topics" (an empty list means all), so the client needs v1 or later. */
 const METADATA_MIN_VERSION = 1;
 
@@ -155,6 +158,7 @@ export class Cluster {
   private readonly pool = new Map<string, BrokerConnection>();
   private readonly poolConnecting = new Map<string, Promise<BrokerConnection>>();
   private bootstrapConnection: BrokerConnection | null = null;
+  /** Coordinators by coordinatorCacheKey(keyType, key). */
   private readonly coordinators = new Map<string, number>();
   private readonly coordinatorLookups = new Map<string, Promise<number>>();
   private refreshTimer: NodeJS.Timeout | null = null;
@@ -343,26 +347,40 @@ export class Cluster {
   }
 
   /** The group's coordinator, found with FindCoordinator and cached until invalidateCoordinator(). */
-  async coordinator(groupId: string): Promise<BrokerConnection> {
-    let nodeId = this.coordinators.get(groupId);
+  coordinator(groupId: string): Promise<BrokerConnection> {
+    return this.coordinatorOf(COORDINATOR_KEY_TYPE_GROUP, groupId);
+  }
+
+  invalidateCoordinator(groupId: string): void {
+    this.coordinators.delete(coordinatorCacheKey(COORDINATOR_KEY_TYPE_GROUP, groupId));
+  }
+
+  /** The transaction coordinator of a transactional id, cached until invalidateTransactionCoordinator(). */
+  transactionCoordinator(transactionalId: string): Promise<BrokerConnection> {
+    return this.coordinatorOf(COORDINATOR_KEY_TYPE_TRANSACTION, transactionalId);
+  }
+
+  invalidateTransactionCoordinator(transactionalId: string): void {
+    this.coordinators.delete(coordinatorCacheKey(COORDINATOR_KEY_TYPE_TRANSACTION, transactionalId));
+  }
+
+  private async coordinatorOf(keyType: CoordinatorKeyType, key: string): Promise<BrokerConnection> {
+    const cacheKey = coordinatorCacheKey(keyType, key);
+    let nodeId = this.coordinators.get(cacheKey);
     if (nodeId === undefined) {
-      let lookup = this.coordinatorLookups.get(groupId);
+      let lookup = this.coordinatorLookups.get(cacheKey);
       if (lookup === undefined) {
-        lookup = this.findCoordinator(groupId).finally(() => this.coordinatorLookups.delete(groupId));
-        this.coordinatorLookups.set(groupId, lookup);
+        lookup = this.findCoordinator(keyType, key).finally(() => this.coordinatorLookups.delete(cacheKey));
+        this.coordinatorLookups.set(cacheKey, lookup);
       }
       nodeId = await lookup;
     }
     try {
       return await this.connection(nodeId, 'coordinator');
     } catch (error) {
-      this.invalidateCoordinator(groupId);
+      this.coordinators.delete(cacheKey);
       throw error;
     }
-  }
-
-  invalidateCoordinator(groupId: string): void {
-    this.coordinators.delete(groupId);
   }
 
   /**
@@ -527,27 +545,30 @@ export class Cluster {
     this.cache = { clusterId: response.clusterId, controllerId: response.controllerId, brokers, topics };
   }
 
-  private async findCoordinator(groupId: string): Promise<number> {
+  private async findCoordinator(keyType: CoordinatorKeyType, key: string): Promise<number> {
     const connection = await this.anyConnection();
-    const version = connection.versionFor(FindCoordinatorApi);
+    // Key type 1 (transactions) needs FindCoordinator v1.
+    const version = connection.versionFor(
+      keyType === COORDINATOR_KEY_TYPE_GROUP ? FindCoordinatorApi : { ...FindCoordinatorApi, minVersion: 1 },
+    );
     const response = await connection.send(
       FindCoordinatorApi,
-      { key: groupId, keyType: COORDINATOR_KEY_TYPE_GROUP, coordinatorKeys: [groupId] },
+      { key, keyType, coordinatorKeys: [key] },
       { version },
     );
+    // Errors name the group; a transactional id's coordinator errors carry none (repair then forgets all).
+    const context = keyType === COORDINATOR_KEY_TYPE_GROUP ? { groupId: key } : {};
     // v4+ answers per key (KIP-699); earlier versions answer at the top level.
-    const answer = version >= 4 ? response.coordinators.find((c) => c.key === groupId) : response;
+    const answer = version >= 4 ? response.coordinators.find((c) => c.key === key) : response;
     if (answer === undefined) {
       throw new CoordinatorError(
         ErrorCode.COORDINATOR_NOT_AVAILABLE,
-        'FindCoordinator did not answer for the group',
-        {
-          groupId,
-        },
+        `FindCoordinator did not answer for '${key}'`,
+        context,
       );
     }
     if (answer.errorCode !== ErrorCode.NONE) {
-      throw errorFromCode(answer.errorCode, answer.errorMessage ?? undefined, { groupId });
+      throw errorFromCode(answer.errorCode, answer.errorMessage ?? undefined, context);
     }
     if (!this.cache.brokers.has(answer.nodeId)) {
       this.cache.brokers.set(answer.nodeId, {
@@ -557,13 +578,17 @@ export class Cluster {
         rack: null,
       });
     }
-    this.coordinators.set(groupId, answer.nodeId);
+    this.coordinators.set(coordinatorCacheKey(keyType, key), answer.nodeId);
     return answer.nodeId;
   }
 }
 
 /** What a pooled connection carries: partition data (produce, fetch, offsets) or one group's requests. */
 export type ConnectionPurpose = 'data' | 'coordinator';
+
+function coordinatorCacheKey(keyType: CoordinatorKeyType, key: string): string {
+  return `${keyType}:${key}`;
+}
 
 function poolKey(nodeId: number, purpose: ConnectionPurpose): string {
   return `${purpose}:${nodeId}`;

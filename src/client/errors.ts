@@ -224,6 +224,28 @@ export class BufferFullError extends KafkaClientError {
   }
 }
 
+/**
+ * A transactional method was called in a state that does not allow it (send() before beginTransaction(),
+ * commitTransaction() with no transaction, ...). Nothing was sent; the producer's state is unchanged.
+ */
+export class TransactionStateError extends KafkaClientError {
+  override name = 'TransactionStateError';
+  constructor(message: string) {
+    super({ code: CLIENT_ERROR_CODE, type: 'ILLEGAL_TRANSACTION_STATE', retriable: false, message });
+  }
+}
+
+/** A record was not sent because its transaction was aborted (abortTransaction(), or a failure before it). */
+export class TransactionAbortedError extends KafkaClientError {
+  override name = 'TransactionAbortedError';
+  constructor(
+    message = 'the transaction was aborted before the record was sent',
+    context: ErrorContext = {},
+  ) {
+    super({ ...context, code: CLIENT_ERROR_CODE, type: 'TRANSACTION_ABORTED', retriable: false, message });
+  }
+}
+
 /** The client (or connection) was closed by the application; pending and later operations fail with this. */
 export class ClientClosedError extends KafkaClientError {
   override name = 'ClientClosedError';

@@ -19,6 +19,7 @@ import {
 } from '../errors.js';
 import { groupBy } from '../group-by.js';
 import { type IsolationLevel, type OffsetSpec, partitionKey } from '../list-offsets.js';
+import type { ConsumerGroupMetadata } from '../producer/transactions.js';
 import { type AssignorName, builtInAssignors, type PartitionAssignor } from './assignors.js';
 import { FetchBuffer, type FetchedChunk } from './fetch-buffer.js';
 import { Fetcher, type OffsetResetPolicy, type PartitionState, type TopicPartition } from './fetcher.js';
@@ -235,6 +236,24 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   /** The partitions this consumer reads now. */
   assignment(): TopicPartition[] {
     return this.fetcher.assigned;
+  }
+
+  /**
+   * The group, member and generation this consumer reads as, for Producer.sendOffsetsToTransaction(): the
+   * coordinator then refuses the offsets if this member has been rebalanced away meanwhile. Needs a groupId.
+   */
+  groupMetadata(): ConsumerGroupMetadata {
+    const groupId = this.groupId;
+    if (groupId === null) {
+      throw new ConfigError(ErrorCode.INVALID_CONFIG, 'groupMetadata() needs a consumer with a groupId');
+    }
+    const membership = this.membership;
+    return {
+      groupId,
+      generationId: membership?.generationId ?? -1,
+      memberId: membership?.memberId ?? '',
+      groupInstanceId: membership?.groupInstanceId ?? null,
+    };
   }
 
   /** The next offset the application will get for the partition, or null while it is being looked up. */

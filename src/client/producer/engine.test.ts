@@ -200,6 +200,7 @@ function engine(target: FakeTarget, overrides: Partial<EngineConfig> = {}): Prod
       deliveryTimeoutMs: 10_000,
       maxInFlightPerPartition: 1,
       idempotence: 'off',
+      transactionalId: null,
       ...overrides,
       maxInFlightWithoutIdempotence: overrides.maxInFlightWithoutIdempotence ?? 1,
     },

@@ -2,10 +2,16 @@
 // maxBlockMs), the sender delivers them through a ProduceTarget. Producer wires it to a Cluster; unit tests
 // give it a fake target.
 import type { CodecIdValue } from '../../protocol/records/index.js';
-import { ClientClosedError } from '../errors.js';
+import { ClientClosedError, type KafkaClientError } from '../errors.js';
 import { Accumulator, PendingSend, type RejectSend, type ResolveSend, TopicState } from './accumulator.js';
 import { MemoryPool } from './memory-pool.js';
-import { type Idempotence, type ProduceTarget, Sender } from './sender.js';
+import {
+  type Idempotence,
+  type ProducerIdentity,
+  type ProduceTarget,
+  Sender,
+  type TransactionGate,
+} from './sender.js';
 import type { Partitioner, ProducerMessage, RecordMetadata } from './types.js';
 
 /**
@@ -39,6 +45,7 @@ export interface EngineConfig {
   maxInFlightPerPartition: number;
   maxInFlightWithoutIdempotence: number;
   idempotence: Idempotence;
+  transactionalId: string | null;
 }
 
 export class ProducerEngine {
@@ -52,6 +59,8 @@ export class ProducerEngine {
   /** The topic of the last send: consecutive sends to one topic skip the map lookup. */
   private lastTopic: TopicState | null = null;
   private closed = false;
+  /** A transactional producer's reason to refuse send() now (no transaction begun, or a failed one), else null. */
+  private sendGuard: (() => KafkaClientError | null) | null = null;
 
   constructor(config: EngineConfig, target: ProduceTarget) {
     this.config = config;
@@ -80,7 +89,43 @@ export class ProducerEngine {
       maxInFlightWithoutIdempotence: config.maxInFlightWithoutIdempotence,
       maxRequestSize: config.maxRequestSize,
       idempotence: config.idempotence,
+      transactionalId: config.transactionalId,
     });
+  }
+
+  /** Makes this a transactional producer's engine (see transactions.ts). */
+  enableTransactions(gate: TransactionGate, sendGuard: () => KafkaClientError | null): void {
+    this.sender.setTransactional(gate);
+    this.sendGuard = sendGuard;
+  }
+
+  useIdentity(identity: ProducerIdentity): void {
+    this.sender.useIdentity(identity);
+  }
+
+  /** A sequenced batch failed: the producer needs a new epoch before it sends again. */
+  get needsNewIdentity(): boolean {
+    return this.sender.needsNewIdentity;
+  }
+
+  /** Lets the sender look at the queues again (a gated partition was admitted). */
+  wake(): void {
+    this.sender.wake();
+  }
+
+  /** Fails every batch not yet sent with `error`; the in-flight ones are left to complete. */
+  failUnsent(error: KafkaClientError): void {
+    this.sender.failQueued(error);
+  }
+
+  /**
+   * Fails every record not yet sent, including sends still appending, with `error`, and waits until the
+   * batches in flight have completed.
+   */
+  async abortUnsent(error: KafkaClientError): Promise<void> {
+    await Promise.all([...this.appending]);
+    this.sender.failQueued(error);
+    await this.sender.flush();
   }
 
   get isClosed(): boolean {
@@ -90,6 +135,10 @@ export class ProducerEngine {
   /** Resolves with one RecordMetadata per message, in order, once all of them are written. */
   send(topic: string, messages: readonly ProducerMessage[]): Promise<RecordMetadata[]> {
     if (this.closed) return Promise.reject(new ClientClosedError('the producer is closed'));
+    if (this.sendGuard !== null) {
+      const refused = this.sendGuard();
+      if (refused !== null) return Promise.reject(refused);
+    }
     const count = messages.length;
     if (count === 0) return Promise.resolve([]);
     const nowMs = Date.now();

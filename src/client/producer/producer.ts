@@ -1,16 +1,35 @@
 // The public Producer: a Cluster (bootstrap, metadata, pooled connections) plus the producer engine, which
 // batches records per partition and sends them to partition leaders with Produce (magic-2 record batches).
 import { ErrorCode } from '../../protocol/errors.js';
+import { AddOffsetsToTxnApi } from '../../protocol/generated/add-offsets-to-txn.js';
+import { AddPartitionsToTxnApi } from '../../protocol/generated/add-partitions-to-txn.js';
+import { EndTxnApi } from '../../protocol/generated/end-txn.js';
 import { InitProducerIdApi } from '../../protocol/generated/init-producer-id.js';
 import { ProduceApi, type ProduceRequest, type ProduceResponse } from '../../protocol/generated/produce.js';
+import { TxnOffsetCommitApi } from '../../protocol/generated/txn-offset-commit.js';
 import type { RecordsPayload } from '../../protocol/primitives/writer.js';
 import { CodecId, type CompressionName } from '../../protocol/records/index.js';
 import { backoffDelayMs, type ClientOptions, Cluster, type TopicInfo } from '../cluster.js';
 import type { BrokerConnection } from '../connection.js';
-import { ConfigError, errorFromCode, KafkaClientError, StaleMetadataError } from '../errors.js';
+import {
+  ConfigError,
+  errorFromCode,
+  KafkaClientError,
+  StaleMetadataError,
+  TransactionStateError,
+} from '../errors.js';
+import { groupBy } from '../group-by.js';
 import type { TopicLayout } from './accumulator.js';
 import { type EngineConfig, ProducerEngine } from './engine.js';
 import type { Idempotence, ProducerIdentity, ProduceTarget } from './sender.js';
+import {
+  type ConsumerGroupMetadata,
+  type TopicPartitionRef,
+  TransactionManager,
+  type TransactionOffset,
+  type TransactionState,
+  type TransactionTarget,
+} from './transactions.js';
 import type { Partitioner, ProducerMessage, RecordMetadata } from './types.js';
 
 export interface ProducerOptions extends ClientOptions {
@@ -49,6 +68,15 @@ export interface ProducerOptions extends ClientOptions {
   idempotent?: boolean;
   /** Ask the broker to create unknown topics (when it allows auto-creation). Default true. */
   allowAutoTopicCreation?: boolean;
+  /**
+   * Makes this a transactional producer (KIP-98): records are sent only inside transactions
+   * (initTransactions(), then beginTransaction() ... commitTransaction() or abortTransaction()), and a
+   * read_committed consumer sees a transaction's records all at once or never. Implies idempotent. A newer
+   * producer with the same id fences this one.
+   */
+  transactionalId?: string;
+  /** How long the coordinator lets a transaction stay open before aborting it. Default 60000. */
+  transactionTimeoutMs?: number;
 }
 
 /** Records for one topic. */
@@ -70,7 +98,12 @@ const DEFAULTS = {
   requestTimeoutMs: 30_000,
   initialBackoffMs: 100,
   maxBackoffMs: 1_000,
+  transactionTimeoutMs: 60_000,
 };
+/** AddPartitionsToTxn v4+ is the brokers' batched form (KIP-890); clients send v3 at most. */
+const ADD_PARTITIONS_CLIENT_MAX_VERSION = 3;
+/** InitProducerId v3 carries the current producer id and epoch, to bump the epoch (KIP-360). */
+const INIT_PRODUCER_ID_BUMP_MIN_VERSION = 3;
 /** Record batches (magic 2) need Produce v3; zstd batches need v7. */
 const PRODUCE_MIN_VERSION = 3;
 const PRODUCE_ZSTD_MIN_VERSION = 7;
@@ -112,7 +145,17 @@ function resolveConfig(options: ProducerOptions): EngineConfig {
     options.maxInFlightPerPartition === undefined
       ? undefined
       : checkInteger('maxInFlightPerPartition', options.maxInFlightPerPartition, 1);
-  const idempotence = resolveIdempotence(options.idempotent, acks, retries, explicitInFlight);
+  const transactionalId = options.transactionalId ?? null;
+  if (transactionalId === '') throw invalid('transactionalId must not be empty');
+  if (transactionalId !== null && options.idempotent === false) {
+    throw invalid('a transactional producer is idempotent: transactionalId conflicts with idempotent: false');
+  }
+  const idempotence = resolveIdempotence(
+    transactionalId === null ? options.idempotent : true,
+    acks,
+    retries,
+    explicitInFlight,
+  );
   return {
     acks,
     ackTimeoutMs: requestTimeoutMs,
@@ -132,6 +175,7 @@ function resolveConfig(options: ProducerOptions): EngineConfig {
       (idempotence === 'off' ? DEFAULTS.maxInFlightPerPartition : DEFAULTS.maxInFlightIdempotent),
     maxInFlightWithoutIdempotence: explicitInFlight ?? DEFAULTS.maxInFlightPerPartition,
     idempotence,
+    transactionalId,
   };
 }
 
@@ -259,6 +303,129 @@ class ClusterTarget implements ProduceTarget {
   }
 }
 
+/** The transaction coordinator's and the groups' coordinators' requests, over a Cluster. */
+class ClusterTransactionTarget implements TransactionTarget {
+  constructor(private readonly cluster: Cluster) {}
+
+  async initProducerId(
+    transactionalId: string,
+    transactionTimeoutMs: number,
+    current: ProducerIdentity | null,
+  ): Promise<{ errorCode: number; identity: ProducerIdentity }> {
+    const connection = await this.cluster.transactionCoordinator(transactionalId);
+    const version = connection.versionFor(InitProducerIdApi);
+    // Before v3 the coordinator cannot bump a given epoch; asking afresh fences the old one just as well.
+    const bump = current !== null && version >= INIT_PRODUCER_ID_BUMP_MIN_VERSION;
+    const response = await connection.send(
+      InitProducerIdApi,
+      {
+        transactionalId,
+        transactionTimeoutMs,
+        producerId: bump ? BigInt(current.producerId) : -1n,
+        producerEpoch: bump ? current.producerEpoch : -1,
+      },
+      { version },
+    );
+    return {
+      errorCode: response.errorCode,
+      identity: { producerId: Number(response.producerId), producerEpoch: response.producerEpoch },
+    };
+  }
+
+  async addPartitions(
+    transactionalId: string,
+    identity: ProducerIdentity,
+    partitions: readonly TopicPartitionRef[],
+  ): Promise<number[]> {
+    const connection = await this.cluster.transactionCoordinator(transactionalId);
+    const version = connection.versionFor(AddPartitionsToTxnApi, ADD_PARTITIONS_CLIENT_MAX_VERSION);
+    const response = await connection.send(
+      AddPartitionsToTxnApi,
+      {
+        transactions: [],
+        v3AndBelowTransactionalId: transactionalId,
+        v3AndBelowProducerId: BigInt(identity.producerId),
+        v3AndBelowProducerEpoch: identity.producerEpoch,
+        v3AndBelowTopics: groupBy(partitions, (p) => p.topic).map(([name, entries]) => ({
+          name,
+          partitions: entries.map((p) => p.partition),
+        })),
+      },
+      { version },
+    );
+    const codes = new Map<string, number>();
+    for (const topic of response.resultsByTopicV3AndBelow) {
+      for (const p of topic.resultsByPartition)
+        codes.set(`${topic.name}:${p.partitionIndex}`, p.partitionErrorCode);
+    }
+    // A partition the answer leaves out was not added.
+    return partitions.map((p) => codes.get(`${p.topic}:${p.partition}`) ?? ErrorCode.UNKNOWN_SERVER_ERROR);
+  }
+
+  async addOffsets(transactionalId: string, identity: ProducerIdentity, groupId: string): Promise<number> {
+    const connection = await this.cluster.transactionCoordinator(transactionalId);
+    const response = await connection.send(AddOffsetsToTxnApi, {
+      transactionalId,
+      producerId: BigInt(identity.producerId),
+      producerEpoch: identity.producerEpoch,
+      groupId,
+    });
+    return response.errorCode;
+  }
+
+  async commitOffsets(
+    transactionalId: string,
+    identity: ProducerIdentity,
+    group: ConsumerGroupMetadata,
+    offsets: readonly TransactionOffset[],
+  ): Promise<number[]> {
+    const connection = await this.cluster.coordinator(group.groupId);
+    const response = await connection.send(TxnOffsetCommitApi, {
+      transactionalId,
+      groupId: group.groupId,
+      producerId: BigInt(identity.producerId),
+      producerEpoch: identity.producerEpoch,
+      generationId: group.generationId ?? -1,
+      memberId: group.memberId ?? '',
+      groupInstanceId: group.groupInstanceId ?? null,
+      topics: groupBy(offsets, (o) => o.topic).map(([name, entries]) => ({
+        name,
+        partitions: entries.map((o) => ({
+          partitionIndex: o.partition,
+          committedOffset: BigInt(o.offset),
+          committedLeaderEpoch: o.leaderEpoch ?? -1,
+          committedMetadata: o.metadata ?? null,
+        })),
+      })),
+    });
+    const codes: number[] = [];
+    for (const topic of response.topics) {
+      for (const p of topic.partitions) codes.push(p.errorCode);
+    }
+    return codes.length === 0 ? [ErrorCode.UNKNOWN_SERVER_ERROR] : codes;
+  }
+
+  async endTransaction(
+    transactionalId: string,
+    identity: ProducerIdentity,
+    commit: boolean,
+  ): Promise<number> {
+    const connection = await this.cluster.transactionCoordinator(transactionalId);
+    const response = await connection.send(EndTxnApi, {
+      transactionalId,
+      producerId: BigInt(identity.producerId),
+      producerEpoch: identity.producerEpoch,
+      committed: commit,
+    });
+    return response.errorCode;
+  }
+
+  invalidateCoordinator(kind: 'transaction' | 'group', key: string): void {
+    if (kind === 'transaction') this.cluster.invalidateTransactionCoordinator(key);
+    else this.cluster.invalidateCoordinator(key);
+  }
+}
+
 /**
  * Produces records to Kafka topics. Records are batched per partition (lingerMs, batchSize) within a bounded
  * buffer (bufferMemory); send() resolves once its records are acknowledged.
@@ -273,6 +440,7 @@ class ClusterTarget implements ProduceTarget {
 export class Producer {
   readonly cluster: Cluster;
   private readonly engine: ProducerEngine;
+  private readonly transactions: TransactionManager | null = null;
 
   constructor(options: ProducerOptions) {
     const config = resolveConfig(options);
@@ -281,6 +449,78 @@ export class Producer {
       config,
       new ClusterTarget(this.cluster, config, options.allowAutoTopicCreation ?? true),
     );
+    if (config.transactionalId !== null) {
+      const transactions = new TransactionManager(
+        {
+          transactionalId: config.transactionalId,
+          transactionTimeoutMs: checkInteger(
+            'transactionTimeoutMs',
+            options.transactionTimeoutMs ?? DEFAULTS.transactionTimeoutMs,
+            1,
+          ),
+          operationTimeoutMs: config.maxBlockMs,
+          initialBackoffMs: config.initialBackoffMs,
+          maxBackoffMs: config.maxBackoffMs,
+        },
+        this.engine,
+        new ClusterTransactionTarget(this.cluster),
+      );
+      this.engine.enableTransactions(transactions, () => transactions.sendRefusal());
+      this.transactions = transactions;
+    }
+  }
+
+  /** A transactional producer's state ('uninitialized' before initTransactions()); null for the others. */
+  get transactionState(): TransactionState | null {
+    return this.transactions?.state ?? null;
+  }
+
+  /**
+   * Registers the transactional id with its coordinator and takes its producer id and a new epoch, fencing
+   * every older producer with the same id; a transaction they left open is aborted first. Once per producer.
+   */
+  initTransactions(): Promise<void> {
+    return this.transactional('initTransactions()').initTransactions();
+  }
+
+  /** Starts a transaction: send() is allowed until commitTransaction() or abortTransaction(). */
+  beginTransaction(): void {
+    this.transactional('beginTransaction()').beginTransaction();
+  }
+
+  /**
+   * Commits consumer offsets as part of the transaction (consume-transform-produce exactly once): the group
+   * sees them when the transaction commits and never if it aborts. Pass Consumer.groupMetadata() so that a
+   * member rebalanced away cannot commit.
+   */
+  sendOffsetsToTransaction(
+    offsets: readonly TransactionOffset[],
+    group: ConsumerGroupMetadata | string,
+  ): Promise<void> {
+    return this.transactional('sendOffsetsToTransaction()').sendOffsets(
+      offsets,
+      typeof group === 'string' ? { groupId: group } : group,
+    );
+  }
+
+  /**
+   * Sends every record of the transaction, then commits it. If a record failed, the transaction cannot
+   * commit: this rejects with that error and abortTransaction() must follow.
+   */
+  commitTransaction(): Promise<void> {
+    return this.transactional('commitTransaction()').commitTransaction();
+  }
+
+  /** Fails the transaction's records not yet sent (TransactionAbortedError) and aborts the transaction. */
+  abortTransaction(): Promise<void> {
+    return this.transactional('abortTransaction()').abortTransaction();
+  }
+
+  private transactional(operation: string): TransactionManager {
+    if (this.transactions === null) {
+      throw new TransactionStateError(`${operation} needs a transactional producer (set transactionalId)`);
+    }
+    return this.transactions;
   }
 
   /** Connects to the cluster (bootstrap and broker list). */

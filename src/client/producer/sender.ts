@@ -38,6 +38,17 @@ export interface ProducerIdentity {
  */
 export type Idempotence = 'required' | 'preferred' | 'off';
 
+/**
+ * A transactional producer's gate (transactions.ts): a partition's batches go out only once the partition is
+ * part of the ongoing transaction (AddPartitionsToTxn), and a batch that fails for good dooms the transaction.
+ */
+export interface TransactionGate {
+  /** True when the partition's batches may be sent now; false while it is being added (wake() follows) or cannot be. */
+  admit(topic: string, partition: number): boolean;
+  /** A batch of the transaction failed for good: the transaction can only be aborted now. */
+  batchFailed(error: KafkaClientError): void;
+}
+
 /** What the sender needs from the cluster; the Producer implements it over Cluster, tests fake it. */
 export interface ProduceTarget {
   /** A new producer id (InitProducerId), or null when the cluster does not offer InitProducerId. */
@@ -68,8 +79,12 @@ export interface SenderOptions {
   maxInFlightWithoutIdempotence: number;
   maxRequestSize: number;
   idempotence: Idempotence;
+  /** Sent in every Produce request of a transactional producer. */
+  transactionalId: string | null;
 }
 
+/** Record batch attribute bit 4: the batch belongs to a transaction. */
+const TRANSACTIONAL_FLAG = 0x10;
 /** Sequences are int32 and wrap to 0 after 2^31-1. */
 const SEQUENCE_MODULUS = 0x8000_0000;
 
@@ -108,6 +123,8 @@ export class Sender {
   /** Bumped with each new identity: a partition whose sequenceGeneration differs starts at 0. */
   private generation = 0;
   private batchesInFlight = 0;
+  /** Set for a transactional producer, whose identity comes from initTransactions() instead of fetchIdentity(). */
+  private gate: TransactionGate | null = null;
 
   constructor(accumulator: Accumulator, pool: MemoryPool, target: ProduceTarget, options: SenderOptions) {
     this.accumulator = accumulator;
@@ -118,6 +135,18 @@ export class Sender {
     this.maxInFlight = this.idempotent
       ? options.maxInFlightPerPartition
       : options.maxInFlightWithoutIdempotence;
+  }
+
+  /** Makes this a transactional producer's sender: idempotent, identity given by useIdentity(), gated partitions. */
+  setTransactional(gate: TransactionGate): void {
+    this.gate = gate;
+    this.idempotent = true;
+    this.maxInFlight = this.options.maxInFlightPerPartition;
+  }
+
+  /** A batch failed after its sequence was taken: the identity must be replaced before more batches go out. */
+  get needsNewIdentity(): boolean {
+    return this.resetNeeded;
   }
 
   /** Schedules a drain on the next turn of the event loop (once, however many appends happened). */
@@ -173,7 +202,8 @@ export class Sender {
     let canSend = true;
     if (this.idempotent && (this.identity === null || this.resetNeeded)) {
       canSend = false;
-      if (this.accumulator.activeQueues.size > 0) {
+      // A transactional producer's identity is replaced by its transaction manager, when it aborts.
+      if (this.gate === null && this.accumulator.activeQueues.size > 0) {
         if (this.batchesInFlight > 0 || this.identityFetching) {
           // The last response in flight wakes the sender; so does the fetch when it ends.
         } else if (nowMs >= this.identityRetryAtMs) {
@@ -196,6 +226,7 @@ export class Sender {
       if (!canSend) continue;
       let inFlight = queue.inFlight;
       if (inFlight >= this.maxInFlight) continue;
+      if (this.gate !== null && !this.gate.admit(queue.topic.name, queue.partition)) continue;
       let leader = -2;
       let round = 0;
       for (let index = 0; index < queue.size && inFlight < this.maxInFlight; index++) {
@@ -302,7 +333,8 @@ export class Sender {
     );
   }
 
-  private useIdentity(identity: ProducerIdentity): void {
+  /** Takes a new producer id or epoch: every partition's sequences restart at 0 under it. */
+  useIdentity(identity: ProducerIdentity): void {
     this.identity = identity;
     this.resetNeeded = false;
     this.generation++;
@@ -312,8 +344,8 @@ export class Sender {
     }
   }
 
-  /** Fails every queued batch not in flight (the producer cannot get the identity it must have). */
-  private failQueued(error: KafkaClientError): void {
+  /** Fails every queued batch not in flight (no identity to send them with, or their transaction is over). */
+  failQueued(error: KafkaClientError): void {
     for (const queue of [...this.accumulator.activeQueues]) {
       for (const batch of [...queue]) {
         if (batch.inFlight) continue;
@@ -450,7 +482,12 @@ export class Sender {
     }
     const baseSequence = queue.nextSequence;
     queue.nextSequence = (baseSequence + batch.builder.recordCount) % SEQUENCE_MODULUS;
-    return { producerId: identity.producerId, producerEpoch: identity.producerEpoch, baseSequence };
+    return {
+      producerId: identity.producerId,
+      producerEpoch: identity.producerEpoch,
+      baseSequence,
+      attributeFlags: this.gate === null ? 0 : TRANSACTIONAL_FLAG,
+    };
   }
 
   private produce(leader: number, batches: ProducerBatch[]): void {
@@ -464,7 +501,7 @@ export class Sender {
       topic.partitionData.push({ index: batch.partition, records: batch.sealed });
     }
     const request: ProduceRequest<RecordsPayload> = {
-      transactionalId: null,
+      transactionalId: this.options.transactionalId,
       acks: this.options.acks,
       timeoutMs: this.options.ackTimeoutMs,
       topicData,
@@ -559,6 +596,8 @@ export class Sender {
       code === ErrorCode.INVALID_PRODUCER_EPOCH ||
       code === ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (!ownGap && !stateLost) return false;
+    // In a transaction, lost state fails the batch: the transaction aborts and a new epoch restarts sequences.
+    if (!ownGap && this.gate !== null) return false;
     const nowMs = Date.now();
     if (nowMs >= batch.createdMs + this.options.deliveryTimeoutMs) return false;
     if (!ownGap) this.resetNeeded = true;
@@ -620,6 +659,7 @@ export class Sender {
     batch.queue.remove(batch);
     this.releaseMemory(batch, !batch.writeMayBePending);
     batch.fail(error);
+    if (this.gate !== null) this.gate.batchFailed(asClientError(error, batch));
     this.wake();
   }
 

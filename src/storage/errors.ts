@@ -72,6 +72,13 @@ export class InvalidSequenceError extends StorageError {
   }
 }
 
+/** A batch the log refuses as it stands, such as a control batch appended as data. */
+export class InvalidRecordError extends StorageError {
+  constructor(message: string) {
+    super(message, ErrorCode.INVALID_RECORD);
+  }
+}
+
 /**
  * A file operation failed, or the log was closed or taken offline by an earlier failure. Kafka answers
  * KAFKA_STORAGE_ERROR so that clients refresh metadata and retry elsewhere instead of trusting this log.

@@ -5,6 +5,8 @@ export {
   CorruptBatchError,
   ErrorCode,
   FencedLeaderEpochError,
+  InvalidProducerEpochError,
+  InvalidRecordError,
   KafkaStorageError,
   OffsetOutOfRangeError,
   StorageError,
@@ -19,6 +21,9 @@ export {
   type PartitionLogOptions,
   type ReadOptions,
   type StorageLogger,
+  type TransactionMarker,
 } from './partition-log.js';
+export type { AppendOrigin, ProducerStateSummary } from './producer-state.js';
 export type { StorageResources } from './resources.js';
 export { type ReadResult, releaseRead } from './tail-cache.js';
+export type { AbortedTransaction } from './txn-index.js';

@@ -1,6 +1,7 @@
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BufferPool, type PooledBuffer } from '../common/buffer-pool.js';
+import { encodeRecordBatch } from '../protocol/records/batch.js';
 import {
   BASE_OFFSET_OFFSET,
   CURRENT_MAGIC,
@@ -35,9 +36,11 @@ import {
   type StorageError,
 } from './errors.js';
 import {
+  type AppendOrigin,
   type DuplicateBatch,
   hasProducerBatches,
   ProducerStateManager,
+  type ProducerStateSummary,
   removeSnapshots,
   replaySegments,
   snapshotFileName,
@@ -56,6 +59,7 @@ import {
   TIME_INDEX_SUFFIX,
 } from './segment.js';
 import { type ReadResult, releaseRead, TailCache, TailCacheBudget } from './tail-cache.js';
+import { type AbortedTransaction, TransactionIndex, TXN_INDEX_SUFFIX } from './txn-index.js';
 
 export const CLEAN_SHUTDOWN_FILE = 'clean-shutdown';
 export const RECOVERY_POINT_FILE = 'recovery-point-checkpoint';
@@ -126,6 +130,20 @@ export function createStorageResources(limits: {
     bufferPool: limits.bufferPool ?? new BufferPool(DEFAULT_FREE_BUFFER_BYTES),
   };
 }
+
+/** An end-transaction marker the transaction coordinator writes into the partition. */
+export interface TransactionMarker {
+  producerId: number;
+  producerEpoch: number;
+  coordinatorEpoch: number;
+  commit: boolean;
+}
+
+/** What a fetch gets when no transaction was aborted: shared, frozen, never to be modified. */
+const NO_ABORTED_TRANSACTIONS: Promise<AbortedTransaction[]> = Promise.resolve(
+  Object.freeze([]) as unknown as AbortedTransaction[],
+);
+const CONTROL_RECORD_VERSION = 0;
 
 export interface AppendResult {
   baseOffset: number;
@@ -237,6 +255,9 @@ export class PartitionLog {
   private producerSnapshotStale = false;
   /** Producer state taken at rolls, at the new segment's base offset; written once the writer sealed. */
   private pendingSnapshots: { offset: number; text: string }[] = [];
+  /** Some segment may hold aborted transactions (false: fetches skip the transaction indexes). */
+  private abortedTxnsPossible = false;
+  private readonly txnIndexLoads = new Map<LogSegment, Promise<TransactionIndex>>();
 
   private constructor(
     readonly dir: string,
@@ -290,6 +311,12 @@ export class PartitionLog {
     return this.highWatermarkOffset;
   }
 
+  /** min(high watermark, first offset of the oldest transaction not yet decided below it). */
+  get lastStableOffset(): number {
+    const firstUnstable = this.producers.firstUnstableOffset;
+    return firstUnstable < 0 ? this.highWatermarkOffset : Math.min(firstUnstable, this.highWatermarkOffset);
+  }
+
   /** Bytes of all segments, as retention.bytes counts them. */
   get sizeBytes(): number {
     let total = 0;
@@ -326,24 +353,59 @@ export class PartitionLog {
 
   /**
    * Appends whole magic-2 batches, writing their BaseOffset and PartitionLeaderEpoch in place. Resolves once
-   * the bytes are written (and fsynced when flushMessages says so).
+   * the bytes are written (and fsynced when flushMessages says so). `coordinator`: the group coordinator's
+   * transactional batches, which carry no sequence (only their producer epoch is checked).
    */
-  append(batches: Buffer, leaderEpoch: number): Promise<AppendResult> {
+  append(batches: Buffer, leaderEpoch: number, origin: AppendOrigin = 'client'): Promise<AppendResult> {
     try {
-      return this.enqueueAppend(batches, leaderEpoch);
+      return this.enqueueAppend(batches, leaderEpoch, origin, null);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  private enqueueAppend(batches: Buffer, leaderEpoch: number): Promise<AppendResult> {
+  /**
+   * Writes a COMMIT or ABORT marker ending the producer's ongoing transaction (one that has none gets the
+   * marker and nothing else, as in Kafka). Throws InvalidProducerEpochError for an epoch older than the
+   * producer's; a newer one becomes the producer's epoch. Resolves as append does.
+   */
+  appendTransactionMarker(marker: TransactionMarker, leaderEpoch: number): Promise<AppendResult> {
+    try {
+      const key = Buffer.alloc(4);
+      key.writeInt16BE(CONTROL_RECORD_VERSION, 0);
+      key.writeInt16BE(marker.commit ? 1 : 0, 2);
+      const value = Buffer.alloc(6);
+      value.writeInt16BE(CONTROL_RECORD_VERSION, 0);
+      value.writeInt32BE(marker.coordinatorEpoch, 2);
+      const batch = encodeRecordBatch({
+        records: [{ key, value, timestamp: this.nowMs() }],
+        producerId: marker.producerId,
+        producerEpoch: marker.producerEpoch,
+        baseSequence: -1,
+        isTransactional: true,
+        isControl: true,
+      });
+      return this.enqueueAppend(batch, leaderEpoch, 'coordinator', marker);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private enqueueAppend(
+    batches: Buffer,
+    leaderEpoch: number,
+    origin: AppendOrigin,
+    marker: TransactionMarker | null,
+  ): Promise<AppendResult> {
     this.checkWritable();
     const offsetCount = countOffsets(batches);
     if (leaderEpoch < this.epochs.latestEpoch)
       throw new FencedLeaderEpochError(leaderEpoch, this.epochs.latestEpoch);
-    const idempotent = hasProducerBatches(batches);
-    if (idempotent) {
-      const duplicate = this.producers.check(batches);
+    const idempotent = marker !== null || hasProducerBatches(batches);
+    if (marker !== null) {
+      this.producers.checkMarker(marker.producerId, marker.producerEpoch);
+    } else if (idempotent) {
+      const duplicate = this.producers.check(batches, origin);
       if (duplicate !== null) return this.answerDuplicate(duplicate);
     }
     const nowMs = this.nowMs();
@@ -358,7 +420,13 @@ export class PartitionLog {
       batches.writeInt32BE(leaderEpoch, at + PARTITION_LEADER_EPOCH_OFFSET);
       const header = readBatchHeader(batches, at);
       segment.indexBatch(indexes, header, position + at, this.config.indexIntervalBytes, nowMs);
-      if (idempotent) this.producers.apply(batches, at, nowMs);
+      if (idempotent) {
+        const aborted = this.producers.apply(batches, at, nowMs);
+        if (aborted !== null) {
+          segment.addAbortedTxn(aborted);
+          this.abortedTxnsPossible = true;
+        }
+      }
       offset = header.lastOffset + 1;
       at += header.sizeBytes;
     }
@@ -543,7 +611,7 @@ export class PartitionLog {
     ) {
       await this.syncActive();
     }
-    if (this.manageHighWatermark) this.highWatermarkOffset = this.writtenOffset;
+    if (this.manageHighWatermark) this.updateHighWatermark(this.writtenOffset);
     for (const job of group) {
       if (job.result) job.resolve(job.result);
       job.rolled?.();
@@ -562,6 +630,8 @@ export class PartitionLog {
     if (segment?.writeHandle) {
       await segment.writeHandle.datasync();
       this.stats.fsyncCalls++;
+      // Entries of markers still queued may go too: recovery drops entries past what the log holds.
+      if (segment.txnIndexDirty) await segment.writeTxnIndexFile();
     }
     this.flushedOffset = Math.max(this.flushedOffset, target);
     this.resolveFlushWaiters();
@@ -598,6 +668,8 @@ export class PartitionLog {
     await (segment.writeHandle as FileHandle).datasync();
     this.stats.fsyncCalls++;
     await segment.writeIndexFiles(indexes);
+    // Before the recovery point passes the segment and the roll's snapshot is written: replay skips it then.
+    if (segment.txnIndexDirty) await segment.writeTxnIndexFile();
     segment.sealed = true;
     segment.modifiedMs = this.nowMs();
     segment.indexes = null;
@@ -661,8 +733,18 @@ export class PartitionLog {
     const clamped = Math.max(this.startOffset, Math.min(offset, this.writtenOffset));
     if (clamped === this.highWatermarkOffset) return;
     const advanced = clamped > this.highWatermarkOffset;
-    this.highWatermarkOffset = clamped;
+    this.updateHighWatermark(clamped);
     if (advanced) this.notifyListeners();
+  }
+
+  private updateHighWatermark(offset: number): void {
+    this.highWatermarkOffset = offset;
+    this.producers.onHighWatermarkUpdated(offset);
+  }
+
+  /** The producers this partition knows (DescribeProducers). */
+  activeProducers(): ProducerStateSummary[] {
+    return this.producers.activeProducers();
   }
 
   // ----------------------------------------------------------------------------------------------- flush
@@ -1028,6 +1110,65 @@ export class PartitionLog {
     return { offset: Math.max(offset, this.startOffset), timestamp: best.largestTimestampMs };
   }
 
+  /**
+   * Aborted transactions overlapping [fetchOffset, upperBoundOffset) (lastOffset >= fetchOffset and
+   * firstOffset < upperBoundOffset), ordered by first offset. When no segment holds any (the usual case) this
+   * answers a shared, frozen empty array without reading anything.
+   */
+  abortedTransactions(fetchOffset: number, upperBoundOffset: number): Promise<AbortedTransaction[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (!this.abortedTxnsPossible || upperBoundOffset <= fetchOffset) return NO_ABORTED_TRANSACTIONS;
+    return this.collectAbortedTransactions(fetchOffset, upperBoundOffset);
+  }
+
+  private async collectAbortedTransactions(
+    fetchOffset: number,
+    upperBoundOffset: number,
+  ): Promise<AbortedTransaction[]> {
+    const out: AbortedTransaction[] = [];
+    // An entry lives in its marker's segment: those before the fetch offset's end before it.
+    const segments = this.segments.slice(this.segments.indexOf(this.segmentFor(fetchOffset) as LogSegment));
+    for (const segment of segments) {
+      if (!segment.mayHaveAbortedTxns) continue;
+      const index = await this.txnIndexOf(segment);
+      if (index.collect(fetchOffset, upperBoundOffset, out)) break;
+    }
+    if (out.length === 0) return out;
+    return out.sort((a, b) => a.firstOffset - b.firstOffset);
+  }
+
+  /** The segment's aborted transactions, read from its file the first time they are asked for. */
+  private txnIndexOf(segment: LogSegment): Promise<TransactionIndex> {
+    if (segment.abortedTxns) return Promise.resolve(segment.abortedTxns);
+    let loading = this.txnIndexLoads.get(segment);
+    if (!loading) {
+      loading = this.loadTxnIndex(segment).finally(() => this.txnIndexLoads.delete(segment));
+      this.txnIndexLoads.set(segment, loading);
+    }
+    return loading;
+  }
+
+  private async loadTxnIndex(segment: LogSegment): Promise<TransactionIndex> {
+    const loaded = await segment.readTxnIndexFile();
+    if (segment.abortedTxns) return segment.abortedTxns;
+    if (typeof loaded === 'string') {
+      // Only a replay can rebuild it, which needs the producer state before the segment: reads go without.
+      this.logger.error(
+        { segment: segment.txnIndexPath, reason: loaded },
+        'transaction index unreadable; aborted transactions of this segment are not reported',
+      );
+      segment.abortedTxns = new TransactionIndex();
+      return segment.abortedTxns;
+    }
+    segment.abortedTxns = loaded;
+    if (loaded.entries === 0) this.refreshAbortedTxnsPossible();
+    return loaded;
+  }
+
+  private refreshAbortedTxnsPossible(): void {
+    this.abortedTxnsPossible = this.segments.some((segment) => segment.mayHaveAbortedTxns);
+  }
+
   leaderEpochStartOffset(epoch: number): { epoch: number; endOffset: number } {
     return this.epochs.endOffsetFor(epoch, this.writtenOffset);
   }
@@ -1059,13 +1200,13 @@ export class PartitionLog {
           await this.truncateWithinSegments(offset);
         }
         this.tail.clear();
-        this.highWatermarkOffset = Math.min(this.highWatermarkOffset, this.writtenOffset);
+        this.updateHighWatermark(Math.min(this.highWatermarkOffset, this.writtenOffset));
         this.flushedOffset = Math.min(this.flushedOffset, this.writtenOffset);
         if (this.epochs.truncateFromEnd(this.writtenOffset)) await this.epochs.persist();
         await this.checkpointRecoveryPoint();
         this.pendingSnapshots = this.pendingSnapshots.filter((s) => s.offset <= this.writtenOffset);
         await removeSnapshots(this.dir, this.writtenOffset);
-        await this.loadProducerState(await readdir(this.dir), false);
+        await this.loadProducerState(await readdir(this.dir), false, true);
         this.logger.info({ dir: this.dir, offset, logEndOffset: this.writtenOffset }, 'log truncated');
       } catch (error) {
         this.fail(error);
@@ -1270,7 +1411,9 @@ export class PartitionLog {
       segment.indexes = null;
       this.resources.fileHandles.forget(segment.logPath);
       this.resources.indexCache.delete(segment.logPath);
-      for (const path of [segment.logPath, segment.offsetIndexPath, segment.timeIndexPath]) {
+      const paths = [segment.logPath, segment.offsetIndexPath, segment.timeIndexPath];
+      if (segment.txnIndexOnDisk) paths.push(segment.txnIndexPath);
+      for (const path of paths) {
         try {
           await rename(path, path + DELETED_SUFFIX);
           renamed.push(path + DELETED_SUFFIX);
@@ -1279,6 +1422,7 @@ export class PartitionLog {
         }
       }
     }
+    this.refreshAbortedTxnsPossible();
     this.logger.info(
       { dir: this.dir, reason, baseOffsets: doomed.map((segment) => segment.baseOffset) },
       'segments deleted',
@@ -1318,6 +1462,10 @@ export class PartitionLog {
       try {
         await this.flushInternal();
         await this.writePendingSnapshots(this.writtenOffset);
+        // Before the snapshot at the log end: the next open replays nothing, so rebuilds no entry.
+        for (const segment of this.segments) {
+          if (segment.txnIndexDirty) await segment.writeTxnIndexFile();
+        }
         // At the log end whenever the log changed: the next open then replays nothing.
         if (this.producerSnapshotStale || this.changedSinceOpen) {
           await writeSnapshot(this.dir, this.writtenOffset, this.producers.snapshotText());
@@ -1403,7 +1551,15 @@ export class PartitionLog {
       );
     }
     this.segments = baseOffsets.map((base) => new LogSegment(this.dir, base, this.rollJitterMs()));
-    for (const segment of this.segments) await segment.refreshFileStats();
+    const txnIndexBases = new Set<number>();
+    for (const name of names) {
+      const base = parseSegmentFileName(name, TXN_INDEX_SUFFIX);
+      if (base !== null) txnIndexBases.add(base);
+    }
+    for (const segment of this.segments) {
+      await segment.refreshFileStats();
+      segment.txnIndexOnDisk = txnIndexBases.has(segment.baseOffset);
+    }
     // A partition never written to (new, or only ever opened and closed): missing checkpoints read back as
     // exactly what it would write (start and recovery point 0, no epochs) and an empty segment has nothing to
     // recover, so it skips those writes and their fsyncs, clean shutdown or not. A topic of thousands of
@@ -1454,9 +1610,9 @@ export class PartitionLog {
     }
     this.epochs.truncateFromEnd(this.writtenOffset);
     this.epochs.truncateFromStart(this.startOffset);
-    // The listing, unless the cut above removed the snapshots it names.
-    await this.loadProducerState(this.changedSinceOpen ? await readdir(this.dir) : names, fresh);
     this.highWatermarkOffset = this.writtenOffset;
+    // The listing, unless the cut above removed the snapshots it names.
+    await this.loadProducerState(this.changedSinceOpen ? await readdir(this.dir) : names, fresh, !clean);
     // A missing recovery point reads back as 0.
     this.recoveryPointFile = new CheckpointFile(
       this.recoveryPointFile.path,
@@ -1477,9 +1633,18 @@ export class PartitionLog {
   /**
    * Rebuilds the producer state: the newest readable snapshot at or below the log end, then the batches
    * after it. Without one, from the log start, unless the log was never written.
+   *
+   * The transaction indexes of the segments replayed are rebuilt with it: an entry needs the producer state
+   * at its marker, so entries before the replay's start are kept and later ones replaced. `checkTail` (after a
+   * crash or a truncation) also drops entries past the log end where nothing is replayed.
    */
-  private async loadProducerState(names: readonly string[], fresh: boolean): Promise<void> {
+  private async loadProducerState(
+    names: readonly string[],
+    fresh: boolean,
+    checkTail: boolean,
+  ): Promise<void> {
     this.producers.clear();
+    this.producers.onHighWatermarkUpdated(this.highWatermarkOffset);
     const end = this.writtenOffset;
     let from: number | null = null;
     for (const offset of snapshotOffsets(names)) {
@@ -1498,22 +1663,83 @@ export class PartitionLog {
         await rm(path, { force: true });
       }
     }
-    if (from === null && fresh) return;
-    const replayFrom = Math.max(from ?? this.startOffset, this.startOffset);
-    if (replayFrom < end) {
-      const segments = this.segments.filter((_segment, i) => {
-        const next = this.segments[i + 1];
-        return next === undefined || next.baseOffset > replayFrom;
-      });
-      await replaySegments(this.producers, segments, replayFrom, this.resources.fileHandles, this.nowMs());
+    if (from !== null || !fresh) {
+      let replayFrom = Math.max(from ?? this.startOffset, this.startOffset);
+      if (replayFrom < end || checkTail) {
+        let first = this.segmentFor(replayFrom) as LogSegment;
+        let kept: TransactionIndex | null = null;
+        if (first.baseOffset < replayFrom) {
+          const existing = await this.currentTxnIndex(first);
+          if (typeof existing !== 'string') {
+            kept = existing;
+          } else if (replayFrom > this.startOffset) {
+            // The entries before the snapshot cannot be rebuilt from it: replay from the log start instead.
+            this.logger.warn(
+              { segment: first.txnIndexPath, reason: existing },
+              'transaction index unreadable, replaying producer state from the log start',
+            );
+            this.producers.clear();
+            this.producers.onHighWatermarkUpdated(this.highWatermarkOffset);
+            from = null;
+            replayFrom = this.startOffset;
+            first = this.segmentFor(replayFrom) as LogSegment;
+          }
+        }
+        const replayed = this.segments.slice(this.segments.indexOf(first));
+        const rebuilt = replayed.map((segment) => {
+          if (segment !== first || kept === null) return new TransactionIndex();
+          const index = new TransactionIndex(Buffer.from(kept.bytes));
+          index.truncateTo(replayFrom);
+          return index;
+        });
+        if (replayFrom < end) {
+          await replaySegments(
+            this.producers,
+            replayed,
+            replayFrom,
+            this.resources.fileHandles,
+            this.nowMs(),
+            (entry, segmentIndex) => rebuilt[segmentIndex]?.append(entry),
+          );
+        }
+        for (const [i, segment] of replayed.entries()) {
+          await this.adoptRebuiltTxnIndex(segment, rebuilt[i] as TransactionIndex);
+        }
+      }
+      this.producerSnapshotStale = from !== end;
     }
-    this.producerSnapshotStale = from !== end;
+    const active = this.activeSegment;
+    // Appends add to the active segment's entries: those in its file must be there first.
+    if (active.abortedTxns === null && active.txnIndexOnDisk) await this.txnIndexOf(active);
+    this.refreshAbortedTxnsPossible();
+  }
+
+  /** The segment's entries as they stand (in memory, else its file), or what is wrong with its file. */
+  private async currentTxnIndex(segment: LogSegment): Promise<TransactionIndex | string> {
+    return segment.abortedTxns ?? (await segment.readTxnIndexFile());
+  }
+
+  /** Takes a replay's entries for `segment`; a sealed segment's file is rewritten now when they differ. */
+  private async adoptRebuiltTxnIndex(segment: LogSegment, rebuilt: TransactionIndex): Promise<void> {
+    const onDisk = segment.txnIndexOnDisk ? await segment.readTxnIndexFile() : new TransactionIndex();
+    const previous = segment.abortedTxns;
+    segment.abortedTxns = rebuilt;
+    segment.txnIndexDirty = typeof onDisk === 'string' || !onDisk.bytes.equals(rebuilt.bytes);
+    if (segment.txnIndexDirty && (previous === null || !previous.bytes.equals(rebuilt.bytes))) {
+      this.logger.info(
+        { segment: segment.txnIndexPath, entries: rebuilt.entries },
+        'transaction index rebuilt from the log',
+      );
+    }
+    if (segment.txnIndexDirty && segment.sealed) await segment.writeTxnIndexFile();
   }
 
   private async removeStrayFiles(names: string[], baseOffsets: Set<number>): Promise<void> {
     for (const name of names) {
       const indexBase =
-        parseSegmentFileName(name, OFFSET_INDEX_SUFFIX) ?? parseSegmentFileName(name, TIME_INDEX_SUFFIX);
+        parseSegmentFileName(name, OFFSET_INDEX_SUFFIX) ??
+        parseSegmentFileName(name, TIME_INDEX_SUFFIX) ??
+        parseSegmentFileName(name, TXN_INDEX_SUFFIX);
       const orphanIndex = indexBase !== null && !baseOffsets.has(indexBase);
       if (name.endsWith(DELETED_SUFFIX) || name.endsWith('.tmp') || orphanIndex) {
         await rm(join(this.dir, name), { force: true, recursive: true });
@@ -1567,7 +1793,12 @@ export class PartitionLog {
             'log recovery deleted segments after the truncation point',
           );
           for (const dropped of later) {
-            for (const path of [dropped.logPath, dropped.offsetIndexPath, dropped.timeIndexPath]) {
+            for (const path of [
+              dropped.logPath,
+              dropped.offsetIndexPath,
+              dropped.timeIndexPath,
+              dropped.txnIndexPath,
+            ]) {
               await rm(path, { force: true });
             }
           }

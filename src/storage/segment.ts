@@ -5,6 +5,7 @@ import { type BatchHeader, checkBatch } from './batch.js';
 import { writeFileAtomically } from './checkpoint.js';
 import { OffsetIndex, TimeIndex, type TimestampOffset } from './indexes.js';
 import type { SegmentIndexes } from './resources.js';
+import { type AbortedTxnEntry, TransactionIndex, TXN_INDEX_SUFFIX } from './txn-index.js';
 
 export const LOG_SUFFIX = '.log';
 export const OFFSET_INDEX_SUFFIX = '.index';
@@ -35,6 +36,16 @@ export class LogSegment {
   readonly logPath: string;
   readonly offsetIndexPath: string;
   readonly timeIndexPath: string;
+  readonly txnIndexPath: string;
+  /**
+   * The aborted transactions whose markers are in this segment, once known: always for the active segment,
+   * read on demand for sealed ones. Null with `txnIndexOnDisk` false means none.
+   */
+  abortedTxns: TransactionIndex | null = null;
+  /** The segment has a `.txnindex` file (written only once it has an entry). */
+  txnIndexOnDisk = false;
+  /** `abortedTxns` holds entries its file lacks or lacks entries its file holds. */
+  txnIndexDirty = false;
   /** Bytes given out to appends (active) or the file size (sealed). */
   sizeBytes = 0;
   /** Bytes known to be in the file, so safe to read. */
@@ -69,6 +80,7 @@ export class LogSegment {
     this.logPath = join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
     this.offsetIndexPath = join(dir, segmentFileName(baseOffset, OFFSET_INDEX_SUFFIX));
     this.timeIndexPath = join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX));
+    this.txnIndexPath = join(dir, segmentFileName(baseOffset, TXN_INDEX_SUFFIX));
     this.nextOffset = baseOffset;
   }
 
@@ -161,6 +173,45 @@ export class LogSegment {
       offsetIndex: new OffsetIndex(entries, offsetBytes),
       timeIndex: new TimeIndex(Math.max(entries, timeBytes.length / TimeIndex.ENTRY_BYTES), timeBytes),
     };
+  }
+
+  /** Records an aborted transaction whose marker is in this segment (its entries must be loaded, if any). */
+  addAbortedTxn(entry: AbortedTxnEntry): void {
+    this.abortedTxns ??= new TransactionIndex();
+    this.abortedTxns.append(entry);
+    this.txnIndexDirty = true;
+  }
+
+  /** Whether the segment may hold aborted transactions (false: certainly none). */
+  get mayHaveAbortedTxns(): boolean {
+    return this.abortedTxns === null ? this.txnIndexOnDisk : this.abortedTxns.entries > 0;
+  }
+
+  /** Reads the `.txnindex` file: its entries (none when it is missing), or what is wrong with it. */
+  async readTxnIndexFile(): Promise<TransactionIndex | string> {
+    if (!this.txnIndexOnDisk) return new TransactionIndex();
+    let bytes: Buffer;
+    try {
+      bytes = await readWhole(this.txnIndexPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new TransactionIndex();
+      return `unreadable: ${(error as Error).message}`;
+    }
+    return TransactionIndex.problem(bytes) ?? new TransactionIndex(bytes);
+  }
+
+  /** Replaces the `.txnindex` file whole with `abortedTxns` (fsynced, as the other index files). */
+  async writeTxnIndexFile(): Promise<void> {
+    const index = this.abortedTxns;
+    if (index === null) return;
+    this.txnIndexDirty = false;
+    try {
+      await writeFileAtomically(this.txnIndexPath, index.bytes);
+      this.txnIndexOnDisk = true;
+    } catch (error) {
+      this.txnIndexDirty = true;
+      throw error;
+    }
   }
 
   /** Takes the segment's largest timestamp from its time index's final entry. */

@@ -17,6 +17,7 @@ import {
   PRODUCER_ID_OFFSET,
   RECORD_COUNT_OFFSET,
   readInt64,
+  TRANSACTIONAL_FLAG_MASK,
   writeInt64,
 } from '../protocol/records/layout.js';
 import { readBatchHeader } from './batch.js';
@@ -45,6 +46,8 @@ export function makeBatch(options: {
   producerId?: number;
   producerEpoch?: number;
   baseSequence?: number;
+  /** Sets the transactional attribute bit (a transactional producer's batch). */
+  transactional?: boolean;
 }): Buffer {
   const records = options.records ?? 1;
   const timestampMs = options.timestampMs ?? 1_700_000_000_000;
@@ -71,7 +74,7 @@ export function makeBatch(options: {
   batch.writeInt32BE(batch.length - 12, BATCH_LENGTH_OFFSET);
   batch.writeInt32BE(-1, PARTITION_LEADER_EPOCH_OFFSET);
   batch.writeInt8(2, MAGIC_OFFSET);
-  batch.writeInt16BE(0, ATTRIBUTES_OFFSET);
+  batch.writeInt16BE(options.transactional ? TRANSACTIONAL_FLAG_MASK : 0, ATTRIBUTES_OFFSET);
   batch.writeInt32BE(records - 1, LAST_OFFSET_DELTA_OFFSET);
   writeInt64(batch, BASE_TIMESTAMP_OFFSET, timestampMs);
   writeInt64(batch, MAX_TIMESTAMP_OFFSET, timestampMs + records - 1);

@@ -8,23 +8,32 @@ import type { Logger } from '../common/logger.js';
 import type { MetadataStore, PartitionRecord, TopicRecord } from '../metadata/index.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import {
+  BASE_OFFSET_OFFSET,
+  BATCH_LENGTH_OFFSET,
   type BatchSetSummary,
+  type BatchSummary,
   type CodecIdValue,
   convertLegacyToBatch,
   type DecodedRecord,
   decodeRecordBatchesAsync,
   isLegacyMessageSet,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD,
+  readInt64,
   recompressBatch,
   stampLogAppendTime,
   validateBatches,
   writeMaxTimestamps,
 } from '../protocol/records/index.js';
 import {
+  type AbortedTransaction,
   deletesByRetention,
   type LogManager,
   type PartitionLog,
+  type ReadResult,
   releaseRead,
   StorageError,
+  type TransactionMarker,
 } from '../storage/index.js';
 import { MemoryBudget } from './memory-budget.js';
 import { FetchPurgatory } from './purgatory.js';
@@ -60,6 +69,19 @@ export interface FetchPartitionResult {
   /** Pooled buffers `chunks` point into: released (releaseRead) once the response is written. */
   holds: PooledBuffer[];
   divergingEpoch: { epoch: number; endOffset: number } | null;
+  /** read_committed: the aborted transactions overlapping the records returned; null for read_uncommitted. */
+  abortedTransactions: AbortedTransaction[] | null;
+}
+
+/** Answers whether a transactional Produce may write to a partition (KIP-890 part 1 partition verification). */
+export interface TransactionVerifier {
+  /** Kafka error code: NONE when topic-partition belongs to producerId's ongoing transaction at producerEpoch. */
+  verifyTransactionalProduce(
+    producerId: number,
+    producerEpoch: number,
+    topic: string,
+    partition: number,
+  ): number;
 }
 
 export interface TimestampAndOffset {
@@ -89,6 +111,7 @@ export class ReplicaManager {
   /** The pass queued behind the running one, not started yet. */
   private queuedPass: Promise<void> | null = null;
   private readonly syncListeners = new Set<() => void>();
+  private transactionVerifier: TransactionVerifier | null = null;
   private closed = false;
 
   constructor(
@@ -193,6 +216,14 @@ export class ReplicaManager {
   }
 
   /**
+   * Lets transactional batches in: each is written only when `verifier` says its partition is part of its
+   * producer's ongoing transaction. Until one is set they are refused with INVALID_TXN_STATE.
+   */
+  setTransactionVerifier(verifier: TransactionVerifier): void {
+    this.transactionVerifier = verifier;
+  }
+
+  /**
    * Validates and appends one partition's records from a Produce request. Everything up to the log append
    * is synchronous, so pipelined requests on one connection get offsets in request order.
    */
@@ -202,6 +233,7 @@ export class ReplicaManager {
     records: Buffer | null,
     acks: number,
     produceVersion: number,
+    transactionalId: string | null,
   ): Promise<ProduceOutcome> {
     const hosted = this.partitions.get(partitionKey(topic, partition));
     if (hosted === undefined) return Promise.resolve(failedProduce(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
@@ -230,7 +262,7 @@ export class ReplicaManager {
     }
     let batches: Buffer;
     try {
-      batches = this.prepareBatches(records, produceVersion, settings);
+      batches = this.prepareBatches(records, produceVersion, hosted, transactionalId);
     } catch (error) {
       if (error instanceof KafkaError) return Promise.resolve(failedProduce(error.code, error.message));
       throw error;
@@ -254,7 +286,13 @@ export class ReplicaManager {
     );
   }
 
-  private prepareBatches(records: Buffer, produceVersion: number, settings: PartitionSettings): Buffer {
+  private prepareBatches(
+    records: Buffer,
+    produceVersion: number,
+    hosted: HostedPartition,
+    transactionalId: string | null,
+  ): Buffer {
+    const { settings } = hosted;
     let batches = records;
     if (isLegacyMessageSet(records)) {
       if (produceVersion >= 3) {
@@ -286,15 +324,69 @@ export class ReplicaManager {
       if (batch.isControl) {
         throw new KafkaError(ErrorCode.INVALID_RECORD, 'producers may not write control batches');
       }
-      if (batch.isTransactional) {
-        // No transaction coordinator yet: a transactional batch belongs to no transaction this broker began.
-        throw new KafkaError(ErrorCode.INVALID_TXN_STATE, 'transactions are not supported yet');
-      }
+      if (batch.isTransactional) this.verifyTransactionalBatch(batch, hosted, transactionalId);
     }
     if (settings.compressionCodec !== null) {
       batches = recompressBatches(batches, summary, settings.compressionCodec);
     }
     return batches;
+  }
+
+  /** Throws the KafkaError a transactional batch is refused with, unless its transaction may write here. */
+  private verifyTransactionalBatch(
+    batch: BatchSummary,
+    hosted: HostedPartition,
+    transactionalId: string | null,
+  ): void {
+    const { producerId, producerEpoch } = batch;
+    if (transactionalId === null) {
+      // Kafka refuses transactional records sent without a transactional id (there the whole request).
+      throw new KafkaError(
+        ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        'transactional records need the transactional id of their producer',
+      );
+    }
+    const code =
+      this.transactionVerifier === null
+        ? ErrorCode.INVALID_TXN_STATE
+        : this.transactionVerifier.verifyTransactionalProduce(
+            producerId,
+            producerEpoch,
+            hosted.topic,
+            hosted.partition,
+          );
+    if (code !== ErrorCode.NONE) {
+      throw new KafkaError(
+        code,
+        `transaction verification refused producer ${producerId} (epoch ${producerEpoch}) writing to ${hosted.topic}-${hosted.partition}`,
+      );
+    }
+  }
+
+  /**
+   * Writes a transaction marker (the coordinator's COMMIT or ABORT) into a partition this broker leads, as
+   * Kafka's WriteTxnMarkers does. Resolves with a Kafka error code, NONE once the marker is as durable as the
+   * partition's flush policy makes any append; never rejects.
+   */
+  async writeTransactionMarker(topic: string, partition: number, marker: TransactionMarker): Promise<number> {
+    const hosted = this.get(topic, partition);
+    if (hosted === undefined) {
+      // Known to the metadata but not opened yet is a moment to retry through, as for a replica elsewhere.
+      const known = this.metadata.getTopic(topic)?.partitions[partition] !== undefined;
+      return known ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    if (!this.isLeader(hosted)) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    // Markers are written with acks=all in Kafka, so the leader applies min.insync.replicas to them too.
+    if (hosted.state.isr.length < hosted.settings.minInsyncReplicas) return ErrorCode.NOT_ENOUGH_REPLICAS;
+    try {
+      await hosted.log.appendTransactionMarker(marker, hosted.state.leaderEpoch);
+      return ErrorCode.NONE;
+    } catch (error) {
+      const code = expectedErrorCode(error);
+      if (code !== null) return code;
+      this.logger.error({ err: error, topic, partition }, 'writing a transaction marker failed');
+      return ErrorCode.KAFKA_STORAGE_ERROR;
+    }
   }
 
   /**
@@ -312,6 +404,7 @@ export class ReplicaManager {
     const { log } = hosted;
     const highWatermark = log.highWatermark;
     const lastStableOffset = this.lastStableOffset(hosted);
+    const readCommitted = isolationLevel === READ_COMMITTED;
     const result: FetchPartitionResult = {
       errorCode: ErrorCode.NONE,
       highWatermark,
@@ -321,31 +414,50 @@ export class ReplicaManager {
       bytes: 0,
       holds: [],
       divergingEpoch: null,
+      abortedTransactions: readCommitted ? [] : null,
     };
     if (fetchOffset < log.logStartOffset || fetchOffset > log.logEndOffset) {
       result.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
+      result.abortedTransactions = null;
       return result;
     }
-    const maxOffset = isolationLevel === READ_COMMITTED ? lastStableOffset : highWatermark;
+    // read_committed consumers see nothing of a transaction until its marker: the LSO is their end of log.
+    const maxOffset = readCommitted ? lastStableOffset : highWatermark;
     if (fetchOffset >= maxOffset || maxBytes <= 0) return result;
-    return log.read(fetchOffset, maxBytes, { maxOffset, minOneBatch }).then(
-      (read) => {
-        result.chunks = read.chunks;
-        result.bytes = read.bytes;
-        result.holds = read.holds;
-        return result;
-      },
-      (error: unknown) => {
-        const code = expectedErrorCode(error);
-        if (code !== null) {
-          result.errorCode = code;
-        } else {
-          this.logger.error({ err: error, topic: hosted.topic, partition: hosted.partition }, 'read failed');
-          result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
-        }
-        return result;
-      },
-    );
+    return this.readInto(hosted, result, fetchOffset, maxBytes, maxOffset, minOneBatch);
+  }
+
+  private async readInto(
+    hosted: HostedPartition,
+    result: FetchPartitionResult,
+    fetchOffset: number,
+    maxBytes: number,
+    maxOffset: number,
+    minOneBatch: boolean,
+  ): Promise<FetchPartitionResult> {
+    const { log } = hosted;
+    let read: ReadResult | null = null;
+    try {
+      read = await log.read(fetchOffset, maxBytes, { maxOffset, minOneBatch });
+      if (result.abortedTransactions !== null && read.bytes > 0) {
+        // Only those the consumer needs to filter what it gets: the ones overlapping the records returned.
+        result.abortedTransactions = await log.abortedTransactions(fetchOffset, nextOffsetAfter(read.chunks));
+      }
+      result.chunks = read.chunks;
+      result.bytes = read.bytes;
+      result.holds = read.holds;
+    } catch (error) {
+      if (read !== null) releaseRead(read);
+      result.abortedTransactions = null;
+      const code = expectedErrorCode(error);
+      if (code !== null) {
+        result.errorCode = code;
+      } else {
+        this.logger.error({ err: error, topic: hosted.topic, partition: hosted.partition }, 'read failed');
+        result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+      }
+    }
+    return result;
   }
 
   /**
@@ -419,9 +531,9 @@ export class ReplicaManager {
     }
   }
 
-  /** Where read_committed consumers stop. Without transactions nothing is pending, so it is the high watermark. */
+  /** Where read_committed consumers stop: the high watermark, or the first offset of the oldest open transaction. */
   lastStableOffset(hosted: HostedPartition): number {
-    return hosted.log.highWatermark;
+    return hosted.log.lastStableOffset;
   }
 
   /** Kafka's check of the epoch a client believes the leader has (KIP-320). */
@@ -451,6 +563,16 @@ function recompressBatches(batches: Buffer, summary: BatchSetSummary, codec: Cod
       recompressBatch(batches.subarray(batch.position, batch.position + batch.length), codec),
     ),
   );
+}
+
+/** The offset after the last batch in `chunks` (whole batches, at least one). */
+function nextOffsetAfter(chunks: readonly Buffer[]): number {
+  const last = chunks[chunks.length - 1]!;
+  let next = -1;
+  for (let at = 0; at < last.length; at += LOG_OVERHEAD + last.readInt32BE(at + BATCH_LENGTH_OFFSET)) {
+    next = readInt64(last, at + BASE_OFFSET_OFFSET) + last.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET) + 1;
+  }
+  return next;
 }
 
 /** The Kafka error code of an error that is an answer to the client rather than a broker fault. */

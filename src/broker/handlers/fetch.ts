@@ -1,6 +1,8 @@
 // Fetch for consumers: read each requested partition from its offset, and if fewer than min_bytes are
 // available, wait (long poll) until an append or max_wait_ms. Response size follows KIP-74: partitions
 // are filled in request order until max_bytes, and the first batch is returned whole even if larger.
+// read_committed fetches end at the last stable offset, so min_bytes counts only what is below it; the log
+// notifies the purgatory of transaction markers as of appends, so a marker that moves it wakes the poll.
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   FetchApi,
@@ -202,6 +204,7 @@ function failedRead(errorCode: number): FetchPartitionResult {
     bytes: 0,
     holds: [],
     divergingEpoch: null,
+    abortedTransactions: null,
   };
 }
 
@@ -234,7 +237,13 @@ function toResponse(
           : { epoch: r.divergingEpoch.epoch, endOffset: BigInt(r.divergingEpoch.endOffset) },
       currentLeader: { leaderId: -1, leaderEpoch: -1 },
       snapshotId: { endOffset: -1n, epoch: -1 },
-      abortedTransactions: request.isolationLevel === 1 ? [] : null,
+      abortedTransactions:
+        r.abortedTransactions === null
+          ? null
+          : r.abortedTransactions.map((aborted) => ({
+              producerId: BigInt(aborted.producerId),
+              firstOffset: BigInt(aborted.firstOffset),
+            })),
       preferredReadReplica: -1,
       records: r.chunks,
     });

@@ -5,6 +5,7 @@ import { apiVersionsHandler } from './api-versions.js';
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
 import { deleteRecordsHandler } from './delete-records.js';
 import { describeClusterHandler } from './describe-cluster.js';
+import { describeProducersHandler } from './describe-producers.js';
 import { fetchHandler } from './fetch.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
 import {
@@ -54,6 +55,7 @@ export function brokerHandlers(): RegisteredHandler[] {
     offsetFetchHandler,
     offsetDeleteHandler,
     initProducerIdHandler,
+    describeProducersHandler,
   ];
   handlers.push(apiVersionsHandler(handlers));
   return handlers;

@@ -7,7 +7,7 @@ import {
   type ListOffsetsResponse,
 } from '../../protocol/generated/index.js';
 import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
-import { READ_COMMITTED } from '../replica-manager.js';
+import { READ_COMMITTED, type TimestampAndOffset } from '../replica-manager.js';
 
 type PartitionRequest = ListOffsetsRequest['topics'][number]['partitions'][number];
 type PartitionResponse = ListOffsetsResponse['topics'][number]['partitions'][number];
@@ -51,33 +51,26 @@ async function listOffset(
   const { log } = hosted;
   const epoch = hosted.state.leaderEpoch;
   const timestamp = Number(request.timestamp);
+  // What the consumer may fetch: a record found at or after it is not answered, as Kafka's leader does.
+  const lastFetchableOffset =
+    isolationLevel === READ_COMMITTED ? replicaManager.lastStableOffset(hosted) : log.highWatermark;
+  const found = (result: TimestampAndOffset | null) =>
+    result === null || result.offset >= lastFetchableOffset
+      ? answer(index, ErrorCode.NONE)
+      : answer(index, ErrorCode.NONE, result.offset, result.timestamp, epoch);
   switch (timestamp) {
     case LATEST:
-      return answer(
-        index,
-        ErrorCode.NONE,
-        isolationLevel === READ_COMMITTED ? replicaManager.lastStableOffset(hosted) : log.highWatermark,
-        -1,
-        epoch,
-      );
+      return answer(index, ErrorCode.NONE, lastFetchableOffset, -1, epoch);
     case EARLIEST:
     case EARLIEST_LOCAL:
       return answer(index, ErrorCode.NONE, log.logStartOffset, -1, epoch);
     case LATEST_TIERED:
       return answer(index, ErrorCode.NONE, -1, -1, -1);
-    case MAX_TIMESTAMP: {
-      const found = await replicaManager.maxTimestampOffset(hosted);
-      return found === null
-        ? answer(index, ErrorCode.NONE)
-        : answer(index, ErrorCode.NONE, found.offset, found.timestamp, epoch);
-    }
-    default: {
+    case MAX_TIMESTAMP:
+      return found(await replicaManager.maxTimestampOffset(hosted));
+    default:
       if (timestamp < 0) return answer(index, ErrorCode.NONE);
-      const found = await replicaManager.offsetForTimestamp(hosted, timestamp);
-      return found === null
-        ? answer(index, ErrorCode.NONE)
-        : answer(index, ErrorCode.NONE, found.offset, found.timestamp, epoch);
-    }
+      return found(await replicaManager.offsetForTimestamp(hosted, timestamp));
   }
 }
 

@@ -59,7 +59,16 @@ const handler: ApiHandler<ProduceRequest, ProduceResponse> = {
     try {
       for (const topic of request.topicData) {
         for (const p of topic.partitionData) {
-          started.push(replicaManager.appendRecords(topic.name, p.index, p.records, acks, ctx.apiVersion));
+          started.push(
+            replicaManager.appendRecords(
+              topic.name,
+              p.index,
+              p.records,
+              acks,
+              ctx.apiVersion,
+              request.transactionalId,
+            ),
+          );
         }
       }
     } catch (error) {

@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ErrorCode } from '../../protocol/errors.js';
+import { FetchApi, type FetchResponse } from '../../protocol/generated/index.js';
+import { ZERO_UUID } from '../../protocol/primitives/uuid.js';
+import type { RecordsPayload } from '../../protocol/primitives/writer.js';
+import { makeBatch, splitBatches } from '../../storage/test-support.js';
+import { READ_COMMITTED, READ_UNCOMMITTED } from '../replica-manager.js';
+import {
+  type DataPathBroker,
+  recordingVerifier,
+  startDataPath,
+  transactionalBatch,
+} from './data-path-test-support.js';
+import { callApi } from './test-support.js';
+
+const TOPIC = 'ledger';
+const FETCH_VERSION = 11;
+const TRANSACTIONAL_ID = 'tx';
+const ABORTED_PRODUCER = 100;
+const OPEN_PRODUCER = 200;
+const PLAIN_BATCH = () => makeBatch({ records: 2 });
+
+interface PartitionFetch {
+  partition: number;
+  fetchOffset: number;
+  partitionMaxBytes?: number;
+}
+
+function fetch(
+  broker: DataPathBroker,
+  isolationLevel: number,
+  partitions: PartitionFetch[],
+  wait: { minBytes: number; maxWaitMs: number } = { minBytes: 0, maxWaitMs: 0 },
+  version = FETCH_VERSION,
+): Promise<FetchResponse<RecordsPayload>> {
+  return callApi(broker.dispatch, FetchApi, version, {
+    clusterId: null,
+    replicaId: -1,
+    replicaState: { replicaId: -1, replicaEpoch: -1n },
+    maxWaitMs: wait.maxWaitMs,
+    minBytes: wait.minBytes,
+    maxBytes: 1024 * 1024,
+    isolationLevel,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [
+      {
+        topic: TOPIC,
+        topicId: ZERO_UUID,
+        partitions: partitions.map((p) => ({
+          partition: p.partition,
+          currentLeaderEpoch: -1,
+          fetchOffset: BigInt(p.fetchOffset),
+          lastFetchedEpoch: -1,
+          logStartOffset: -1n,
+          partitionMaxBytes: p.partitionMaxBytes ?? 1024 * 1024,
+          replicaDirectoryId: ZERO_UUID,
+        })),
+      },
+    ],
+    forgottenTopicsData: [],
+    rackId: '',
+  });
+}
+
+/** What a client learns of each partition: its offsets, the batches (first and last offset) and aborted list. */
+function summary(response: FetchResponse<RecordsPayload>) {
+  return response.responses[0]!.partitions.map((p) => ({
+    partition: p.partitionIndex,
+    errorCode: p.errorCode,
+    highWatermark: Number(p.highWatermark),
+    lastStableOffset: Number(p.lastStableOffset),
+    batches: splitBatches(p.records === null ? [] : [p.records].flat()).map((b) => [
+      b.baseOffset,
+      b.lastOffset,
+    ]),
+    abortedTransactions:
+      p.abortedTransactions?.map((a) => [Number(a.producerId), Number(a.firstOffset)]) ?? null,
+  }));
+}
+
+const marker = (producerId: number, commit: boolean) => ({
+  producerId,
+  producerEpoch: 0,
+  coordinatorEpoch: 0,
+  commit,
+});
+
+describe('Fetch with transactions', () => {
+  let broker: DataPathBroker;
+  const append = async (records: Buffer) => {
+    const outcome = await broker.replicaManager.appendRecords(TOPIC, 0, records, -1, 9, TRANSACTIONAL_ID);
+    assert.equal(outcome.errorCode, ErrorCode.NONE);
+  };
+  const writeMarker = async (producerId: number, commit: boolean) => {
+    const code = await broker.replicaManager.writeTransactionMarker(TOPIC, 0, marker(producerId, commit));
+    assert.equal(code, ErrorCode.NONE);
+  };
+
+  before(async () => {
+    broker = await startDataPath([{ name: TOPIC, partitions: 1 }]);
+    broker.replicaManager.setTransactionVerifier(recordingVerifier(ErrorCode.NONE));
+    // 0-1 plain, 2-3 producer 100 (aborted at 5), 4 producer 200 (still open): LSO 4, high watermark 6.
+    await append(PLAIN_BATCH());
+    await append(transactionalBatch({ producerId: ABORTED_PRODUCER, records: 2 }));
+    await append(transactionalBatch({ producerId: OPEN_PRODUCER, records: 1 }));
+    await writeMarker(ABORTED_PRODUCER, false);
+  });
+  after(async () => {
+    await broker.close();
+  });
+
+  test('read_committed stops at the LSO and lists the aborted transactions of what it returns', async () => {
+    for (const version of [4, FETCH_VERSION]) {
+      const response = await fetch(
+        broker,
+        READ_COMMITTED,
+        [
+          { partition: 0, fetchOffset: 0 },
+          { partition: 9, fetchOffset: 0 },
+        ],
+        undefined,
+        version,
+      );
+      assert.deepEqual(summary(response), [
+        {
+          partition: 0,
+          errorCode: ErrorCode.NONE,
+          highWatermark: 6,
+          lastStableOffset: 4,
+          batches: [
+            [0, 1],
+            [2, 3],
+          ],
+          abortedTransactions: [[ABORTED_PRODUCER, 2]],
+        },
+        {
+          partition: 9,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          highWatermark: -1,
+          lastStableOffset: -1,
+          batches: [],
+          abortedTransactions: null,
+        },
+      ]);
+    }
+  });
+
+  test('read_uncommitted reads to the high watermark, markers included, with no aborted list', async () => {
+    assert.deepEqual(summary(await fetch(broker, READ_UNCOMMITTED, [{ partition: 0, fetchOffset: 0 }])), [
+      {
+        partition: 0,
+        errorCode: ErrorCode.NONE,
+        highWatermark: 6,
+        lastStableOffset: 4,
+        batches: [
+          [0, 1],
+          [2, 3],
+          [4, 4],
+          [5, 5],
+        ],
+        abortedTransactions: null,
+      },
+    ]);
+  });
+
+  test('aborted transactions are those overlapping the records returned, not the whole log', async () => {
+    // Room for the first batch only: the aborted transaction starts after it.
+    const response = await fetch(broker, READ_COMMITTED, [
+      { partition: 0, fetchOffset: 0, partitionMaxBytes: PLAIN_BATCH().length },
+    ]);
+    assert.deepEqual(
+      summary(response).map((p) => [p.batches, p.abortedTransactions]),
+      [[[[0, 1]], []]],
+    );
+    // At the LSO there is nothing to return and nothing to filter.
+    assert.deepEqual(summary(await fetch(broker, READ_COMMITTED, [{ partition: 0, fetchOffset: 4 }])), [
+      {
+        partition: 0,
+        errorCode: ErrorCode.NONE,
+        highWatermark: 6,
+        lastStableOffset: 4,
+        batches: [],
+        abortedTransactions: [],
+      },
+    ]);
+  });
+
+  test('a read_committed long poll is not answered by transactional appends, only when a marker moves the LSO', async () => {
+    const startedMs = Date.now();
+    let answered = false;
+    const polling = fetch(broker, READ_COMMITTED, [{ partition: 0, fetchOffset: 4 }], {
+      minBytes: 1,
+      maxWaitMs: 10_000,
+    }).then((response) => {
+      answered = true;
+      return response;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await append(transactionalBatch({ producerId: OPEN_PRODUCER, baseSequence: 1, records: 1 }));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal(answered, false);
+
+    await writeMarker(OPEN_PRODUCER, true);
+    const response = await polling;
+    assert.ok(Date.now() - startedMs < 5_000, `answered after ${Date.now() - startedMs} ms`);
+    assert.deepEqual(summary(response), [
+      {
+        partition: 0,
+        errorCode: ErrorCode.NONE,
+        highWatermark: 8,
+        lastStableOffset: 8,
+        batches: [
+          [4, 4],
+          [5, 5],
+          [6, 6],
+          [7, 7],
+        ],
+        // Producer 100's transaction (2..5) overlaps offsets 4 and 5.
+        abortedTransactions: [[ABORTED_PRODUCER, 2]],
+      },
+    ]);
+    // Past the abort marker, nothing of it is left to filter.
+    assert.deepEqual(
+      summary(await fetch(broker, READ_COMMITTED, [{ partition: 0, fetchOffset: 6 }])).map((p) => [
+        p.batches,
+        p.abortedTransactions,
+      ]),
+      [
+        [
+          [
+            [6, 6],
+            [7, 7],
+          ],
+          [],
+        ],
+      ],
+    );
+    assert.deepEqual(broker.errors, []);
+  });
+});

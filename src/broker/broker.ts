@@ -4,6 +4,7 @@ import { BufferPool } from '../common/buffer-pool.js';
 import type { BrokerConfig } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import { GroupCoordinator, realScheduler } from '../coordinator/index.js';
+import { TransactionCoordinator } from '../coordinator/transactions/index.js';
 import { EmbeddedMetadataStore } from '../metadata/index.js';
 import { DEFAULT_TAIL_CACHE_BUDGET_BYTES, LogManager } from '../storage/index.js';
 import type { BrokerServices } from './context.js';
@@ -16,6 +17,11 @@ import { ProducerIdManager } from './producer-ids.js';
 import { ReplicaManager } from './replica-manager.js';
 import { KafkaServer } from './server.js';
 import { defaultLogConfig } from './topic-settings.js';
+import {
+  BrokerTransactionMarkerWriter,
+  TRANSACTION_STATE_TOPIC,
+  TransactionStateTopic,
+} from './transaction-state-topic.js';
 
 export interface RunningBroker {
   readonly host: string;
@@ -77,6 +83,36 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   offsetsTopic.attach(groupCoordinator);
   controller.onTopicDeleted((topic) => groupCoordinator.removeOffsetsOfTopics(new Set([topic])));
   const stopLeadershipSync = replicaManager.onSynced(() => offsetsTopic.syncLeadership());
+  const producerIds = new ProducerIdManager(metadata);
+  const transactionStateTopic = new TransactionStateTopic(config, replicaManager, controller, logger);
+  const transactionCoordinator = new TransactionCoordinator({
+    log: transactionStateTopic,
+    markers: new BrokerTransactionMarkerWriter(replicaManager, groupCoordinator),
+    producerIds,
+    scheduler: realScheduler,
+    config: {
+      transactionStatePartitions: transactionStateTopic.partitionCount(
+        metadata.getTopic(TRANSACTION_STATE_TOPIC)?.partitions.length,
+      ),
+      transactionMaxTimeoutMs: config.transactionMaxTimeoutMs,
+      transactionalIdExpirationMs: config.transactionalIdExpirationMs,
+      abortTimedOutTransactionCleanupIntervalMs: config.transactionAbortTimedOutTransactionCleanupIntervalMs,
+    },
+    logger: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
+  });
+  transactionCoordinator.start();
+  transactionStateTopic.attach(transactionCoordinator);
+  replicaManager.setTransactionVerifier(transactionCoordinator);
+  // A TxnOffsetCommit writes only for a transaction that added the group's offsets partition (AddOffsetsToTxn).
+  groupCoordinator.setTransactionalOffsetVerifier((offsetsPartition, producerId, producerEpoch) =>
+    transactionCoordinator.verifyTransactionalProduce(
+      producerId,
+      producerEpoch,
+      OFFSETS_TOPIC,
+      offsetsPartition,
+    ),
+  );
+  const stopTransactionStateSync = replicaManager.onSynced(() => transactionStateTopic.syncLeadership());
   await replicaManager.syncWithMetadata();
 
   const services: BrokerServices = {
@@ -88,7 +124,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     controller,
     groupCoordinator,
     offsetsTopic,
-    producerIds: new ProducerIdManager(metadata),
+    transactionCoordinator,
+    transactionStateTopic,
+    producerIds,
     advertised,
   };
   const server = new KafkaServer({
@@ -140,7 +178,10 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
         // in-flight requests answer promptly, then drain the connections.
         replicaManager.purgatory.close();
         stopLeadershipSync();
+        stopTransactionStateSync();
         stopPoolTrimming();
+        // In-flight EndTxn/InitProducerId calls answer NOT_COORDINATOR; a restart completes their transactions.
+        transactionCoordinator.shutdown();
         groupCoordinator.shutdown();
         await server.close(config.shutdownTimeoutMs);
         await replicaManager.close();

@@ -3,6 +3,7 @@
 import type { BrokerConfig } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { GroupCoordinator } from '../coordinator/index.js';
+import type { TransactionCoordinator } from '../coordinator/transactions/index.js';
 import type { MetadataStore } from '../metadata/index.js';
 import type { Reader } from '../protocol/primitives/reader.js';
 import type { Writer } from '../protocol/primitives/writer.js';
@@ -11,6 +12,7 @@ import type { OffsetsTopic } from './offsets-topic.js';
 import type { ProducerIdManager } from './producer-ids.js';
 import type { ReplicaManager } from './replica-manager.js';
 import type { ConnectionInfo } from './server.js';
+import type { TransactionStateTopic } from './transaction-state-topic.js';
 
 export interface BrokerServices {
   readonly nodeId: number;
@@ -21,6 +23,8 @@ export interface BrokerServices {
   readonly controller: Controller;
   readonly groupCoordinator: GroupCoordinator;
   readonly offsetsTopic: OffsetsTopic;
+  readonly transactionCoordinator: TransactionCoordinator;
+  readonly transactionStateTopic: TransactionStateTopic;
   /** Hands out producer ids to idempotent producers (InitProducerId). */
   readonly producerIds: ProducerIdManager;
   /** Where clients reach this broker (Metadata, FindCoordinator, DescribeCluster). */

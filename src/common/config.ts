@@ -92,6 +92,11 @@ export interface BrokerConfig {
   groupMaxSessionTimeoutMs: number;
   groupInitialRebalanceDelayMs: number;
   groupMaxSize: number;
+  transactionStateLogNumPartitions: number;
+  transactionStateLogReplicationFactor: number;
+  transactionMaxTimeoutMs: number;
+  transactionalIdExpirationMs: number;
+  transactionAbortTimedOutTransactionCleanupIntervalMs: number;
   logLevel: LogLevel;
   /** null: the metadata store generates one on first start and keeps it. */
   clusterId: string | null;
@@ -532,6 +537,43 @@ export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
     '2147483647',
     { min: 1 },
     'Most members one consumer group may have.',
+  ),
+  intDef(
+    'transaction.state.log.num.partitions',
+    'transactionStateLogNumPartitions',
+    '50',
+    { min: 1 },
+    'Partitions of __transaction_state (fixed once the topic exists).',
+  ),
+  intDef(
+    'transaction.state.log.replication.factor',
+    'transactionStateLogReplicationFactor',
+    '1',
+    { min: 1, max: 32767 },
+    'Replication factor of __transaction_state.',
+    ConfigType.SHORT,
+  ),
+  intDef(
+    'transaction.max.timeout.ms',
+    'transactionMaxTimeoutMs',
+    '900000',
+    { min: 1 },
+    'Largest transaction timeout a producer may ask for; InitProducerId above it fails with ' +
+      'INVALID_TRANSACTION_TIMEOUT.',
+  ),
+  intDef(
+    'transactional.id.expiration.ms',
+    'transactionalIdExpirationMs',
+    '604800000',
+    { min: 1 },
+    'Forget a transactional id (and its producer id) after it has had no transaction for this long.',
+  ),
+  intDef(
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms',
+    'transactionAbortTimedOutTransactionCleanupIntervalMs',
+    '10000',
+    { min: 1 },
+    'How often transactions open longer than their timeout are aborted (fencing their producer).',
   ),
   enumDef('log.level', 'logLevel', 'info', LOG_LEVELS, 'Sluice-specific. Broker log verbosity.'),
   {

@@ -28,13 +28,19 @@ export class PartitionLoadError extends Error {
   override name = 'PartitionLoadError';
 }
 
-/** The error code a failed CoordinatorLog.append carries, if it carries one (`errorCode` property). */
+/**
+ * The error code a failed CoordinatorLog.append carries, if it carries one: storage errors name it
+ * `errorCode`, the broker's KafkaError (not the leader, for instance) `code`.
+ */
 export function errorCodeOf(error: unknown): number | undefined {
-  if (typeof error === 'object' && error !== null && 'errorCode' in error) {
-    const code = (error as { errorCode: unknown }).errorCode;
-    if (typeof code === 'number') return code;
-  }
-  return undefined;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code =
+    'errorCode' in error
+      ? (error as { errorCode: unknown }).errorCode
+      : 'code' in error
+        ? (error as { code: unknown }).code
+        : undefined;
+  return typeof code === 'number' ? code : undefined;
 }
 
 /**

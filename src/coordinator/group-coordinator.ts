@@ -23,7 +23,7 @@ import {
   offsetCommitErrorFromAppend,
   PartitionLoadError,
 } from './errors.js';
-import type { ExpiredOffset, OffsetAndMetadata } from './group-offsets.js';
+import type { ExpiredOffset, OffsetAndMetadata, PendingTransactionalOffset } from './group-offsets.js';
 import { partitionFor } from './partition-for.js';
 import {
   decodeGroupMetadataValue,
@@ -47,6 +47,7 @@ import type {
   LeavingMember,
   ListGroupsFilter,
   ListGroupsResult,
+  OffsetCommitEntry,
   OffsetCommitPartitionResult,
   OffsetCommitRequest,
   OffsetDeleteResult,
@@ -55,6 +56,7 @@ import type {
   SyncGroupRequest,
   SyncGroupResult,
   TopicPartitions,
+  TxnOffsetCommitRequest,
 } from './types.js';
 
 export interface CoordinatorRecord {
@@ -62,6 +64,26 @@ export interface CoordinatorRecord {
   /** null is a tombstone. */
   value: Buffer | null;
 }
+
+/** A record as a partition load reads it back, with its batch's producer fields. */
+export interface LoggedCoordinatorRecord extends CoordinatorRecord {
+  kind?: 'record';
+  /** The batch's producer id; absent or -1 for a plain (non-transactional) append. */
+  producerId?: number;
+  /** Written by a TxnOffsetCommit: pending until its producer's transaction marker. */
+  isTransactional?: boolean;
+}
+
+/** A transaction marker (control batch) of the offsets-topic partition. */
+export interface LoggedTransactionMarker {
+  kind: 'marker';
+  producerId: number;
+  /** COMMIT (true) or ABORT (false). */
+  commit: boolean;
+}
+
+/** What loadPartition replays, in log order. */
+export type CoordinatorLogEntry = LoggedCoordinatorRecord | LoggedTransactionMarker;
 
 /**
  * Durable storage of the offsets topic. `append` resolves once the records are durable by the offsets
@@ -71,7 +93,28 @@ export interface CoordinatorRecord {
  */
 export interface CoordinatorLog {
   append(partition: number, records: CoordinatorRecord[]): Promise<void>;
+  /**
+   * Appends `records` as one transactional batch of the producer (TxnOffsetCommit): they join its ongoing
+   * transaction and count once its COMMIT marker follows them. Same durability and error rules as append;
+   * a stale producer epoch rejects with INVALID_PRODUCER_EPOCH.
+   */
+  appendTransactional(
+    partition: number,
+    producerId: number,
+    producerEpoch: number,
+    records: CoordinatorRecord[],
+  ): Promise<void>;
 }
+
+/**
+ * Kafka's transaction verification (KIP-890) for TxnOffsetCommit: a Kafka error code, NONE when the
+ * offsets-topic partition is part of the producer's ongoing transaction at that epoch (AddOffsetsToTxn).
+ */
+export type TransactionalOffsetVerifier = (
+  offsetsPartition: number,
+  producerId: number,
+  producerEpoch: number,
+) => number;
 
 export interface GroupCoordinatorConfig {
   /** offsets.topic.num.partitions: the modulus of partitionFor; every broker must use the same value. */
@@ -124,6 +167,12 @@ export interface GroupCoordinatorOptions {
 
 interface PartitionStatus {
   loading: boolean;
+  /**
+   * Transactions whose markers became durable while the partition was loading, applied after the replay.
+   * No TxnOffsetCommit is accepted while loading, so the producer's pending offsets seen by the replay can
+   * only be those of this transaction (or none, when the replay read the marker itself).
+   */
+  completedWhileLoading: { producerId: number; commit: boolean }[];
 }
 
 const EMPTY_BUFFER = Buffer.alloc(0);
@@ -138,6 +187,9 @@ export class GroupCoordinator {
   private readonly partitions = new Map<number, PartitionStatus>();
   /** Groups of loaded partitions only. */
   private readonly groups = new Map<string, ClassicGroup>();
+  /** Kafka's openGroupsForProducer: the groups (of loaded partitions) with pending offsets of a producer. */
+  private readonly openGroupsByProducer = new Map<number, Set<string>>();
+  private transactionalOffsetVerifier: TransactionalOffsetVerifier | null = null;
   private cleanupTimer: TimerHandle | null = null;
 
   constructor(options: GroupCoordinatorOptions) {
@@ -166,6 +218,11 @@ export class GroupCoordinator {
     return partitionFor(groupId, this.config.offsetsTopicPartitions);
   }
 
+  /** Checks each TxnOffsetCommit against the transaction coordinator first (until set: no check). */
+  setTransactionalOffsetVerifier(verifier: TransactionalOffsetVerifier): void {
+    this.transactionalOffsetVerifier = verifier;
+  }
+
   /** Partitions that are loaded or loading, with whether they are still loading. */
   ownedPartitions(): Map<number, { loading: boolean }> {
     return new Map([...this.partitions].map(([p, s]) => [p, { loading: s.loading }]));
@@ -179,28 +236,28 @@ export class GroupCoordinator {
    * winning and null values deleting, then serves its groups. Meanwhile their requests get
    * COORDINATOR_LOAD_IN_PROGRESS. If the partition is unloaded during the replay, the replay stops and
    * nothing is kept. Stable groups come back Stable with their members, who get one session timeout to
-   * heartbeat.
+   * heartbeat. Transactional offsets stay pending until their producer's marker: a COMMIT materializes
+   * them (where no later plain commit exists), an ABORT drops them; those without a marker stay pending.
    */
-  async loadPartition(partition: number, records: AsyncIterable<CoordinatorRecord>): Promise<void> {
+  async loadPartition(partition: number, records: AsyncIterable<CoordinatorLogEntry>): Promise<void> {
     if (!this.active)
       throw new PartitionLoadError(`cannot load partition ${partition}: coordinator is not started`);
     if (this.partitions.has(partition)) {
       throw new PartitionLoadError(`partition ${partition} is already loaded or loading; unload it first`);
     }
-    const status: PartitionStatus = { loading: true };
+    const status: PartitionStatus = { loading: true, completedWhileLoading: [] };
     this.partitions.set(partition, status);
     const isCurrent = () => this.partitions.get(partition) === status;
 
-    const metadataByGroup = new Map<string, GroupMetadataValue>();
-    const offsetsByGroup = new Map<string, Map<string, Map<number, OffsetAndMetadata>>>();
+    const replay = new PartitionReplay();
     let loaded: ClassicGroup[];
     try {
-      for await (const record of records) {
+      for await (const entry of records) {
         if (!isCurrent()) return;
-        replayRecord(record, metadataByGroup, offsetsByGroup);
+        replay.apply(entry);
       }
       if (!isCurrent()) return;
-      loaded = this.buildLoadedGroups(partition, metadataByGroup, offsetsByGroup);
+      loaded = this.buildLoadedGroups(partition, replay);
     } catch (error) {
       if (isCurrent()) this.partitions.delete(partition);
       throw error;
@@ -214,7 +271,12 @@ export class GroupCoordinator {
         continue;
       }
       this.groups.set(group.groupId, group);
+      for (const producerId of group.offsets.transactionalProducers())
+        this.addOpenGroup(producerId, group.groupId);
     }
+    for (const { producerId, commit } of status.completedWhileLoading)
+      this.completeLoadedTransaction(partition, producerId, commit);
+    status.completedWhileLoading = [];
     status.loading = false;
     for (const group of loaded) {
       if (this.groups.get(group.groupId) === group) this.onGroupLoaded(group);
@@ -225,6 +287,12 @@ export class GroupCoordinator {
   /** Stops being coordinator for a partition (on resignation): its groups are dropped from memory. */
   unloadPartition(partition: number): void {
     if (!this.partitions.delete(partition)) return;
+    for (const [producerId, groupIds] of this.openGroupsByProducer) {
+      for (const groupId of groupIds) {
+        if (this.partitionFor(groupId) === partition) groupIds.delete(groupId);
+      }
+      if (groupIds.size === 0) this.openGroupsByProducer.delete(producerId);
+    }
     for (const group of [...this.groups.values()]) {
       if (group.partition !== partition) continue;
       const members = group.allMembers();
@@ -236,25 +304,31 @@ export class GroupCoordinator {
     }
   }
 
-  private buildLoadedGroups(
-    partition: number,
-    metadataByGroup: ReadonlyMap<string, GroupMetadataValue>,
-    offsetsByGroup: ReadonlyMap<string, Map<string, Map<number, OffsetAndMetadata>>>,
-  ): ClassicGroup[] {
+  private buildLoadedGroups(partition: number, replay: PartitionReplay): ClassicGroup[] {
     const nowMs = this.scheduler.nowMs();
     const loaded = new Map<string, ClassicGroup>();
-    for (const [groupId, value] of metadataByGroup)
+    for (const [groupId, value] of replay.metadataByGroup)
       loaded.set(groupId, this.restoreGroup(groupId, partition, value));
-    for (const [groupId, topics] of offsetsByGroup) {
+    // Offsets without group metadata: a "simple" group that only stores offsets.
+    const groupFor = (groupId: string) => {
+      let group = loaded.get(groupId);
+      if (group === undefined) {
+        group = new ClassicGroup(groupId, partition, 'Empty', nowMs);
+        loaded.set(groupId, group);
+      }
+      return group;
+    };
+    for (const [groupId, topics] of replay.offsetsByGroup) {
       for (const [topic, partitions] of topics) {
-        for (const [topicPartition, value] of partitions) {
-          let group = loaded.get(groupId);
-          if (group === undefined) {
-            // Offsets without group metadata: a "simple" group that only stores offsets.
-            group = new ClassicGroup(groupId, partition, 'Empty', nowMs);
-            loaded.set(groupId, group);
-          }
-          group.offsets.load(topic, topicPartition, value);
+        for (const [topicPartition, { value, sequence }] of partitions)
+          groupFor(groupId).offsets.load(topic, topicPartition, value, sequence);
+      }
+    }
+    for (const [producerId, offsetsByGroup] of replay.pendingByProducer) {
+      for (const [groupId, topics] of offsetsByGroup) {
+        for (const [topic, partitions] of topics) {
+          for (const [topicPartition, { value, sequence }] of partitions)
+            groupFor(groupId).offsets.loadTransactional(producerId, topic, topicPartition, value, sequence);
         }
       }
     }
@@ -1034,7 +1108,7 @@ export class GroupCoordinator {
       }
       group = this.createGroup(request.groupId);
     }
-    const validationError = this.validateOffsetCommit(group, request);
+    const validationError = this.validateOffsetCommit(group, request, false);
     if (validationError !== ErrorCode.NONE) return answerAll(validationError);
 
     switch (group.state) {
@@ -1056,7 +1130,11 @@ export class GroupCoordinator {
     }
   }
 
-  private validateOffsetCommit(group: ClassicGroup, request: OffsetCommitRequest): number {
+  private validateOffsetCommit(
+    group: ClassicGroup,
+    request: OffsetCommitRequest | TxnOffsetCommitRequest,
+    isTransactional: boolean,
+  ): number {
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     // Admin clients and consumers without group management commit with generation -1 to an empty group.
     if (request.generationId < 0 && group.is('Empty')) return ErrorCode.NONE;
@@ -1065,8 +1143,152 @@ export class GroupCoordinator {
       if (memberError !== ErrorCode.NONE) return memberError;
       return request.generationId === group.generationId ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
     }
-    // Only members may commit to a group that has members.
-    return group.is('Empty') ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
+    // Only members may commit to a group that has members. TxnOffsetCommit before v3 carries no member, so
+    // a transactional commit without one is accepted whatever the group.
+    return isTransactional || group.is('Empty') ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
+  }
+
+  /**
+   * TxnOffsetCommit; answers once the transactional records are durable. The offsets stay pending per
+   * producer until completeTransaction. Unlike OffsetCommit, a group that does not exist is created (as a
+   * simple group) whatever the generation, and the group's state is not checked: only the member.
+   * Results follow the order of `request.offsets`.
+   */
+  async commitTransactionalOffsets(request: TxnOffsetCommitRequest): Promise<OffsetCommitPartitionResult[]> {
+    const answerAll = (errorCode: number) =>
+      request.offsets.map((o) => ({ topic: o.topic, partition: o.partition, errorCode }));
+    // Kafka accepts the empty group id for OffsetCommit only (backward compatibility), not here.
+    const statusError = this.groupStatusError(request.groupId, false);
+    if (statusError !== ErrorCode.NONE) return answerAll(statusError);
+
+    const group = this.groups.get(request.groupId) ?? this.createGroup(request.groupId);
+    if (this.transactionalOffsetVerifier !== null) {
+      const verifyError = this.transactionalOffsetVerifier(
+        group.partition,
+        request.producerId,
+        request.producerEpoch,
+      );
+      // Producers expect INVALID_PRODUCER_EPOCH from verification, as Kafka's AddPartitionsToTxnManager says.
+      if (verifyError === ErrorCode.PRODUCER_FENCED) return answerAll(ErrorCode.INVALID_PRODUCER_EPOCH);
+      if (verifyError !== ErrorCode.NONE)
+        return answerAll(offsetCommitErrorFromAppend({ errorCode: verifyError }));
+    }
+    const validationError = this.validateOffsetCommit(group, request, true);
+    if (validationError !== ErrorCode.NONE) return answerAll(validationError);
+    return this.storeTransactionalOffsets(group, request);
+  }
+
+  private async storeTransactionalOffsets(
+    group: ClassicGroup,
+    request: TxnOffsetCommitRequest,
+  ): Promise<OffsetCommitPartitionResult[]> {
+    const { producerId } = request;
+    const nowMs = this.scheduler.nowMs();
+    const results: OffsetCommitPartitionResult[] = [];
+    const staged: { result: OffsetCommitPartitionResult; entry: PendingTransactionalOffset }[] = [];
+    const records: CoordinatorRecord[] = [];
+    for (const entry of request.offsets) {
+      const result = { topic: entry.topic, partition: entry.partition, errorCode: ErrorCode.NONE as number };
+      results.push(result);
+      const value = this.offsetValue(entry, nowMs, null, result);
+      if (value === null) continue;
+      staged.push({
+        result,
+        entry: group.offsets.stageTransactional(producerId, entry.topic, entry.partition, value),
+      });
+      records.push({
+        key: encodeOffsetCommitKey(group.groupId, entry.topic, entry.partition),
+        value: encodeOffsetCommitValue(value),
+      });
+    }
+    if (records.length === 0) return results;
+    this.addOpenGroup(producerId, group.groupId);
+    try {
+      await this.log.appendTransactional(group.partition, producerId, request.producerEpoch, records);
+      for (const { result, entry } of staged)
+        group.offsets.completeTransactional(result.topic, result.partition, entry);
+    } catch (error) {
+      const errorCode = offsetCommitErrorFromAppend(error);
+      for (const { result, entry } of staged) {
+        group.offsets.failTransactional(producerId, result.topic, result.partition, entry);
+        result.errorCode = errorCode;
+      }
+      if (!group.offsets.hasTransactionalOffsetsOf(producerId))
+        this.removeOpenGroup(producerId, group.groupId);
+    }
+    return results;
+  }
+
+  /**
+   * The marker of `producerId`'s transaction is durable in offsets partition `offsetsPartition`: a commit
+   * makes the pending offsets of every group of the partition committed (unless a plain commit written
+   * after them exists), an abort drops them. A partition this coordinator does not own is ignored (its
+   * next load reads the marker); one still loading applies it after the replay.
+   */
+  completeTransaction(offsetsPartition: number, producerId: number, commit: boolean): void {
+    const status = this.partitions.get(offsetsPartition);
+    if (status === undefined) return;
+    if (status.loading) {
+      status.completedWhileLoading.push({ producerId, commit });
+      return;
+    }
+    this.completeLoadedTransaction(offsetsPartition, producerId, commit);
+  }
+
+  private completeLoadedTransaction(offsetsPartition: number, producerId: number, commit: boolean): void {
+    const groupIds = this.openGroupsByProducer.get(producerId);
+    if (groupIds === undefined) return;
+    for (const groupId of groupIds) {
+      if (this.partitionFor(groupId) !== offsetsPartition) continue;
+      groupIds.delete(groupId);
+      this.groups.get(groupId)?.offsets.completeTransaction(producerId, commit);
+    }
+    if (groupIds.size === 0) this.openGroupsByProducer.delete(producerId);
+  }
+
+  private addOpenGroup(producerId: number, groupId: string): void {
+    let groupIds = this.openGroupsByProducer.get(producerId);
+    if (groupIds === undefined) {
+      groupIds = new Set();
+      this.openGroupsByProducer.set(producerId, groupIds);
+    }
+    groupIds.add(groupId);
+  }
+
+  private removeOpenGroup(producerId: number, groupId: string): void {
+    const groupIds = this.openGroupsByProducer.get(producerId);
+    if (groupIds === undefined) return;
+    groupIds.delete(groupId);
+    if (groupIds.size === 0) this.openGroupsByProducer.delete(producerId);
+  }
+
+  /**
+   * The value to store for a committed entry, or null after setting the partition's error (metadata too
+   * large, or an offset a JavaScript number cannot hold exactly, which would be stored wrong).
+   */
+  private offsetValue(
+    entry: OffsetCommitEntry,
+    nowMs: number,
+    expireTimestampMs: number | null,
+    result: OffsetCommitPartitionResult,
+  ): OffsetAndMetadata | null {
+    const metadata = entry.metadata ?? '';
+    if (metadata.length > this.config.offsetMetadataMaxBytes) {
+      result.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+      return null;
+    }
+    if (!Number.isSafeInteger(entry.offset)) {
+      result.errorCode = ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+      return null;
+    }
+    const commitTimestampMs = entry.commitTimestampMs ?? -1;
+    return {
+      offset: entry.offset,
+      leaderEpoch: entry.leaderEpoch,
+      metadata,
+      commitTimestampMs: commitTimestampMs === -1 ? nowMs : commitTimestampMs,
+      expireTimestampMs,
+    };
   }
 
   private async storeOffsets(
@@ -1082,24 +1304,8 @@ export class GroupCoordinator {
     for (const entry of request.offsets) {
       const result = { topic: entry.topic, partition: entry.partition, errorCode: ErrorCode.NONE as number };
       results.push(result);
-      const metadata = entry.metadata ?? '';
-      if (metadata.length > this.config.offsetMetadataMaxBytes) {
-        result.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-        continue;
-      }
-      // Offsets travel as int64; one a JavaScript number cannot hold exactly would be stored wrong.
-      if (!Number.isSafeInteger(entry.offset)) {
-        result.errorCode = ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
-        continue;
-      }
-      const commitTimestampMs = entry.commitTimestampMs ?? -1;
-      const value: OffsetAndMetadata = {
-        offset: entry.offset,
-        leaderEpoch: entry.leaderEpoch,
-        metadata,
-        commitTimestampMs: commitTimestampMs === -1 ? nowMs : commitTimestampMs,
-        expireTimestampMs,
-      };
+      const value = this.offsetValue(entry, nowMs, expireTimestampMs, result);
+      if (value === null) continue;
       staged.push({ result, sequence: group.offsets.stage(entry.topic, entry.partition), value });
       records.push({
         key: encodeOffsetCommitKey(group.groupId, entry.topic, entry.partition),
@@ -1225,15 +1431,8 @@ export class GroupCoordinator {
    */
   async removeOffsetsOfTopics(topics: ReadonlySet<string>): Promise<void> {
     const byPartition = new Map<number, CoordinatorRecord[]>();
-    for (const group of this.groups.values()) {
-      const records: CoordinatorRecord[] = [];
-      for (const [topic, partitions] of [...group.offsets.topics()]) {
-        if (!topics.has(topic)) continue;
-        for (const partition of partitions.keys()) {
-          group.offsets.remove(topic, partition);
-          records.push({ key: encodeOffsetCommitKey(group.groupId, topic, partition), value: null });
-        }
-      }
+    for (const group of [...this.groups.values()]) {
+      const records = group.offsets.removeTopics(topics).map((o) => offsetTombstone(group.groupId, o));
       if (records.length === 0) continue;
       records.push(...this.removeGroupIfUnused(group));
       const list = byPartition.get(group.partition) ?? [];
@@ -1454,33 +1653,97 @@ function reasonOf(request: JoinGroupRequest): string {
   return `client reason: ${request.reason ?? 'not provided'}`;
 }
 
-/** Applies one offsets-topic record during a load: later records win, a null value deletes. */
-function replayRecord(
-  record: CoordinatorRecord,
-  metadataByGroup: Map<string, GroupMetadataValue>,
-  offsetsByGroup: Map<string, Map<string, Map<number, OffsetAndMetadata>>>,
+/** An offset read back at load, with its record's position in the partition (later positions win). */
+interface ReplayedOffset {
+  value: OffsetAndMetadata;
+  sequence: number;
+}
+
+type ReplayedOffsets = Map<string, Map<string, Map<number, ReplayedOffset>>>;
+
+/**
+ * The state of one partition being replayed, record by record in log order: later records win, a null value
+ * deletes. Transactional offsets wait per producer for its marker; a plain tombstone (OffsetDelete, group
+ * deletion) also drops the partition's pending transactional offsets, as the removal did in memory.
+ */
+class PartitionReplay {
+  readonly metadataByGroup = new Map<string, GroupMetadataValue>();
+  readonly offsetsByGroup: ReplayedOffsets = new Map();
+  /** Transactional offsets whose marker has not been read (yet), by producer id. */
+  readonly pendingByProducer = new Map<number, ReplayedOffsets>();
+  private position = 0;
+
+  apply(entry: CoordinatorLogEntry): void {
+    if (entry.kind === 'marker') {
+      this.applyMarker(entry);
+      return;
+    }
+    const key = decodeRecordKey(entry.key);
+    if (key.type === 'groupMetadata') {
+      if (entry.value === null) this.metadataByGroup.delete(key.groupId);
+      else this.metadataByGroup.set(key.groupId, decodeGroupMetadataValue(entry.value));
+      return;
+    }
+    const { groupId, topic, partition } = key;
+    if (entry.isTransactional === true) {
+      const producerId = entry.producerId ?? -1;
+      let pending = this.pendingByProducer.get(producerId);
+      if (pending === undefined) {
+        pending = new Map();
+        this.pendingByProducer.set(producerId, pending);
+      }
+      if (entry.value === null) pending.get(groupId)?.get(topic)?.delete(partition);
+      else setOffset(pending, groupId, topic, partition, this.replayed(entry.value));
+      return;
+    }
+    if (entry.value === null) {
+      this.offsetsByGroup.get(groupId)?.get(topic)?.delete(partition);
+      for (const pending of this.pendingByProducer.values())
+        pending.get(groupId)?.get(topic)?.delete(partition);
+      return;
+    }
+    setOffset(this.offsetsByGroup, groupId, topic, partition, this.replayed(entry.value));
+  }
+
+  private replayed(value: Buffer): ReplayedOffset {
+    return { value: decodeOffsetCommitValue(value), sequence: ++this.position };
+  }
+
+  private applyMarker(marker: LoggedTransactionMarker): void {
+    const pending = this.pendingByProducer.get(marker.producerId);
+    if (pending === undefined) return;
+    this.pendingByProducer.delete(marker.producerId);
+    if (!marker.commit) return;
+    for (const [groupId, topics] of pending) {
+      for (const [topic, partitions] of topics) {
+        for (const [partition, offset] of partitions) {
+          const current = this.offsetsByGroup.get(groupId)?.get(topic)?.get(partition);
+          if (current === undefined || current.sequence < offset.sequence)
+            setOffset(this.offsetsByGroup, groupId, topic, partition, offset);
+        }
+      }
+    }
+  }
+}
+
+function setOffset(
+  offsets: ReplayedOffsets,
+  groupId: string,
+  topic: string,
+  partition: number,
+  offset: ReplayedOffset,
 ): void {
-  const key = decodeRecordKey(record.key);
-  if (key.type === 'groupMetadata') {
-    if (record.value === null) metadataByGroup.delete(key.groupId);
-    else metadataByGroup.set(key.groupId, decodeGroupMetadataValue(record.value));
-    return;
-  }
-  let topics = offsetsByGroup.get(key.groupId);
-  if (record.value === null) {
-    topics?.get(key.topic)?.delete(key.partition);
-    return;
-  }
+  let topics = offsets.get(groupId);
   if (topics === undefined) {
     topics = new Map();
-    offsetsByGroup.set(key.groupId, topics);
+    offsets.set(groupId, topics);
   }
-  let partitions = topics.get(key.topic);
+  let partitions = topics.get(topic);
   if (partitions === undefined) {
     partitions = new Map();
-    topics.set(key.topic, partitions);
+    topics.set(topic, partitions);
   }
-  partitions.set(key.partition, decodeOffsetCommitValue(record.value));
+  partitions.set(partition, offset);
 }
 
 /** v0 requests have no rebalance timeout; Kafka then uses the session timeout. */

@@ -123,6 +123,21 @@ export interface OffsetCommitRequest {
   groupIdNotFoundIfMissing?: boolean;
 }
 
+export interface TxnOffsetCommitRequest {
+  transactionalId: string;
+  groupId: string;
+  producerId: number;
+  producerEpoch: number;
+  /** v3+; -1 before (no membership checks, as for an Empty group). */
+  generationId: number;
+  /** v3+; '' before. */
+  memberId: string;
+  /** v3+; null before. */
+  groupInstanceId: string | null;
+  /** leaderEpoch from v2 (-1 before); commitTimestampMs is not used (the commit time is now). */
+  offsets: OffsetCommitEntry[];
+}
+
 export interface OffsetCommitPartitionResult {
   topic: string;
   partition: number;

@@ -1,5 +1,6 @@
-// FindCoordinator: a group's coordinator is the leader of its __consumer_offsets partition. The topic is
-// created on first use. v4+ looks up many keys at once (KIP-699).
+// FindCoordinator: a group's coordinator is the leader of its __consumer_offsets partition, a transactional
+// id's the leader of its __transaction_state partition. Both topics are created on first use. v4+ looks up
+// many keys at once (KIP-699).
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   FindCoordinatorApi,
@@ -8,6 +9,7 @@ import {
 } from '../../protocol/generated/index.js';
 import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
 import { OFFSETS_TOPIC } from '../offsets-topic.js';
+import { TRANSACTION_STATE_TOPIC } from '../transaction-state-topic.js';
 
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
@@ -28,7 +30,21 @@ async function findGroupCoordinator(ctx: RequestContext, groupId: string): Promi
   const { metadata, offsetsTopic, groupCoordinator } = ctx.broker;
   const created = await offsetsTopic.ensureCreated(metadata.getTopic(OFFSETS_TOPIC) !== undefined);
   if (created !== ErrorCode.NONE) return failed(created);
-  const partition = metadata.getTopic(OFFSETS_TOPIC)?.partitions[groupCoordinator.partitionFor(groupId)];
+  return leaderOf(ctx, OFFSETS_TOPIC, groupCoordinator.partitionFor(groupId));
+}
+
+async function findTransactionCoordinator(ctx: RequestContext, transactionalId: string): Promise<Lookup> {
+  const { metadata, transactionStateTopic, transactionCoordinator } = ctx.broker;
+  const created = await transactionStateTopic.ensureCreated(
+    metadata.getTopic(TRANSACTION_STATE_TOPIC) !== undefined,
+  );
+  if (created !== ErrorCode.NONE) return failed(created);
+  return leaderOf(ctx, TRANSACTION_STATE_TOPIC, transactionCoordinator.partitionFor(transactionalId));
+}
+
+function leaderOf(ctx: RequestContext, topic: string, partitionIndex: number): Lookup {
+  const { metadata } = ctx.broker;
+  const partition = metadata.getTopic(topic)?.partitions[partitionIndex];
   const leader =
     partition === undefined ? undefined : metadata.listBrokers().find((b) => b.nodeId === partition.leader);
   if (leader === undefined) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE);
@@ -42,16 +58,7 @@ async function findGroupCoordinator(ctx: RequestContext, groupId: string): Promi
 }
 
 function find(ctx: RequestContext, keyType: number, key: string): Promise<Lookup> {
-  if (keyType === KEY_TYPE_TRANSACTION) {
-    // No transaction coordinator yet. Kafka has no "unsupported" answer here, and librdkafka, kafkajs and
-    // Java retry every other FindCoordinator error until their timeouts: this one fails them at once.
-    return Promise.resolve(
-      failed(
-        ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-        'transactions are not supported by this broker yet',
-      ),
-    );
-  }
+  if (keyType === KEY_TYPE_TRANSACTION) return findTransactionCoordinator(ctx, key);
   if (keyType !== KEY_TYPE_GROUP) {
     // Share groups (2) belong to a feature this broker does not run yet.
     return Promise.resolve(

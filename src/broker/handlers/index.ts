@@ -24,6 +24,14 @@ import { metadataHandler } from './metadata.js';
 import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler } from './offsets.js';
 import { produceHandler } from './produce.js';
 import { createPartitionsHandler, createTopicsHandler, deleteTopicsHandler } from './topics.js';
+import {
+  addOffsetsToTxnHandler,
+  addPartitionsToTxnHandler,
+  describeTransactionsHandler,
+  endTxnHandler,
+  listTransactionsHandler,
+} from './transactions.js';
+import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 
 export function brokerHandlers(): RegisteredHandler[] {
   const handlers: RegisteredHandler[] = [
@@ -54,7 +62,13 @@ export function brokerHandlers(): RegisteredHandler[] {
     offsetCommitHandler,
     offsetFetchHandler,
     offsetDeleteHandler,
+    txnOffsetCommitHandler,
     initProducerIdHandler,
+    addPartitionsToTxnHandler,
+    addOffsetsToTxnHandler,
+    endTxnHandler,
+    listTransactionsHandler,
+    describeTransactionsHandler,
     describeProducersHandler,
   ];
   handlers.push(apiVersionsHandler(handlers));

@@ -104,18 +104,6 @@ describe('InitProducerId', () => {
     );
   });
 
-  test('a transactional id is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, and takes no producer id', async () => {
-    const { dispatch, allocations } = broker();
-    for (const version of [0, 2, 4, 5]) {
-      assert.deepEqual(
-        await initProducerId(dispatch, version, { transactionalId: 'tx-1' }),
-        refused(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
-        `v${version}`,
-      );
-    }
-    assert.deepEqual(allocations, []);
-  });
-
   test('a store that cannot allocate gives UNKNOWN_SERVER_ERROR and is logged', async () => {
     const failure = new Error('The metadata store is closed.');
     const { dispatch, logged } = broker({ failWith: failure });

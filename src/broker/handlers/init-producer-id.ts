@@ -1,6 +1,7 @@
 // InitProducerId: gives an idempotent producer a producer id with epoch 0. Its batches carry the id and
 // per-partition sequence numbers, which let the partition leader recognise a retried batch it already
-// appended. Transactions are not supported yet, so a transactional id is refused outright.
+// appended. With a transactional id the transaction coordinator answers: the id's producer id with a bumped
+// epoch, which fences any older producer instance of that id (and aborts its open transaction).
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   InitProducerIdApi,
@@ -25,9 +26,26 @@ const handler: ApiHandler<InitProducerIdRequest, InitProducerIdResponse> = {
       return this.errorResponse(ctx, request, ErrorCode.INVALID_REQUEST);
     }
     if (request.transactionalId !== null) {
-      // As FindCoordinator answers for a transaction coordinator: the one error every client treats as fatal
-      // for a transactional producer, so it fails at once instead of retrying against a missing feature.
-      return this.errorResponse(ctx, request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      const expected =
+        request.producerId === NO_PRODUCER_ID
+          ? null
+          : { producerId: Number(request.producerId), producerEpoch: request.producerEpoch };
+      const result = await ctx.broker.transactionCoordinator.initProducerId(
+        request.transactionalId,
+        request.transactionTimeoutMs,
+        expected,
+      );
+      // PRODUCER_FENCED came with v4; older clients know the same condition as INVALID_PRODUCER_EPOCH.
+      const errorCode =
+        ctx.apiVersion < 4 && result.errorCode === ErrorCode.PRODUCER_FENCED
+          ? ErrorCode.INVALID_PRODUCER_EPOCH
+          : result.errorCode;
+      return {
+        throttleTimeMs: 0,
+        errorCode,
+        producerId: BigInt(result.producerId),
+        producerEpoch: result.producerEpoch,
+      };
     }
     // Without a transactional id there is no producer state to resume or fence: like Kafka, hand out a new
     // producer id whatever producer id and epoch a v3+ request carries (KIP-360).

@@ -27,38 +27,55 @@ function partitionExists(ctx: RequestContext, topic: string, partition: number):
   return ctx.broker.metadata.getTopic(topic)?.partitions[partition] !== undefined;
 }
 
+interface PartitionAnswer {
+  partitionIndex: number;
+  errorCode: number;
+}
+
+/**
+ * An offset commit's answers (OffsetCommit, TxnOffsetCommit): every partition UNKNOWN_TOPIC_OR_PARTITION
+ * until the coordinator answers, and the entries of the partitions that exist, with `answers` in their order.
+ */
+export function planOffsetCommit<P extends { partitionIndex: number }>(
+  ctx: RequestContext,
+  topics: readonly { name: string; partitions: readonly P[] }[],
+  entryOf: (topic: string, partition: P) => OffsetCommitEntry,
+): {
+  topics: { name: string; partitions: PartitionAnswer[] }[];
+  offsets: OffsetCommitEntry[];
+  answers: PartitionAnswer[];
+} {
+  const offsets: OffsetCommitEntry[] = [];
+  const answers: PartitionAnswer[] = [];
+  const answered = topics.map((topic) => ({
+    name: topic.name,
+    partitions: topic.partitions.map((p) => {
+      const answer = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+      if (partitionExists(ctx, topic.name, p.partitionIndex)) {
+        offsets.push(entryOf(topic.name, p));
+        answers.push(answer);
+      }
+      return answer;
+    }),
+  }));
+  return { topics: answered, offsets, answers };
+}
+
 const offsetCommit: ApiHandler<OffsetCommitRequest, OffsetCommitResponse> = {
   api: OffsetCommitApi,
   minVersion: 1,
   maxVersion: 9,
   async handle(ctx, request) {
     const version = ctx.apiVersion;
-    const response: OffsetCommitResponse = {
-      throttleTimeMs: 0,
-      topics: request.topics.map((topic) => ({
-        name: topic.name,
-        partitions: topic.partitions.map((p) => ({
-          partitionIndex: p.partitionIndex,
-          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-        })),
-      })),
-    };
-    const offsets: OffsetCommitEntry[] = [];
-    const answers: { errorCode: number }[] = [];
-    request.topics.forEach((topic, t) => {
-      topic.partitions.forEach((p, i) => {
-        if (!partitionExists(ctx, topic.name, p.partitionIndex)) return;
-        offsets.push({
-          topic: topic.name,
-          partition: p.partitionIndex,
-          offset: Number(p.committedOffset),
-          leaderEpoch: version >= 6 ? p.committedLeaderEpoch : -1,
-          metadata: p.committedMetadata,
-          commitTimestampMs: version === 1 ? Number(p.commitTimestamp) : -1,
-        });
-        answers.push(response.topics[t]!.partitions[i]!);
-      });
-    });
+    const { topics, offsets, answers } = planOffsetCommit(ctx, request.topics, (topic, p) => ({
+      topic,
+      partition: p.partitionIndex,
+      offset: Number(p.committedOffset),
+      leaderEpoch: version >= 6 ? p.committedLeaderEpoch : -1,
+      metadata: p.committedMetadata,
+      commitTimestampMs: version === 1 ? Number(p.commitTimestamp) : -1,
+    }));
+    const response: OffsetCommitResponse = { throttleTimeMs: 0, topics };
     if (offsets.length === 0) return response;
 
     const results = await ctx.broker.groupCoordinator.commitOffsets({

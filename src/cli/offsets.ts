@@ -2,7 +2,7 @@
 // request per leader, with the cluster's retries; a timestamp past the last record resolves to the log end).
 
 import type { Cluster } from '../client/cluster.js';
-import { listOffsets, type OffsetSpec, partitionKey } from '../client/list-offsets.js';
+import { type IsolationLevel, listOffsets, type OffsetSpec, partitionKey } from '../client/list-offsets.js';
 
 export interface TopicPartitionRef {
   topic: string;
@@ -14,16 +14,18 @@ export type OffsetsByPartition = Map<string, number>;
 
 export { partitionKey };
 
+/** With read_committed, 'latest' is the last stable offset: where a transaction still open begins. */
 export function lookUpOffsets(
   cluster: Cluster,
   partitions: readonly TopicPartitionRef[],
   spec: OffsetSpec,
+  isolationLevel: IsolationLevel = 'read_uncommitted',
 ): Promise<OffsetsByPartition> {
   if (partitions.length === 0) return Promise.resolve(new Map());
   return listOffsets(
     cluster,
     partitions.map(({ topic, partition }) => ({ topic, partition, spec })),
-    'read_uncommitted',
+    isolationLevel,
   );
 }
 

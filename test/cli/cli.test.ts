@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Producer } from '../../src/index.js';
 import { type Broker, disposeAllBrokers, repoRoot, startBroker } from '../helpers/broker.js';
 import { type ProgramResult, runProgram } from '../helpers/process.js';
 
@@ -226,6 +227,49 @@ describe('sluice client commands', () => {
     );
     // Nothing new since start: --exit-at-end with --from latest prints nothing and ends.
     assert.equal(await ok(['consume', '--topic', 'events', '--exit-at-end']), '');
+  });
+
+  test('consume --isolation-level read_committed prints committed transactions and ends before an open one', async () => {
+    await ok(['topic', 'create', 'payments']);
+    const producer = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'cli-payments' });
+    await producer.connect();
+    try {
+      await producer.initTransactions();
+      for (const [values, commit] of [
+        [['p1', 'p2'], true],
+        [['aborted'], false],
+        [['p3'], true],
+      ] as const) {
+        producer.beginTransaction();
+        await producer.send({ topic: 'payments', messages: values.map((value) => ({ value })) });
+        if (commit) await producer.commitTransaction();
+        else await producer.abortTransaction();
+      }
+      producer.beginTransaction();
+      await producer.send({ topic: 'payments', messages: [{ value: 'open' }] });
+      const read = (isolation: string) =>
+        ok([
+          'consume',
+          '--topic',
+          'payments',
+          '--from',
+          'earliest',
+          '--exit-at-end',
+          '--isolation-level',
+          isolation,
+        ]);
+      assert.equal(await read('read_committed'), 'p1\np2\np3\n');
+      assert.equal(await read('read_uncommitted'), 'p1\np2\naborted\np3\nopen\n');
+      await producer.commitTransaction();
+      assert.equal(await read('read_committed'), 'p1\np2\np3\nopen\n');
+      await fails(
+        ['consume', '--topic', 'payments', '--isolation-level', 'serializable'],
+        2,
+        /option '--isolation-level <level>' argument 'serializable' is invalid\. expected read_committed or read_uncommitted/,
+      );
+    } finally {
+      await producer.close();
+    }
   });
 
   test('consume from a group, then group list, describe, reset-offsets and delete', async () => {

@@ -5,6 +5,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import type { Admin } from '../../client/admin.js';
 import { Consumer, type ConsumerOptions } from '../../client/consumer/consumer.js';
 import type { ConsumerMessage } from '../../client/consumer/message.js';
+import type { IsolationLevel } from '../../client/list-offsets.js';
 import {
   addClientOptions,
   type ClientFlags,
@@ -40,6 +41,7 @@ interface ConsumeFlags extends ClientFlags {
   keySeparator: string;
   count?: number;
   exitAtEnd?: boolean;
+  isolationLevel: IsolationLevel;
 }
 
 /** How often --exit-at-end checks positions when no record arrives (a partition may have nothing to read). */
@@ -72,7 +74,14 @@ export function registerConsumeCommand(
         '\t',
       )
       .option('--count <n>', 'stop after n records', integerIn(1))
-      .option('--exit-at-end', 'stop once the end offsets the partitions had at start are reached'),
+      .option('--exit-at-end', 'stop once the end offsets the partitions had at start are reached')
+      .option(
+        '--isolation-level <level>',
+        'read_uncommitted (every record, the default) or read_committed (only committed transactions; ' +
+          'the end is then where the oldest open transaction begins)',
+        parseIsolationLevel,
+        'read_uncommitted',
+      ),
   )
     .addHelpText(
       'after',
@@ -83,6 +92,7 @@ Examples:
   $ sluice consume --topic orders --from 2024-05-01T00:00:00Z --format json
   $ sluice consume --topic orders --from @1714521600000 --print-key --key-separator ' => '
   $ sluice consume --topic orders --group billing --from earliest
+  $ sluice consume --topic payments --from earliest --isolation-level read_committed --exit-at-end
 
 JSON lines hold {topic, partition, offset, timestamp, key, value, headers}; key and value are UTF-8 text or
 null, headers an object (a name that repeats maps to an array). Ctrl-C stops cleanly (and commits, with --group).`,
@@ -117,18 +127,21 @@ async function planConsumption(admin: Admin, flags: ConsumeFlags): Promise<Consu
     topic: flags.topic,
     partition,
   }));
-  const endOffsets = flags.exitAtEnd ? await lookUpOffsets(admin.cluster, partitions, 'latest') : null;
+  const { isolationLevel } = flags;
+  const endOffsets = flags.exitAtEnd
+    ? await lookUpOffsets(admin.cluster, partitions, 'latest', isolationLevel)
+    : null;
   const resetPolicy = from.kind === 'earliest' ? 'earliest' : 'latest';
   if (flags.group !== undefined) {
     return {
-      consumerOptions: { groupId: flags.group, autoOffsetReset: resetPolicy },
+      consumerOptions: { groupId: flags.group, autoOffsetReset: resetPolicy, isolationLevel },
       assignment: flags.partition === undefined ? null : partitions,
       endOffsets,
     };
   }
-  const starts = await startOffsets(admin, partitions, from);
+  const starts = await startOffsets(admin, partitions, from, isolationLevel);
   return {
-    consumerOptions: { autoOffsetReset: resetPolicy },
+    consumerOptions: { autoOffsetReset: resetPolicy, isolationLevel },
     assignment: partitions.map((p) => ({ ...p, offset: offsetOf(starts, p) })),
     endOffsets,
   };
@@ -139,13 +152,14 @@ async function startOffsets(
   admin: Admin,
   partitions: TopicPartitionRef[],
   from: StartPosition,
+  isolationLevel: IsolationLevel,
 ): Promise<OffsetsByPartition> {
   switch (from.kind) {
     case 'earliest':
     case 'latest':
-      return lookUpOffsets(admin.cluster, partitions, from.kind);
+      return lookUpOffsets(admin.cluster, partitions, from.kind, isolationLevel);
     case 'timestamp':
-      return lookUpOffsets(admin.cluster, partitions, { timestamp: from.timestamp });
+      return lookUpOffsets(admin.cluster, partitions, { timestamp: from.timestamp }, isolationLevel);
     case 'offset': {
       const [starts, ends] = await Promise.all([
         lookUpOffsets(admin.cluster, partitions, 'earliest'),
@@ -236,6 +250,11 @@ class EndTracker {
       return end !== undefined && position !== null && position >= end;
     });
   }
+}
+
+function parseIsolationLevel(text: string): IsolationLevel {
+  if (text === 'read_committed' || text === 'read_uncommitted') return text;
+  throw new InvalidArgumentError('expected read_committed or read_uncommitted');
 }
 
 function parseFormat(text: string): MessageFormat {

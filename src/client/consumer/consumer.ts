@@ -407,9 +407,18 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         this.buffer.shift();
         continue;
       }
+      if (chunk.next >= chunk.messages.length) {
+        // Only transaction markers or aborted records: nothing to deliver, the position moves past them.
+        this.completeChunk(chunk);
+        this.buffer.shift();
+        continue;
+      }
       const message = chunk.messages[chunk.next++]!;
       chunk.state.position = message.offset + 1;
-      if (chunk.next >= chunk.messages.length) this.buffer.shift();
+      if (chunk.next >= chunk.messages.length) {
+        this.completeChunk(chunk);
+        this.buffer.shift();
+      }
       return Promise.resolve({ done: false, value: message });
     }
   }
@@ -420,13 +429,15 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     try {
       if (handlers.eachBatch !== undefined) {
         const messages = chunk.next === 0 ? chunk.messages : chunk.messages.slice(chunk.next);
-        await handlers.eachBatch({
-          topic: state.topic,
-          partition: state.partition,
-          messages,
-          highWatermark: chunk.highWatermark,
-        });
-        if (state.epoch === epoch) state.position = messages[messages.length - 1]!.offset + 1;
+        if (messages.length > 0) {
+          await handlers.eachBatch({
+            topic: state.topic,
+            partition: state.partition,
+            messages,
+            highWatermark: chunk.highWatermark,
+          });
+        }
+        this.completeChunk(chunk);
         return;
       }
       const eachMessage = handlers.eachMessage!;
@@ -437,6 +448,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         chunk.next++;
         if (state.epoch === epoch) state.position = message.offset + 1;
       }
+      if (chunk.next >= messages.length) this.completeChunk(chunk);
     } catch (error) {
       // Redeliver from the failed message: drop what was prefetched past it.
       const current = this.fetcher.state(state.topic, state.partition);
@@ -450,6 +462,11 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       }
       throw error;
     }
+  }
+
+  /** Every message of the chunk was delivered: the position moves past what followed them in the fetch. */
+  private completeChunk(chunk: FetchedChunk): void {
+    if (chunk.state.epoch === chunk.epoch) chunk.state.position = chunk.nextOffset;
   }
 
   private throwPendingError(): void {

@@ -9,7 +9,7 @@ function owner(partition: number): ChunkOwner {
 
 function chunk(state: ChunkOwner, bytes: number, count = 1): FetchedChunk {
   const messages = Array.from({ length: count }, (_, i) => ({ offset: i }) as unknown as ConsumerMessage);
-  return { state, epoch: state.epoch, messages, next: 0, bytes, highWatermark: count };
+  return { state, epoch: state.epoch, messages, next: 0, bytes, highWatermark: count, nextOffset: count };
 }
 
 describe('FetchBuffer', () => {
@@ -35,13 +35,15 @@ describe('FetchBuffer', () => {
     buffer.settle(reserved, [chunk(p0, 700), chunk(p0, 0, 0)]);
     assert.equal(buffer.bytes, 700);
     assert.equal(buffer.reserved, 0);
-    assert.equal(buffer.size, 1, 'chunks without messages are dropped');
+    assert.equal(buffer.size, 2, 'a chunk without messages stays, in order, to move the position');
     assert.equal(buffer.reserve(1000, 400), 0, 'only 300 bytes are free');
     assert.equal(buffer.reserve(1000, 300), 300);
     const roomsBefore = rooms;
     buffer.shift();
     assert.equal(buffer.bytes, 0);
     assert.equal(rooms, roomsBefore + 1);
+    assert.equal(buffer.peek()?.messages.length, 0);
+    buffer.shift();
     assert.equal(buffer.peek(), undefined);
   });
 

@@ -24,6 +24,11 @@ export interface FetchedChunk {
   next: number;
   bytes: number;
   highWatermark: number;
+  /**
+   * The offset after the fetched batches: past the last message, and past any transaction markers and aborted
+   * records after it, which yield no messages. A chunk may hold no messages at all (only those).
+   */
+  nextOffset: number;
 }
 
 export class FetchBuffer {
@@ -72,12 +77,14 @@ export class FetchBuffer {
     this.onRoom();
   }
 
-  /** Ends a reservation by buffering what arrived; chunks with no messages are dropped. */
+  /**
+   * Ends a reservation by buffering what arrived. Chunks without messages are kept too: reaching them moves
+   * the partition's position past its markers and aborted records, in order with the chunks before them.
+   */
   settle(reservedBytes: number, chunks: readonly FetchedChunk[]): void {
     this.reservedBytes -= reservedBytes;
     let added = false;
     for (const chunk of chunks) {
-      if (chunk.messages.length === 0) continue;
       this.chunks.push(chunk);
       this.bufferedBytes += chunk.bytes;
       added = true;

@@ -460,6 +460,7 @@ export class Fetcher {
           next: 0,
           bytes: decoded.bytes,
           highWatermark: item.highWatermark,
+          nextOffset: decoded.nextOffset,
         });
       } catch (error) {
         if (state.epoch !== epoch || this.closed) continue;

@@ -2,6 +2,7 @@
 // broker below any client library. Responses are matched by correlation id; every call is bounded in time.
 import { connect, type Socket } from 'node:net';
 import type { ApiDescriptor } from '../../src/protocol/generated/api.js';
+import type { FetchRequest } from '../../src/protocol/generated/fetch.js';
 import {
   RequestHeaderCodec,
   ResponseHeaderCodec,
@@ -9,9 +10,50 @@ import {
   responseHeaderVersion,
 } from '../../src/protocol/generated/headers.js';
 import { Reader } from '../../src/protocol/primitives/reader.js';
+import { ZERO_UUID } from '../../src/protocol/primitives/uuid.js';
 import { Writer } from '../../src/protocol/primitives/writer.js';
 
 /** One request frame (size prefix included) with the generated codecs. */
+/** A Fetch of one partition from `fetchOffset` that answers at once, with up to 4 MiB. */
+export function singlePartitionFetch(
+  topic: string,
+  partition: number,
+  fetchOffset: bigint,
+  isolationLevel: number,
+): FetchRequest {
+  const maxBytes = 4 * 1024 * 1024;
+  return {
+    clusterId: null,
+    replicaId: -1,
+    replicaState: { replicaId: -1, replicaEpoch: -1n },
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes,
+    isolationLevel,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [
+      {
+        topic,
+        topicId: ZERO_UUID,
+        partitions: [
+          {
+            partition,
+            currentLeaderEpoch: -1,
+            fetchOffset,
+            lastFetchedEpoch: -1,
+            logStartOffset: -1n,
+            partitionMaxBytes: maxBytes,
+            replicaDirectoryId: ZERO_UUID,
+          },
+        ],
+      },
+    ],
+    forgottenTopicsData: [],
+    rackId: '',
+  };
+}
+
 export function encodeFrame<ReqIn>(
   api: ApiDescriptor<unknown, unknown, ReqIn, unknown>,
   version: number,

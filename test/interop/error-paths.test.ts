@@ -518,31 +518,6 @@ describe('error paths', { timeout: 150_000 }, () => {
     );
   });
 
-  test('a kafkajs transactional producer fails at once (no transaction coordinator); the broker keeps serving', {
-    timeout: testTimeoutMs,
-  }, async () => {
-    const topic = 'errp-transactional';
-    await createTopic(topic);
-    const transactional = kafka.producer({
-      transactionalId: 'errp-tx',
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    const startedMs = Date.now();
-    // connect() only initialises kafkajs's idempotent (non-transactional) producer, which InitProducerId
-    // serves; the transaction is what must fail, at its FindCoordinator for key type 1
-    // (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which kafkajs reports as the coordinator not being found).
-    await transactional.connect();
-    await assert.rejects(transactional.transaction(), { name: 'KafkaJSGroupCoordinatorNotFound' });
-    assert.ok(Date.now() - startedMs < 5_000, `failed in ${Date.now() - startedMs} ms`);
-    await transactional.disconnect();
-    const written = await producer.send({ topic, acks: -1, messages: [{ value: 'plain' }] });
-    assert.deepEqual(
-      written.map((r) => [r.errorCode, r.baseOffset]),
-      [[0, '0']],
-    );
-  });
-
   test('a batch larger than the topic’s segment.bytes fails with RECORD_LIST_TOO_LARGE, as Kafka’s log refuses it', {
     timeout: testTimeoutMs,
   }, async () => {

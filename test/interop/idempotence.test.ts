@@ -1,9 +1,9 @@
 // The idempotent producer against a real Sluice process, with Kafka's semantics: InitProducerId hands out
 // producer ids; per partition and producer id the broker remembers the last five batches, answers a resent one
-// with its original offset without appending it again, refuses gaps, stale epochs and transactional batches,
-// and keeps that state across a clean restart and a kill -9. Transactional producers (not supported yet) must
-// fail at once. Then five real clients produce with idempotence on and the log must hold each record once, in
-// order, in batches stamped with the producer id and sequences.
+// with its original offset without appending it again, refuses gaps, stale epochs and transactional batches
+// outside a transaction, and keeps that state across a clean restart and a kill -9. Then five real clients
+// produce with idempotence on and the log must hold each record once, in order, in batches stamped with the
+// producer id and sequences. (Transactions have their own tests: transactions.test.ts.)
 // Raw requests use the project's generated codecs and record batch encoder (which computes the CRC); the log is
 // read back with Fetch v4 so that batch headers (producer id, epoch, base sequence) can be checked too.
 import assert from 'node:assert/strict';
@@ -21,7 +21,6 @@ import {
   ProduceApi,
   type ProduceResponsePartitionProduceResponse,
 } from '../../src/protocol/generated/index.js';
-import { ZERO_UUID } from '../../src/protocol/primitives/uuid.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/records/index.js';
 import { type Broker, disposeAllBrokers, makeTempDir, startBroker } from '../helpers/broker.js';
 import { byPartition, createKafka, readAll } from '../helpers/kafka.js';
@@ -30,7 +29,8 @@ import { runProgram, runProgramOk } from '../helpers/process.js';
 import { assertPythonModule, PYTHON } from '../helpers/python.js';
 import { decodeApiVersionsV0, encodeRequest, exchange } from '../helpers/raw.js';
 import { buildSaramaProgram, goMissingReason } from '../helpers/sarama.js';
-import { encodeFrame, WireClient } from '../helpers/wire-client.js';
+import { findTransactionCoordinator } from '../helpers/transactions.js';
+import { encodeFrame, singlePartitionFetch, WireClient } from '../helpers/wire-client.js';
 
 const testTimeoutMs = 30_000;
 const programTimeoutMs = 25_000;
@@ -182,36 +182,11 @@ async function readPartition(
   const records: LoggedRecord[] = [];
   let fetchOffset = 0n;
   for (let round = 0; round < 100; round++) {
-    const response = await client.call(FetchApi, FETCH_VERSION, {
-      clusterId: null,
-      replicaId: -1,
-      replicaState: { replicaId: -1, replicaEpoch: -1n },
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 4 * 1024 * 1024,
-      isolationLevel,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [
-        {
-          topic,
-          topicId: ZERO_UUID,
-          partitions: [
-            {
-              partition,
-              currentLeaderEpoch: -1,
-              fetchOffset,
-              lastFetchedEpoch: -1,
-              logStartOffset: -1n,
-              partitionMaxBytes: 4 * 1024 * 1024,
-              replicaDirectoryId: ZERO_UUID,
-            },
-          ],
-        },
-      ],
-      forgottenTopicsData: [],
-      rackId: '',
-    });
+    const response = await client.call(
+      FetchApi,
+      FETCH_VERSION,
+      singlePartitionFetch(topic, partition, fetchOffset, isolationLevel),
+    );
     const data = response.responses[0]?.partitions[0];
     assert.ok(data, `Fetch ${topic}-${partition}: no partition in the response`);
     assert.equal(data.errorCode, 0, `Fetch ${topic}-${partition} at ${fetchOffset}`);
@@ -299,7 +274,7 @@ describe('idempotent producer', { timeout: 120_000 }, () => {
       assert.equal(range.minVersion, 0);
     });
 
-    test('InitProducerId: a new producer id at epoch 0 per call, every advertised version; a transactional id is refused', {
+    test('InitProducerId: a new producer id at epoch 0 per call, every advertised version; a transactional id keeps its id and bumps its epoch', {
       timeout: testTimeoutMs,
     }, async () => {
       const range = await initProducerIdVersions(broker.port);
@@ -315,14 +290,18 @@ describe('idempotent producer', { timeout: 120_000 }, () => {
           assert.ok(response.producerId >= 0n, `InitProducerId v${version}: id ${response.producerId}`);
           grant(response.producerId);
         }
-        // Transactions are not supported: refused with the error clients treat as fatal for a transactional
-        // producer, as FindCoordinator answers for a transaction coordinator.
-        const transactional = await initProducerId(client, version, 'sluice-txn');
-        assert.equal(
-          transactional.errorCode,
-          ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-          `InitProducerId v${version} with a transactional id: ${JSON.stringify(transactional, bigintJson)}`,
+        const transactionalId = `sluice-txn-v${version}`;
+        // As with Kafka, the transaction coordinator serves an id once FindCoordinator has found it.
+        assert.equal((await findTransactionCoordinator(client, transactionalId)).errorCode, 0);
+        const first = await initProducerId(client, version, transactionalId);
+        const second = await initProducerId(client, version, transactionalId);
+        assert.deepEqual(
+          [first.errorCode, first.producerEpoch, second.errorCode, second.producerEpoch],
+          [0, 0, 0, 1],
+          `InitProducerId v${version} with a transactional id: ${JSON.stringify([first, second], bigintJson)}`,
         );
+        assert.equal(second.producerId, first.producerId);
+        grant(first.producerId);
       }
     });
 
@@ -530,7 +509,9 @@ describe('idempotent producer', { timeout: 120_000 }, () => {
       );
     });
 
-    test('a transactional batch is refused and appends nothing', { timeout: testTimeoutMs }, async () => {
+    test('a transactional batch outside any transaction is refused and appends nothing', {
+      timeout: testTimeoutMs,
+    }, async () => {
       const partition = 5;
       const fields = { producerId: grant(await newProducerId(client)), producerEpoch: 0 };
       const refused = await produceRaw(
@@ -875,57 +856,6 @@ describe('idempotent producer', { timeout: 120_000 }, () => {
       wire.close();
       await durable.stop();
     }
-  });
-
-  describe('transactional producers fail at once with a clear error', () => {
-    test('kafkajs producer({ transactionalId }).transaction()', { timeout: testTimeoutMs }, async () => {
-      const kafka = createKafka(broker.bootstrap);
-      const producer = kafka.producer({ transactionalId: 'sluice-txn-kafkajs', maxInFlightRequests: 1 });
-      const startedMs = Date.now();
-      try {
-        await producer.connect();
-        // kafkajs reports the refused FindCoordinator (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) in its own words.
-        await assert.rejects(producer.transaction(), (err: Error) => {
-          assert.equal(
-            `${err.name}: ${err.message}`,
-            'KafkaJSGroupCoordinatorNotFound: Failed to find group coordinator',
-          );
-          return true;
-        });
-      } finally {
-        await producer.disconnect();
-      }
-      assert.ok(Date.now() - startedMs < 10_000, `took ${Date.now() - startedMs} ms`);
-    });
-
-    test("confluent-kafka Producer({'transactional.id'}).init_transactions()", {
-      timeout: testTimeoutMs,
-    }, async () => {
-      await assertPythonModule('confluent_kafka', 'python3-confluent-kafka');
-      const script = `
-import json, sys, time
-from confluent_kafka import Producer, KafkaException
-producer = Producer({'bootstrap.servers': sys.argv[1], 'transactional.id': 'sluice-txn-python'})
-started = time.monotonic()
-try:
-    producer.init_transactions(15)
-    result = dict(error=None)
-except KafkaException as e:
-    err = e.args[0]
-    result = dict(error=err.name(), fatal=err.fatal(), retriable=err.retriable())
-result['withinSeconds'] = time.monotonic() - started < 10
-print(json.dumps(result, sort_keys=True), flush=True)
-`;
-      const result = await runProgramOk(PYTHON, ['-c', script, broker.bootstrap], {
-        timeoutMs: programTimeoutMs,
-      });
-      assert.deepEqual(JSON.parse(result.stdout.trim()), {
-        error: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-        fatal: true,
-        retriable: false,
-        withinSeconds: true,
-      });
-    });
   });
 
   describe('real clients with idempotence on', () => {

@@ -54,7 +54,9 @@ async function take(consumer: Consumer, count: number, timeoutMs = WAIT_MS): Pro
 function byPartition(messages: readonly ConsumerMessage[]): Record<number, string[]> {
   const result: Record<number, string[]> = {};
   for (const m of [...messages].sort((a, b) => a.partition - b.partition || a.offset - b.offset)) {
-    (result[m.partition] ??= []).push(m.value?.toString() ?? '<null>');
+    const values = result[m.partition] ?? [];
+    values.push(m.value?.toString() ?? '<null>');
+    result[m.partition] = values;
   }
   return result;
 }
@@ -77,7 +79,12 @@ describe('transactional Producer against a Sluice broker', { timeout: 120_000 },
   }
 
   function consumer(options: Partial<ConsumerOptions> = {}): Consumer {
-    const created = new Consumer({ bootstrap: broker.bootstrap, fetchMaxWaitMs: 100, fromBeginning: true, ...options });
+    const created = new Consumer({
+      bootstrap: broker.bootstrap,
+      fetchMaxWaitMs: 100,
+      fromBeginning: true,
+      ...options,
+    });
     clients.push(created);
     return created;
   }

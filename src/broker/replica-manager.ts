@@ -5,6 +5,7 @@ import type { PooledBuffer } from '../common/buffer-pool.js';
 import { forEachConcurrently } from '../common/concurrency.js';
 import type { BrokerConfig } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
+import type { TransactionVerifier } from '../coordinator/transactions/index.js';
 import type { MetadataStore, PartitionRecord, TopicRecord } from '../metadata/index.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import {
@@ -71,17 +72,6 @@ export interface FetchPartitionResult {
   divergingEpoch: { epoch: number; endOffset: number } | null;
   /** read_committed: the aborted transactions overlapping the records returned; null for read_uncommitted. */
   abortedTransactions: AbortedTransaction[] | null;
-}
-
-/** Answers whether a transactional Produce may write to a partition (KIP-890 part 1 partition verification). */
-export interface TransactionVerifier {
-  /** Kafka error code: NONE when topic-partition belongs to producerId's ongoing transaction at producerEpoch. */
-  verifyTransactionalProduce(
-    producerId: number,
-    producerEpoch: number,
-    topic: string,
-    partition: number,
-  ): number;
 }
 
 export interface TimestampAndOffset {

@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBrokerConfig } from '../../common/config.js';
 import type { Logger } from '../../common/logger.js';
+import type { TransactionVerifier } from '../../coordinator/transactions/index.js';
 import type { MetadataStore, PartitionRecord, TopicRecord } from '../../metadata/index.js';
 import { crc32c } from '../../protocol/records/crc.js';
 import { ATTRIBUTES_OFFSET, CRC_OFFSET, TRANSACTIONAL_FLAG_MASK } from '../../protocol/records/layout.js';
 import { LogManager } from '../../storage/index.js';
 import { makeBatch } from '../../storage/test-support.js';
-import { ReplicaManager, type TransactionVerifier } from '../replica-manager.js';
+import { ReplicaManager } from '../replica-manager.js';
 import { defaultLogConfig } from '../topic-settings.js';
 import { type Dispatch, dispatcherOver } from './test-support.js';
 

@@ -11,6 +11,7 @@
 // EndTxn here answers after the markers and CompleteCommit/CompleteAbort are durable: markers are local
 // writes, and a client's next read (read_committed or OffsetFetch) then sees the outcome.
 import { ErrorCode } from '../../protocol/errors.js';
+import type { TransactionMarker } from '../../storage/index.js';
 import { errorCodeOf } from '../errors.js';
 import { partitionFor } from '../partition-for.js';
 import type { Scheduler, TimerHandle } from '../scheduler.js';
@@ -32,12 +33,7 @@ import {
   encodeTransactionLogValue,
 } from './records.js';
 
-export interface TransactionMarker {
-  producerId: number;
-  producerEpoch: number;
-  coordinatorEpoch: number;
-  commit: boolean;
-}
+export type { TransactionMarker };
 
 /** Writes a commit/abort marker into a partition; resolves with a Kafka error code (NONE once durable). */
 export interface TransactionMarkerWriter {
@@ -62,7 +58,10 @@ export interface ProducerIdSource {
   nextProducerId(): Promise<number>;
 }
 
-/** Answers the produce path's question (the contract's TransactionVerifier). */
+/**
+ * Answers the produce path's question (KIP-890 partition verification): a Kafka error code, NONE when the
+ * partition belongs to the producer's ongoing transaction at that epoch.
+ */
 export interface TransactionVerifier {
   verifyTransactionalProduce(
     producerId: number,

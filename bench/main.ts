@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DeleteTopicsApi } from '../src/protocol/generated/index.js';
 import { BrokerProcess } from './broker-process.js';
 import type { Phase, PhaseContext } from './phase.js';
 import { appendFloorPhase } from './phases/append-floor.js';
@@ -22,6 +23,7 @@ import { offsetCommitPhase } from './phases/offset-commit.js';
 import { ProcessSampler, readMachineBusySeconds } from './process-sampler.js';
 import { type ProfileWindow, renderProfileSummary, summariseCpuProfile } from './profile-summary.js';
 import { type PhaseReport, REFERENCE_FIGURES, RSS_TARGET_MB, renderTable } from './report.js';
+import { ApiClient, KafkaResponseError } from './wire/api-client.js';
 import { KafkaConnection } from './wire/connection.js';
 import {
   encodeCreateTopicsRequest,
@@ -53,6 +55,7 @@ const SAMPLE_INTERVAL_MS = 250;
 const SETTLE_DISK_TIMEOUT_MS = 120_000;
 const BROKER_READY_TIMEOUT_MS = 20_000;
 const TOPIC_READY_TIMEOUT_MS = 10_000;
+const DELETE_TOPICS_VERSION = 4;
 const PROFILE_TOP_FUNCTIONS = 25;
 
 const USAGE = `usage: node dist/bench/main.js [--quick] [--phase NAME]... [--cpu-prof] [--set key=value]...
@@ -178,9 +181,14 @@ async function main(): Promise<number> {
     sampler = ProcessSampler.start(broker.pid, SAMPLE_INTERVAL_MS);
     control = await KafkaConnection.connect(address.host, address.port);
     const context = createContext(address, options.quick, control);
+    const topics = new PhaseTopics(context, new ApiClient(control));
 
-    for (const phase of phases) {
+    for (const [index, phase] of phases.entries()) {
+      // A phase's topics go once no phase still to run reads them: each phase then starts from a page cache
+      // holding no earlier phase's gigabytes (deleting a partition's files frees their cached pages).
+      await topics.deleteUnneeded(phases.slice(index).flatMap((later) => later.needs));
       await settleDisk(log);
+      topics.phase = phase.name;
       log(`phase ${phase.name}: ${phase.description}`);
       const startSample = await sampler.sampleNow();
       const startCpu = process.cpuUsage();
@@ -265,6 +273,45 @@ async function main(): Promise<number> {
   await writeFile(path.join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nresults: ${path.relative(repoRoot, resultsFile)}`);
   return reports.some((report) => report.error !== undefined) ? 1 : 0;
+}
+
+/** The topics each phase created, so that they can be deleted when no later phase needs them. */
+class PhaseTopics {
+  phase = '';
+  private readonly created = new Map<string, string[]>();
+
+  constructor(
+    private readonly context: PhaseContext,
+    private readonly client: ApiClient,
+  ) {
+    const createTopic = context.createTopic;
+    context.createTopic = async (topic, partitions) => {
+      await createTopic(topic, partitions);
+      const list = this.created.get(this.phase) ?? [];
+      list.push(topic);
+      this.created.set(this.phase, list);
+    };
+  }
+
+  async deleteUnneeded(neededPhases: readonly string[]): Promise<void> {
+    const doomed: string[] = [];
+    for (const [phase, topics] of this.created) {
+      if (neededPhases.includes(phase)) continue;
+      doomed.push(...topics);
+      this.created.delete(phase);
+    }
+    if (doomed.length === 0) return;
+    const response = await this.client.call(DeleteTopicsApi, DELETE_TOPICS_VERSION, {
+      topicNames: doomed,
+      topics: [],
+      timeoutMs: TOPIC_READY_TIMEOUT_MS,
+    });
+    for (const result of response.responses) {
+      if (result.errorCode !== 0)
+        throw new KafkaResponseError(`DeleteTopics ${result.name}`, result.errorCode);
+    }
+    this.context.ingested = this.context.ingested.filter((ingested) => !doomed.includes(ingested.topic));
+  }
 }
 
 function createContext(address: { host: string; port: number }, quick: boolean, control: KafkaConnection) {

@@ -311,10 +311,14 @@ export class PartitionLog {
     return this.highWatermarkOffset;
   }
 
-  /** min(high watermark, first offset of the oldest transaction not yet decided below it). */
+  /**
+   * min(high watermark, first offset of the oldest transaction not yet decided below it). That first offset may
+   * lie before the log start once DeleteRecords or retention removed it; Kafka then reports the log start.
+   */
   get lastStableOffset(): number {
     const firstUnstable = this.producers.firstUnstableOffset;
-    return firstUnstable < 0 ? this.highWatermarkOffset : Math.min(firstUnstable, this.highWatermarkOffset);
+    if (firstUnstable < 0) return this.highWatermarkOffset;
+    return Math.min(Math.max(firstUnstable, this.startOffset), this.highWatermarkOffset);
   }
 
   /** Bytes of all segments, as retention.bytes counts them. */

@@ -126,6 +126,23 @@ describe('transactions in PartitionLog', () => {
     });
   });
 
+  test('records deleted below an ongoing transaction: the LSO is the log start until the transaction ends', async () => {
+    await withTempDir(async (dir) => {
+      const log = await PartitionLog.open(dir, testConfig(), options);
+      await log.append(txn(1, 0, 0, 3), 0); // 0-2, ongoing
+      await log.append(plain(2), 0); // 3-4
+      assert.equal(log.lastStableOffset, 0);
+      assert.equal(await log.deleteRecordsBefore(2), 2);
+      assert.equal(log.lastStableOffset, 2);
+      await log.append(txn(1, 0, 3), 0); // 5-6
+      assert.equal(log.lastStableOffset, 2);
+      assert.equal((await log.appendTransactionMarker(marker(1, 0, false), 0)).baseOffset, 7);
+      assert.equal(log.lastStableOffset, 8);
+      assert.deepEqual(await log.abortedTransactions(2, 8), [{ producerId: 1, firstOffset: 0 }]);
+      await log.close();
+    });
+  });
+
   test('interleaved producers: the LSO is the oldest ongoing first offset', async () => {
     await withTempDir(async (dir) => {
       const log = await PartitionLog.open(dir, testConfig(), options);

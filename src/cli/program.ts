@@ -15,6 +15,7 @@ import { registerPerfCommand } from './commands/perf.js';
 import { registerProduceCommand } from './commands/produce.js';
 import { registerStartCommand, StartFailedError } from './commands/start.js';
 import { registerTopicCommand } from './commands/topic.js';
+import { registerTransactionCommand } from './commands/transaction.js';
 import type { CliContext } from './context.js';
 import { CommandFailedError, describeFailure, UsageError } from './errors.js';
 
@@ -34,6 +35,7 @@ export function buildProgram(context: CliContext): Command {
   registerProduceCommand(program, context);
   registerConsumeCommand(program, context);
   registerGroupCommand(program, context);
+  registerTransactionCommand(program, context);
   registerClusterCommand(program, context);
   registerPerfCommand(program, context);
   program.addHelpText(
@@ -45,6 +47,7 @@ Examples:
   $ printf 'k1:hello\\nk2:world\\n' | sluice produce --topic orders --key-separator :
   $ sluice consume --topic orders --from earliest --exit-at-end
   $ sluice group describe billing
+  $ sluice transaction list --state Ongoing
   $ sluice perf produce --topic orders --count 100000
   $ sluice start --help
 

@@ -1,4 +1,5 @@
-// Cluster administration: topics, partitions, configs, groups and their offsets.
+// Cluster administration: topics, partitions, configs, groups and their offsets, transactions and the
+// producers partitions keep state for.
 //
 // Errors: a request that fails as a whole rejects with its typed error (ConnectionError, AuthorizationError...).
 // When individual items fail (some topics of createTopics, some groups of deleteGroups), the call rejects with a
@@ -6,7 +7,7 @@
 // items that succeeded are done, since Kafka applies each item on its own. Per-item NOT_CONTROLLER and
 // coordinator errors are retried for the affected items only.
 
-import { ErrorCode } from '../protocol/errors.js';
+import { ErrorCode, errorInfo } from '../protocol/errors.js';
 import {
   ConsumerProtocolAssignmentCodec,
   CreatePartitionsApi,
@@ -17,8 +18,12 @@ import {
   DescribeClusterApi,
   DescribeConfigsApi,
   DescribeGroupsApi,
+  DescribeProducersApi,
+  type DescribeProducersResponseProducerState,
+  DescribeTransactionsApi,
   IncrementalAlterConfigsApi,
   ListGroupsApi,
+  ListTransactionsApi,
   OffsetCommitApi,
   OffsetFetchApi,
 } from '../protocol/generated/index.js';
@@ -26,6 +31,7 @@ import { Reader } from '../protocol/primitives/reader.js';
 import { ZERO_UUID } from '../protocol/primitives/uuid.js';
 import { type BrokerInfo, type ClientOptions, Cluster, type TopicInfo } from './cluster.js';
 import type { BrokerConnection } from './connection.js';
+import type { TopicPartition } from './consumer/fetcher.js';
 import {
   ConfigError,
   ConnectionError,
@@ -205,6 +211,71 @@ export interface PartitionLag {
   lag: number;
 }
 
+/** Kafka's names for the states of a transactional id on its coordinator. */
+export const TRANSACTION_STATE_NAMES = [
+  'Empty',
+  'Ongoing',
+  'PrepareCommit',
+  'PrepareAbort',
+  'CompleteCommit',
+  'CompleteAbort',
+  'Dead',
+  'PrepareEpochFence',
+] as const;
+
+export interface ListTransactionsOptions {
+  /** Only transactional ids in one of these states (Kafka's names, see TRANSACTION_STATE_NAMES). */
+  states?: string[];
+  /** Only transactional ids that these producer ids hold. */
+  producerIds?: number[];
+  /** Only transactions open for longer than this; needs ListTransactions v1 on every broker. */
+  durationMs?: number;
+}
+
+export interface TransactionListing {
+  transactionalId: string;
+  producerId: number;
+  /** Kafka's state name, e.g. 'Ongoing' or 'CompleteCommit'. */
+  state: string;
+  /** The broker coordinating the transactional id. */
+  coordinatorId: number;
+}
+
+export interface TransactionDescription {
+  transactionalId: string;
+  /** The broker coordinating the transactional id. */
+  coordinatorId: number;
+  /** Kafka's state name, e.g. 'Ongoing' or 'CompleteCommit'. */
+  state: string;
+  producerId: number;
+  producerEpoch: number;
+  transactionTimeoutMs: number;
+  /** When the current (or last) transaction began; null when the id has not begun one. */
+  transactionStartTimeMs: number | null;
+  /** The partitions in the open transaction (while it completes: those still without a marker), sorted. */
+  topicPartitions: TopicPartition[];
+}
+
+export interface ActiveProducer {
+  producerId: number;
+  producerEpoch: number;
+  /** Sequence number of the producer's last retained batch; -1 when none of the current epoch is kept. */
+  lastSequence: number;
+  /** Max timestamp of the producer's last batch (ms since the epoch); -1 when unknown. */
+  lastTimestamp: number;
+  /** The coordinator epoch of the producer's last transaction marker; null when it wrote none. */
+  coordinatorEpoch: number | null;
+  /** First offset of the producer's open transaction on the partition; null when none is open. */
+  currentTransactionStartOffset: number | null;
+}
+
+export interface PartitionProducers {
+  topic: string;
+  partition: number;
+  /** Producers the partition keeps state for, by producer id. */
+  activeProducers: ActiveProducer[];
+}
+
 const RESOURCE_TYPE_CODES: Record<ConfigResourceType, number> = {
   topic: 2,
   broker: 4,
@@ -242,6 +313,9 @@ const CONFIG_OPERATION_CODES: Record<ConfigOperation, number> = { set: 0, delete
 const NO_LEADER_EPOCH = -1;
 /** OffsetFetch v0-1 cannot ask for all topics of a group. */
 const OFFSET_FETCH_ALL_TOPICS_MIN_VERSION = 2;
+
+/** Whose coordinator an item goes to: a group's or a transactional id's. */
+type CoordinatorKind = 'group' | 'transaction';
 
 /** A per-item outcome: the result, or the typed error the broker reported for that item. */
 type Outcome<R> = { ok: true; value: R } | { ok: false; error: KafkaClientError };
@@ -651,7 +725,7 @@ export class Admin {
       groupIds,
       (id) => id,
       (pending) =>
-        this.perCoordinator(pending, async (connection, batch) => {
+        this.perCoordinator('group', pending, async (connection, batch) => {
           const response = await connection.send(DescribeGroupsApi, {
             groups: batch,
             includeAuthorizedOperations: false,
@@ -693,7 +767,7 @@ export class Admin {
       groupIds,
       (id) => id,
       (pending) =>
-        this.perCoordinator(pending, async (connection, batch) => {
+        this.perCoordinator('group', pending, async (connection, batch) => {
           const response = await connection.send(DeleteGroupsApi, { groupsNames: batch });
           const outcomes = new Map<string, Outcome<true>>();
           for (const r of response.results) {
@@ -918,6 +992,156 @@ export class Admin {
   }
 
   /**
+   * Transactional ids of every broker (each transaction coordinator knows only its own), sorted by id. States
+   * the brokers do not know match nothing, as in Kafka.
+   */
+  async listTransactions(options: ListTransactionsOptions = {}): Promise<TransactionListing[]> {
+    const metadata = await this.cluster.retry(() => this.cluster.refreshMetadata([]));
+    const durationMs = options.durationMs ?? -1;
+    const perBroker = await Promise.all(
+      [...metadata.brokers.keys()].map((nodeId) =>
+        this.cluster.retry(async () => {
+          const connection = await this.cluster.connection(nodeId);
+          // Only v1 filters by duration: asking v0 would silently list every transaction.
+          const version = connection.versionFor(
+            durationMs >= 0 ? { ...ListTransactionsApi, minVersion: 1 } : ListTransactionsApi,
+          );
+          const response = await connection.send(
+            ListTransactionsApi,
+            {
+              stateFilters: options.states ?? [],
+              producerIdFilters: (options.producerIds ?? []).map(BigInt),
+              durationFilter: BigInt(durationMs),
+            },
+            { version },
+          );
+          if (response.errorCode !== ErrorCode.NONE) throw errorFromCode(response.errorCode);
+          return response.transactionStates.map(
+            (t): TransactionListing => ({
+              transactionalId: t.transactionalId,
+              producerId: Number(t.producerId),
+              state: t.transactionState,
+              coordinatorId: nodeId,
+            }),
+          );
+        }),
+      ),
+    );
+    return perBroker
+      .flat()
+      .sort((a, b) =>
+        a.transactionalId < b.transactionalId ? -1 : a.transactionalId > b.transactionalId ? 1 : 0,
+      );
+  }
+
+  /**
+   * State, producer, timeout, start time and partitions of each transactional id, asked of its transaction
+   * coordinator. Rejects with KafkaAggregateError when some ids fail (TRANSACTIONAL_ID_NOT_FOUND for an id no
+   * producer has initialized); each error's message names its transactional id.
+   */
+  async describeTransactions(transactionalIds: string[]): Promise<TransactionDescription[]> {
+    const results = await this.forEachItem(
+      'describeTransactions',
+      transactionalIds,
+      (id) => id,
+      (pending) =>
+        this.perCoordinator('transaction', pending, async (connection, batch) => {
+          const response = await connection.send(DescribeTransactionsApi, { transactionalIds: batch });
+          const outcomes = new Map<string, Outcome<TransactionDescription>>();
+          for (const t of response.transactionStates) {
+            if (t.errorCode !== ErrorCode.NONE) {
+              outcomes.set(t.transactionalId, failed(transactionalIdError(t.errorCode, t.transactionalId)));
+              continue;
+            }
+            outcomes.set(
+              t.transactionalId,
+              ok({
+                transactionalId: t.transactionalId,
+                coordinatorId: connection.nodeId,
+                state: t.transactionState,
+                producerId: Number(t.producerId),
+                producerEpoch: t.producerEpoch,
+                transactionTimeoutMs: t.transactionTimeoutMs,
+                transactionStartTimeMs:
+                  t.transactionStartTimeMs < 0n ? null : Number(t.transactionStartTimeMs),
+                topicPartitions: t.topics
+                  .flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition })))
+                  .sort(byTopicPartition),
+              }),
+            );
+          }
+          return outcomes;
+        }),
+    );
+    return transactionalIds.map((id) => results.get(id)!);
+  }
+
+  /**
+   * The producers each partition keeps state for (Kafka's DescribeProducers), asked of the partition's leader;
+   * results in the order asked. Rejects with KafkaAggregateError when some partitions fail (unknown topic or
+   * partition), naming each.
+   */
+  async describeProducers(partitions: TopicPartition[]): Promise<PartitionProducers[]> {
+    if (partitions.length === 0) return [];
+    const topics = [...new Set(partitions.map((p) => p.topic))];
+    await this.cluster.retry(() => this.cluster.refreshMetadata(topics));
+    const errors: KafkaClientError[] = [];
+    const known: TopicPartition[] = [];
+    for (const [topic, items] of groupBy(partitions, (p) => p.topic)) {
+      try {
+        requirePartitions(await this.cluster.topic(topic), items);
+        known.push(...items);
+      } catch (error) {
+        if (!(error instanceof KafkaClientError)) throw error;
+        errors.push(error);
+      }
+    }
+    const producers = await this.cluster.retry(async () => {
+      const found = new Map<string, ActiveProducer[]>();
+      const refused: KafkaClientError[] = [];
+      await Promise.all(
+        groupBy(known, (p) => p.topic).map(([topic, items]) =>
+          this.perLeader(
+            topic,
+            items,
+            ({ partition }) => partition,
+            async (connection, batch) => {
+              const response = await connection.send(DescribeProducersApi, {
+                topics: [{ name: topic, partitionIndexes: [...new Set(batch.map((p) => p.partition))] }],
+              });
+              for (const t of response.topics) {
+                for (const p of t.partitions) {
+                  if (p.errorCode === ErrorCode.NONE) {
+                    found.set(partitionKey(t.name, p.partitionIndex), p.activeProducers.map(activeProducer));
+                  } else {
+                    refused.push(
+                      errorFromCode(p.errorCode, p.errorMessage ?? undefined, {
+                        topic: t.name,
+                        partition: p.partitionIndex,
+                      }),
+                    );
+                  }
+                }
+              }
+            },
+          ),
+        ),
+      );
+      // A moved leader is repaired by the retry, which asks every partition again.
+      const retriable = refused.find((e) => e.retriable);
+      if (retriable !== undefined) throw retriable;
+      errors.push(...refused);
+      return found;
+    });
+    if (errors.length > 0) throw new KafkaAggregateError('describeProducers', errors);
+    return partitions.map(({ topic, partition }) => ({
+      topic,
+      partition,
+      activeProducers: producers.get(partitionKey(topic, partition)) ?? [],
+    }));
+  }
+
+  /**
    * Runs `send` once per leader of the partitions `items` name in `topic`, concurrently, with that leader's
    * connection and its items. A partition without a leader fails the whole call with LEADER_NOT_AVAILABLE,
    * which the caller's retry repairs.
@@ -941,41 +1165,51 @@ export class Admin {
     );
   }
 
-  /** Splits groups by coordinator and runs `send` per coordinator; lookup failures become per-group errors. */
+  /**
+   * Splits group ids or transactional ids by their coordinator and runs `send` per coordinator; lookup
+   * failures become per-item errors, and coordinators that failed are forgotten so that a retry looks again.
+   */
   private async perCoordinator<R>(
-    groupIds: string[],
+    kind: CoordinatorKind,
+    keys: string[],
     send: (connection: BrokerConnection, batch: string[]) => Promise<Map<string, Outcome<R>>>,
   ): Promise<Map<string, Outcome<R>>> {
     const outcomes = new Map<string, Outcome<R>>();
     const byCoordinator = new Map<BrokerConnection, string[]>();
     await Promise.all(
-      groupIds.map(async (groupId) => {
+      keys.map(async (key) => {
         try {
-          const connection = await this.cluster.coordinator(groupId);
+          const connection =
+            kind === 'group'
+              ? await this.cluster.coordinator(key)
+              : await this.cluster.transactionCoordinator(key);
           const batch = byCoordinator.get(connection) ?? [];
-          batch.push(groupId);
+          batch.push(key);
           byCoordinator.set(connection, batch);
         } catch (error) {
           if (!(error instanceof KafkaClientError)) throw error;
-          outcomes.set(groupId, failed(error));
+          outcomes.set(key, failed(error));
         }
       }),
     );
     await Promise.all(
       [...byCoordinator].map(async ([connection, batch]) => {
         try {
-          for (const [groupId, outcome] of await send(connection, batch)) outcomes.set(groupId, outcome);
+          for (const [key, outcome] of await send(connection, batch)) outcomes.set(key, outcome);
         } catch (error) {
           if (!(error instanceof KafkaClientError)) throw error;
-          for (const groupId of batch) outcomes.set(groupId, failed(error));
+          for (const key of batch) outcomes.set(key, failed(error));
         }
       }),
     );
-    for (const [groupId, outcome] of outcomes) {
-      if (!outcome.ok && outcome.error instanceof CoordinatorError)
-        this.cluster.invalidateCoordinator(groupId);
-      if (!outcome.ok && outcome.error instanceof ConnectionError)
-        this.cluster.invalidateCoordinator(groupId);
+    for (const [key, outcome] of outcomes) {
+      if (
+        outcome.ok ||
+        !(outcome.error instanceof CoordinatorError || outcome.error instanceof ConnectionError)
+      )
+        continue;
+      if (kind === 'group') this.cluster.invalidateCoordinator(key);
+      else this.cluster.invalidateTransactionCoordinator(key);
     }
     return outcomes;
   }
@@ -1052,4 +1286,27 @@ function matchResource<T extends { type: ConfigResourceType; name: string }>(
 
 function resourceKey(resource: { type: ConfigResourceType; name: string }): string {
   return `${resource.type}:${resource.name}`;
+}
+
+/** A per-item error of DescribeTransactions, naming its transactional id. */
+function transactionalIdError(code: number, transactionalId: string): KafkaClientError {
+  return errorFromCode(code, `transactional id '${transactionalId}': ${errorInfo(code).message}`, {
+    transactionalId,
+  });
+}
+
+function activeProducer(state: DescribeProducersResponseProducerState): ActiveProducer {
+  return {
+    producerId: Number(state.producerId),
+    producerEpoch: state.producerEpoch,
+    lastSequence: state.lastSequence,
+    lastTimestamp: Number(state.lastTimestamp),
+    coordinatorEpoch: state.coordinatorEpoch < 0 ? null : state.coordinatorEpoch,
+    currentTransactionStartOffset:
+      state.currentTxnStartOffset < 0n ? null : Number(state.currentTxnStartOffset),
+  };
+}
+
+function byTopicPartition(a: TopicPartition, b: TopicPartition): number {
+  return a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1;
 }

@@ -13,6 +13,7 @@ export interface ErrorContext {
   topic?: string;
   partition?: number;
   groupId?: string;
+  transactionalId?: string;
   cause?: unknown;
 }
 
@@ -35,6 +36,7 @@ export class KafkaClientError extends Error {
   readonly topic?: string;
   readonly partition?: number;
   readonly groupId?: string;
+  readonly transactionalId?: string;
 
   constructor(init: KafkaClientErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -44,6 +46,7 @@ export class KafkaClientError extends Error {
     if (init.topic !== undefined) this.topic = init.topic;
     if (init.partition !== undefined) this.partition = init.partition;
     if (init.groupId !== undefined) this.groupId = init.groupId;
+    if (init.transactionalId !== undefined) this.transactionalId = init.transactionalId;
   }
 }
 
@@ -265,7 +268,9 @@ export class KafkaAggregateError extends KafkaClientError {
   constructor(operation: string, errors: readonly KafkaClientError[]) {
     const first = errors[0];
     if (first === undefined) throw new TypeError('KafkaAggregateError needs at least one error');
-    const details = errors.map((e) => `${e.topic ?? e.groupId ?? '?'}: ${e.type} (${e.message})`).join('; ');
+    const details = errors
+      .map((e) => `${e.topic ?? e.groupId ?? e.transactionalId ?? '?'}: ${e.type} (${e.message})`)
+      .join('; ');
     super({
       code: first.code,
       type: first.type,

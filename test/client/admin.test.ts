@@ -1,4 +1,5 @@
 // Admin against a real Sluice broker process: topics, partitions, configs, cluster, groups, offsets and lag,
+// transactions and the producers partitions keep state for,
 // plus bad input that must come back as typed errors with Kafka's codes.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -11,9 +12,13 @@ import {
   KafkaAggregateError,
   type KafkaClientError,
   OffsetOutOfRangeError,
+  type PartitionProducers,
+  Producer,
   RebalanceError,
   StaleMetadataError,
   TopicError,
+  TransactionError,
+  type TransactionListing,
 } from '../../src/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
@@ -550,5 +555,191 @@ describe('Admin: groups and offsets', () => {
     const [afterLeave] = await admin.describeGroups([groupId]);
     assert.equal(afterLeave!.state, 'Empty');
     await admin.deleteGroups([groupId]);
+  });
+});
+
+describe('Admin: transactions and producers', () => {
+  test('listTransactions, describeTransactions and describeProducers see an open and a committed transaction', async () => {
+    const topic = unique('txn');
+    await admin.createTopics([{ topic, numPartitions: 2, replicationFactor: 1 }]);
+    const openId = unique('open-tx');
+    const committedId = unique('done-tx');
+    const open = new Producer({
+      bootstrap: broker.bootstrap,
+      transactionalId: openId,
+      transactionTimeoutMs: 30_000,
+    });
+    const committed = new Producer({ bootstrap: broker.bootstrap, transactionalId: committedId });
+    await open.connect();
+    await committed.connect();
+    try {
+      await open.initTransactions();
+      await committed.initTransactions();
+      const ours = (listings: TransactionListing[]) =>
+        listings.filter((t) => t.transactionalId === openId || t.transactionalId === committedId);
+      const [initialized] = ours(await admin.listTransactions());
+      assert.equal(initialized?.state, 'Empty');
+      const [idle] = await admin.describeTransactions([openId]);
+      assert.equal(idle!.transactionStartTimeMs, null);
+      assert.deepEqual(idle!.topicPartitions, []);
+
+      const beganMs = Date.now();
+      open.beginTransaction();
+      await open.send({
+        topic,
+        messages: [
+          { value: 'o0', partition: 0 },
+          { value: 'o1', partition: 1 },
+        ],
+      });
+      committed.beginTransaction();
+      await committed.send({
+        topic,
+        messages: [
+          { value: 'c0', partition: 0 },
+          { value: 'c1', partition: 0 },
+        ],
+      });
+      await committed.commitTransaction();
+      const doneMs = Date.now();
+
+      const listed = ours(await admin.listTransactions());
+      const openProducerId = listed.find((t) => t.transactionalId === openId)!.producerId;
+      const committedProducerId = listed.find((t) => t.transactionalId === committedId)!.producerId;
+      assert.notEqual(openProducerId, committedProducerId);
+      assert.deepEqual(
+        listed,
+        [
+          { transactionalId: openId, producerId: openProducerId, state: 'Ongoing', coordinatorId: nodeId },
+          {
+            transactionalId: committedId,
+            producerId: committedProducerId,
+            state: 'CompleteCommit',
+            coordinatorId: nodeId,
+          },
+        ].sort((a, b) => (a.transactionalId < b.transactionalId ? -1 : 1)),
+      );
+      assert.deepEqual(
+        ours(await admin.listTransactions({ states: ['Ongoing'] })).map((t) => t.transactionalId),
+        [openId],
+      );
+      assert.deepEqual(
+        ours(await admin.listTransactions({ producerIds: [committedProducerId] })).map(
+          (t) => t.transactionalId,
+        ),
+        [committedId],
+      );
+      assert.deepEqual(
+        ours(await admin.listTransactions({ states: ['Ongoing'], durationMs: 3_600_000 })),
+        [],
+      );
+      assert.deepEqual(await admin.listTransactions({ states: ['NoSuchState'] }), []);
+
+      const [openTx, committedTx] = await admin.describeTransactions([openId, committedId]);
+      const openStartMs = openTx!.transactionStartTimeMs!;
+      assert.ok(openStartMs >= beganMs && openStartMs <= doneMs, `${beganMs} <= ${openStartMs} <= ${doneMs}`);
+      assert.deepEqual(openTx, {
+        transactionalId: openId,
+        coordinatorId: nodeId,
+        state: 'Ongoing',
+        producerId: openProducerId,
+        producerEpoch: 0,
+        transactionTimeoutMs: 30_000,
+        transactionStartTimeMs: openStartMs,
+        topicPartitions: [
+          { topic, partition: 0 },
+          { topic, partition: 1 },
+        ],
+      });
+      const committedStartMs = committedTx!.transactionStartTimeMs!;
+      assert.ok(committedStartMs >= openStartMs && committedStartMs <= doneMs);
+      assert.deepEqual(committedTx, {
+        transactionalId: committedId,
+        coordinatorId: nodeId,
+        state: 'CompleteCommit',
+        producerId: committedProducerId,
+        producerEpoch: 0,
+        transactionTimeoutMs: 60_000,
+        transactionStartTimeMs: committedStartMs,
+        topicPartitions: [],
+      });
+
+      const [partition0, partition1] = await admin.describeProducers([
+        { topic, partition: 0 },
+        { topic, partition: 1 },
+      ]);
+      // Record timestamps come from the producers' clocks: within the test's window, taken as reported.
+      const lastTimestamp = (partition: PartitionProducers | undefined, producerId: number) => {
+        const timestamp = partition!.activeProducers.find((p) => p.producerId === producerId)!.lastTimestamp;
+        assert.ok(timestamp >= beganMs && timestamp <= doneMs, `${beganMs} <= ${timestamp} <= ${doneMs}`);
+        return timestamp;
+      };
+      const openState = (partition: PartitionProducers | undefined) => ({
+        producerId: openProducerId,
+        producerEpoch: 0,
+        lastSequence: 0,
+        lastTimestamp: lastTimestamp(partition, openProducerId),
+        coordinatorEpoch: null,
+        // The open transaction's first record is each partition's first offset: it holds back read_committed.
+        currentTransactionStartOffset: 0,
+      });
+      assert.deepEqual(partition0, {
+        topic,
+        partition: 0,
+        activeProducers: [
+          openState(partition0),
+          {
+            producerId: committedProducerId,
+            producerEpoch: 0,
+            lastSequence: 1,
+            lastTimestamp: lastTimestamp(partition0, committedProducerId),
+            coordinatorEpoch: 0,
+            currentTransactionStartOffset: null,
+          },
+        ].sort((a, b) => a.producerId - b.producerId),
+      });
+      assert.deepEqual(partition1, { topic, partition: 1, activeProducers: [openState(partition1)] });
+
+      await open.commitTransaction();
+      const [afterCommit] = await admin.describeProducers([{ topic, partition: 1 }]);
+      assert.equal(afterCommit!.activeProducers[0]!.currentTransactionStartOffset, null);
+      assert.equal((await admin.describeTransactions([openId]))[0]!.state, 'CompleteCommit');
+    } finally {
+      await open.close();
+      await committed.close();
+    }
+  });
+
+  test('an unknown transactional id, topic or partition is a per-item error', async () => {
+    const topic = unique('txn');
+    await admin.createTopics([{ topic, numPartitions: 1, replicationFactor: 1 }]);
+    const missing = unique('missing-tx');
+    await assert.rejects(admin.describeTransactions([missing]), (error) => {
+      assert.ok(error instanceof KafkaAggregateError, String(error));
+      assert.equal(error.errors.length, 1);
+      const [item] = error.errors;
+      assert.ok(item instanceof TransactionError, String(item));
+      assert.equal(item.code, ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
+      assert.equal(item.message, `transactional id '${missing}': The transactional id was not found.`);
+      return true;
+    });
+    const missingTopic = unique('nope');
+    await assert.rejects(
+      admin.describeProducers([
+        { topic, partition: 0 },
+        { topic, partition: 4 },
+        { topic: missingTopic, partition: 0 },
+      ]),
+      (error) =>
+        assertItemErrors(error, [
+          { family: StaleMetadataError, code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, item: topic },
+          { family: StaleMetadataError, code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, item: missingTopic },
+        ]),
+    );
+    assert.deepEqual(await admin.describeProducers([{ topic, partition: 0 }]), [
+      { topic, partition: 0, activeProducers: [] },
+    ]);
+    assert.deepEqual(await admin.describeTransactions([]), []);
+    assert.deepEqual(await admin.describeProducers([]), []);
   });
 });

@@ -6,6 +6,7 @@ export const ErrorCode = {
   KAFKA_STORAGE_ERROR: 56,
   OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
   INVALID_PRODUCER_EPOCH: 47,
+  INVALID_TXN_STATE: 48,
   INVALID_RECORD: 87,
 } as const;
 
@@ -69,6 +70,13 @@ export class InvalidProducerEpochError extends StorageError {
 export class InvalidSequenceError extends StorageError {
   constructor(message: string) {
     super(message, ErrorCode.INVALID_RECORD);
+  }
+}
+
+/** A producer with a transaction open wrote a batch outside it (Kafka: "Expected transactional write"). */
+export class InvalidTxnStateError extends StorageError {
+  constructor(message: string) {
+    super(message, ErrorCode.INVALID_TXN_STATE);
   }
 }
 

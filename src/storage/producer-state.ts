@@ -26,6 +26,7 @@ import {
   InvalidProducerEpochError,
   InvalidRecordError,
   InvalidSequenceError,
+  InvalidTxnStateError,
   OutOfOrderSequenceError,
 } from './errors.js';
 import type { FileHandlePool } from './resources.js';
@@ -152,9 +153,10 @@ export class ProducerStateManager {
   /**
    * Checks the idempotent batches of an append, in order, each against the state the earlier ones leave.
    * Returns the batch a retry duplicates (the whole append is then answered with its offsets, as Kafka
-   * does) or null; throws OutOfOrderSequenceError, InvalidProducerEpochError, InvalidSequenceError or
-   * InvalidRecordError (control batches: markers go through checkMarker). The coordinator's batches are
-   * checked for their epoch only: they carry no sequence.
+   * does) or null; throws OutOfOrderSequenceError, InvalidProducerEpochError, InvalidSequenceError,
+   * InvalidTxnStateError (a plain batch of a producer whose transaction is open) or InvalidRecordError
+   * (control batches: markers go through checkMarker). The coordinator's batches are checked for their
+   * epoch only: they carry no sequence.
    */
   check(batches: Buffer, origin: AppendOrigin = 'client'): DuplicateBatch | null {
     // What earlier batches of this append would make the state, for a producer with several batches in it.
@@ -183,6 +185,16 @@ export class ProducerStateManager {
       }
       const lastSequence = lastSequenceOf(baseSequence, batches.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET));
       const entry = this.producers.get(producerId);
+      if (
+        entry !== undefined &&
+        entry.currentTxnFirstOffset !== NO_OFFSET &&
+        epoch === entry.epoch &&
+        (batches.readInt16BE(at + ATTRIBUTES_OFFSET) & TRANSACTIONAL_FLAG_MASK) === 0
+      ) {
+        throw new InvalidTxnStateError(
+          `producer ${producerId} wrote outside its open transaction (from offset ${entry.currentTxnFirstOffset})`,
+        );
+      }
       const earlier = pending?.get(producerId);
       const knownEpoch = earlier?.epoch ?? entry?.epoch ?? NO_PRODUCER_EPOCH;
       if (epoch < knownEpoch) {

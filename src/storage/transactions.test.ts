@@ -8,6 +8,7 @@ import {
   InvalidProducerEpochError,
   InvalidRecordError,
   InvalidSequenceError,
+  InvalidTxnStateError,
   OutOfOrderSequenceError,
 } from './errors.js';
 import { PartitionLog, type TransactionMarker } from './partition-log.js';
@@ -139,6 +140,20 @@ describe('transactions in PartitionLog', () => {
       assert.equal((await log.appendTransactionMarker(marker(1, 0, false), 0)).baseOffset, 7);
       assert.equal(log.lastStableOffset, 8);
       assert.deepEqual(await log.abortedTransactions(2, 8), [{ producerId: 1, firstOffset: 0 }]);
+      await log.close();
+    });
+  });
+
+  test('a producer writes nothing outside its open transaction until the marker, as in Kafka', async () => {
+    await withTempDir(async (dir) => {
+      const log = await PartitionLog.open(dir, testConfig(), options);
+      await log.append(txn(1, 0, 0), 0); // 0-1, open
+      const outside = makeBatch({ records: 1, producerId: 1, producerEpoch: 0, baseSequence: 2 });
+      await assert.rejects(log.append(outside, 0), InvalidTxnStateError);
+      assert.equal(log.logEndOffset, 2);
+      await log.appendTransactionMarker(marker(1, 0, true), 0); // 2
+      const after = makeBatch({ records: 1, producerId: 1, producerEpoch: 0, baseSequence: 2 });
+      assert.equal((await log.append(after, 0)).baseOffset, 3);
       await log.close();
     });
   });

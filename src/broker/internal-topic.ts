@@ -1,6 +1,7 @@
 // What the coordinators' internal topics (__consumer_offsets, __transaction_state) have in common: created on
 // first use (FindCoordinator), written straight into the partition log by its leader (no Produce path), and
-// replayed into their coordinator whenever this broker comes to lead one of their partitions.
+// replayed into their coordinator whenever this broker comes to lead one of their partitions. Each topic's
+// binding (offsets-topic.ts, transaction-state-topic.ts) extends this class with its records.
 import type { Logger } from '../common/logger.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { type DecodedRecordBatch, decodeRecordBatchesAsync } from '../protocol/records/index.js';
@@ -30,7 +31,7 @@ export interface ReplayedBatch {
   fromOffset: number;
 }
 
-export class InternalTopic {
+export abstract class InternalTopic {
   /** Loaded partitions with the leadership they were loaded under. */
   private readonly loaded = new Map<number, string>();
   private creating: Promise<number> | null = null;
@@ -42,8 +43,9 @@ export class InternalTopic {
     private readonly logger: Logger,
   ) {}
 
-  get name(): string {
-    return this.settings.name;
+  /** The partition count the coordinator's keys are spread over: the existing topic's, else the configured one. */
+  partitionCount(existingPartitions: number | undefined): number {
+    return existingPartitions ?? this.settings.numPartitions;
   }
 
   /** Creates the topic on first use (FindCoordinator), as Kafka does. Returns a Kafka error code. */
@@ -81,7 +83,7 @@ export class InternalTopic {
   }
 
   /** The partition, which this broker must lead to write it (NOT_LEADER_OR_FOLLOWER otherwise). */
-  leader(partition: number): HostedPartition {
+  protected leader(partition: number): HostedPartition {
     const hosted = this.replicaManager.get(this.settings.name, partition);
     if (hosted === undefined || !this.replicaManager.isLeader(hosted)) {
       throw new KafkaError(
@@ -96,7 +98,7 @@ export class InternalTopic {
    * Loads partitions this broker now leads and unloads the ones it no longer leads. A partition is reloaded
    * when its topic was recreated (new topic id) or its leader epoch moved.
    */
-  syncLeadership(loader: PartitionLoader): void {
+  protected syncPartitions(loader: PartitionLoader): void {
     const leading = new Map<number, HostedPartition>();
     for (const hosted of this.replicaManager.hostedPartitions()) {
       if (hosted.topic === this.settings.name && this.replicaManager.isLeader(hosted))

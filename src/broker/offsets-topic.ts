@@ -26,17 +26,11 @@ const CONTROL_KEY_BYTES = 4;
 const CONTROL_TYPE_ABORT = 0;
 const CONTROL_TYPE_COMMIT = 1;
 
-export class OffsetsTopic implements CoordinatorLog {
+export class OffsetsTopic extends InternalTopic implements CoordinatorLog {
   private coordinator: GroupCoordinator | null = null;
-  private readonly topic: InternalTopic;
 
-  constructor(
-    private readonly config: BrokerConfig,
-    replicaManager: ReplicaManager,
-    controller: Controller,
-    logger: Logger,
-  ) {
-    this.topic = new InternalTopic(
+  constructor(config: BrokerConfig, replicaManager: ReplicaManager, controller: Controller, logger: Logger) {
+    super(
       {
         name: OFFSETS_TOPIC,
         numPartitions: config.offsetsTopicNumPartitions,
@@ -49,22 +43,12 @@ export class OffsetsTopic implements CoordinatorLog {
     );
   }
 
-  /** The partition count groups are spread over: the existing topic's, else the configured one. */
-  partitionCount(existingPartitions: number | undefined): number {
-    return existingPartitions ?? this.config.offsetsTopicNumPartitions;
-  }
-
   attach(coordinator: GroupCoordinator): void {
     this.coordinator = coordinator;
   }
 
-  /** Creates the topic on first use (FindCoordinator), as Kafka does. Returns a Kafka error code. */
-  ensureCreated(exists: boolean): Promise<number> {
-    return this.topic.ensureCreated(exists);
-  }
-
   async append(partition: number, records: CoordinatorRecord[]): Promise<void> {
-    const hosted = this.topic.leader(partition);
+    const hosted = this.leader(partition);
     const batch = encodeRecordBatch({ records: batchRecords(records) });
     await hosted.log.append(batch, hosted.state.leaderEpoch);
   }
@@ -75,7 +59,7 @@ export class OffsetsTopic implements CoordinatorLog {
     producerEpoch: number,
     records: CoordinatorRecord[],
   ): Promise<void> {
-    const hosted = this.topic.leader(partition);
+    const hosted = this.leader(partition);
     // No sequence: the coordinator's batches are not deduplicated (Kafka writes them the same way).
     const batch = encodeRecordBatch({
       records: batchRecords(records),
@@ -91,7 +75,7 @@ export class OffsetsTopic implements CoordinatorLog {
   syncLeadership(): void {
     const coordinator = this.coordinator;
     if (coordinator === null) return;
-    this.topic.syncLeadership({
+    this.syncPartitions({
       load: (partition, hosted) => coordinator.loadPartition(partition, entries(hosted)),
       unload: (partition) => coordinator.unloadPartition(partition),
     });

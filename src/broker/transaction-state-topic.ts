@@ -24,17 +24,11 @@ export const TRANSACTION_STATE_TOPIC = '__transaction_state';
 // Kafka's transaction.state.log.segment.bytes.
 const TRANSACTION_STATE_SEGMENT_BYTES = 104_857_600;
 
-export class TransactionStateTopic implements TransactionStateLog {
+export class TransactionStateTopic extends InternalTopic implements TransactionStateLog {
   private coordinator: TransactionCoordinator | null = null;
-  private readonly topic: InternalTopic;
 
-  constructor(
-    private readonly config: BrokerConfig,
-    replicaManager: ReplicaManager,
-    controller: Controller,
-    logger: Logger,
-  ) {
-    this.topic = new InternalTopic(
+  constructor(config: BrokerConfig, replicaManager: ReplicaManager, controller: Controller, logger: Logger) {
+    super(
       {
         name: TRANSACTION_STATE_TOPIC,
         numPartitions: config.transactionStateLogNumPartitions,
@@ -47,22 +41,12 @@ export class TransactionStateTopic implements TransactionStateLog {
     );
   }
 
-  /** The partition count transactional ids are spread over: the existing topic's, else the configured one. */
-  partitionCount(existingPartitions: number | undefined): number {
-    return existingPartitions ?? this.config.transactionStateLogNumPartitions;
-  }
-
   attach(coordinator: TransactionCoordinator): void {
     this.coordinator = coordinator;
   }
 
-  /** Creates the topic on first use (FindCoordinator), as Kafka does. Returns a Kafka error code. */
-  ensureCreated(exists: boolean): Promise<number> {
-    return this.topic.ensureCreated(exists);
-  }
-
   async append(partition: number, records: TransactionStateRecord[]): Promise<void> {
-    const hosted = this.topic.leader(partition);
+    const hosted = this.leader(partition);
     const now = Date.now();
     const batch = encodeRecordBatch({
       records: records.map((r) => ({ key: r.key, value: r.value, headers: [], timestamp: now })),
@@ -77,7 +61,7 @@ export class TransactionStateTopic implements TransactionStateLog {
   syncLeadership(): void {
     const coordinator = this.coordinator;
     if (coordinator === null) return;
-    this.topic.syncLeadership({
+    this.syncPartitions({
       load: (partition, hosted) =>
         coordinator.loadPartition(partition, hosted.state.leaderEpoch, stateRecords(hosted)),
       unload: (partition) => coordinator.unloadPartition(partition),

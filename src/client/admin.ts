@@ -212,16 +212,7 @@ export interface PartitionLag {
 }
 
 /** Kafka's names for the states of a transactional id on its coordinator. */
-export const TRANSACTION_STATE_NAMES = [
-  'Empty',
-  'Ongoing',
-  'PrepareCommit',
-  'PrepareAbort',
-  'CompleteCommit',
-  'CompleteAbort',
-  'Dead',
-  'PrepareEpochFence',
-] as const;
+export { TRANSACTION_STATES as TRANSACTION_STATE_NAMES } from '../protocol/transaction-states.js';
 
 export interface ListTransactionsOptions {
   /** Only transactional ids in one of these states (Kafka's names, see TRANSACTION_STATE_NAMES). */

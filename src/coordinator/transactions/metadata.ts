@@ -8,20 +8,10 @@
 //                               │      └─EndTxn/timeout/fence─▶ PrepareAbort ──markers──▶ CompleteAbort
 //   Complete* ──AddPartitions──▶ Ongoing;  Empty/Complete* ──InitProducerId──▶ Empty (epoch bumped)
 //   Empty/Complete* ──expiration──▶ Dead (never durable: the id's tombstone is written instead)
+import { TRANSACTION_STATES, type TransactionStateName } from '../../protocol/transaction-states.js';
 import { TransactionStateError } from './errors.js';
 
-/** In Kafka's order: the index is the status stored in __transaction_state. */
-export const TRANSACTION_STATES = [
-  'Empty',
-  'Ongoing',
-  'PrepareCommit',
-  'PrepareAbort',
-  'CompleteCommit',
-  'CompleteAbort',
-  'Dead',
-  'PrepareEpochFence',
-] as const;
-export type TransactionStateName = (typeof TRANSACTION_STATES)[number];
+export { TRANSACTION_STATES, type TransactionStateName };
 
 const VALID_PREVIOUS_STATES: Record<TransactionStateName, readonly TransactionStateName[]> = {
   Empty: ['Empty', 'CompleteCommit', 'CompleteAbort'],

@@ -2,6 +2,7 @@
 // can be held (to observe requests waiting for durability) or made to fail, and a partition can be read
 // back in append order (transaction markers included) to feed GroupCoordinator.loadPartition.
 
+import { GatedAppends } from './gated-appends.js';
 import type {
   CoordinatorLog,
   CoordinatorLogEntry,
@@ -20,13 +21,12 @@ export interface StoredCoordinatorRecord extends CoordinatorRecord {
 
 type StoredEntry = StoredCoordinatorRecord | LoggedTransactionMarker;
 
-export class MemoryCoordinatorLog implements CoordinatorLog {
+export class MemoryCoordinatorLog extends GatedAppends implements CoordinatorLog {
   private readonly partitions = new Map<number, StoredEntry[]>();
-  private readonly failures: unknown[] = [];
-  private held: (() => void)[] | null = null;
-  appendCount = 0;
 
-  constructor(private readonly nowMs: () => number = Date.now) {}
+  constructor(private readonly nowMs: () => number = Date.now) {
+    super();
+  }
 
   append(partition: number, records: CoordinatorRecord[]): Promise<void> {
     return this.write(partition, records, -1, -1, false);
@@ -46,23 +46,6 @@ export class MemoryCoordinatorLog implements CoordinatorLog {
     this.entries(partition).push({ kind: 'marker', producerId, commit });
   }
 
-  /** The next append rejects with `error` (an object with `errorCode` carries a Kafka error code). */
-  failNextAppend(error: unknown): void {
-    this.failures.push(error);
-  }
-
-  /** Appends stay pending (and unwritten) until releaseAppends. */
-  holdAppends(): void {
-    this.held ??= [];
-  }
-
-  /** Completes held appends in call order and stops holding. */
-  releaseAppends(): void {
-    const held = this.held ?? [];
-    this.held = null;
-    for (const complete of held) complete();
-  }
-
   /** The data records of a partition (markers left out), in append order. */
   records(partition: number): StoredCoordinatorRecord[] {
     return (this.partitions.get(partition) ?? []).filter((e) => e.kind === 'record');
@@ -79,25 +62,12 @@ export class MemoryCoordinatorLog implements CoordinatorLog {
     producerEpoch: number,
     isTransactional: boolean,
   ): Promise<void> {
-    this.appendCount++;
-    if (this.failures.length > 0) return Promise.reject(this.failures.shift());
-    const write = () => {
+    return this.gated(() => {
       const stored = this.entries(partition);
       const timestamp = this.nowMs();
       for (const { key, value } of records) {
         stored.push({ kind: 'record', key, value, timestamp, producerId, producerEpoch, isTransactional });
       }
-    };
-    const held = this.held;
-    if (held === null) {
-      write();
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      held.push(() => {
-        write();
-        resolve();
-      });
     });
   }
 

@@ -15,6 +15,7 @@ import type { TopicLayout } from './accumulator.js';
 import { type EngineConfig, ProducerEngine } from './engine.js';
 import { partitionForKey } from './murmur2.js';
 import type { ProduceTarget } from './sender.js';
+import { testEngineConfig, waitUntil } from './test-support.js';
 import type { PartitionerContext } from './types.js';
 
 const TOPIC = 'events';
@@ -183,38 +184,11 @@ class FakeTarget implements ProduceTarget {
 }
 
 function engine(target: FakeTarget, overrides: Partial<EngineConfig> = {}): ProducerEngine {
-  return new ProducerEngine(
-    {
-      acks: -1,
-      ackTimeoutMs: 30_000,
-      lingerMs: 0,
-      batchSize: 16_384,
-      codec: CodecId.none,
-      bufferMemory: 1024 * 1024,
-      maxBlockMs: 5_000,
-      maxRequestSize: 1024 * 1024,
-      partitioner: undefined,
-      retries: 5,
-      initialBackoffMs: 10,
-      maxBackoffMs: 50,
-      deliveryTimeoutMs: 10_000,
-      maxInFlightPerPartition: 1,
-      idempotence: 'off',
-      transactionalId: null,
-      ...overrides,
-      maxInFlightWithoutIdempotence: overrides.maxInFlightWithoutIdempotence ?? 1,
-    },
-    target,
-  );
+  return new ProducerEngine(testEngineConfig(overrides), target);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls until `done()` holds, for at most timeoutMs (then the assertions after it report what is missing). */
-async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadlineMs = Date.now() + timeoutMs;
-  while (!done() && Date.now() < deadlineMs) await sleep(5);
-}
 const value200 = (i: number) => `${String(i).padStart(4, '0')}${'v'.repeat(196)}`;
 
 describe('ProducerEngine (accumulator + sender)', () => {

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/generated/produce.js';
 import type { RecordsPayload } from '../../protocol/primitives/writer.js';
-import { CodecId, decodeRecordBatches } from '../../protocol/records/index.js';
+import { decodeRecordBatches } from '../../protocol/records/index.js';
 import {
   ProducerFencedError,
   RecordError,
@@ -13,6 +13,7 @@ import {
 import type { TopicLayout } from './accumulator.js';
 import { ProducerEngine } from './engine.js';
 import type { ProducerIdentity, ProduceTarget } from './sender.js';
+import { testEngineConfig, waitUntil } from './test-support.js';
 import {
   type ConsumerGroupMetadata,
   type TopicPartitionRef,
@@ -182,36 +183,24 @@ class FakeLeader implements ProduceTarget {
   }
 }
 
-function transactionalProducer(options: { operationTimeoutMs?: number } = {}) {
+function transactionalProducer() {
   const coordinator = new FakeCoordinator();
   const leader = new FakeLeader(coordinator);
   const engine = new ProducerEngine(
-    {
-      acks: -1,
-      ackTimeoutMs: 30_000,
-      lingerMs: 0,
-      batchSize: 16_384,
-      codec: CodecId.none,
-      bufferMemory: 1024 * 1024,
-      maxBlockMs: 5_000,
-      maxRequestSize: 1024 * 1024,
-      partitioner: undefined,
-      retries: 5,
+    testEngineConfig({
       initialBackoffMs: 5,
       maxBackoffMs: 20,
-      deliveryTimeoutMs: 10_000,
       maxInFlightPerPartition: 5,
-      maxInFlightWithoutIdempotence: 1,
       idempotence: 'required',
       transactionalId: TRANSACTIONAL_ID,
-    },
+    }),
     leader,
   );
   const manager = new TransactionManager(
     {
       transactionalId: TRANSACTIONAL_ID,
       transactionTimeoutMs: 60_000,
-      operationTimeoutMs: options.operationTimeoutMs ?? 2_000,
+      operationTimeoutMs: 2_000,
       initialBackoffMs: 5,
       maxBackoffMs: 20,
     },
@@ -220,11 +209,6 @@ function transactionalProducer(options: { operationTimeoutMs?: number } = {}) {
   );
   engine.enableTransactions(manager, () => manager.sendRefusal());
   return { coordinator, leader, engine, manager };
-}
-
-async function waitUntil(done: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const deadlineMs = Date.now() + timeoutMs;
-  while (!done() && Date.now() < deadlineMs) await new Promise((resolve) => setTimeout(resolve, 2));
 }
 
 function send(engine: ProducerEngine, partition: number, ...values: string[]) {
@@ -288,14 +272,14 @@ describe('transactional producer', () => {
     await send(engine, 1, 'written');
     leader.hold();
     const inFlight = send(engine, 1, 'in flight');
-    await waitUntil(() => leader.transactionalIds.length === 2);
+    await waitUntil(() => leader.transactionalIds.length === 2, 2_000);
     // orders-0 is not in the transaction yet, and the coordinator keeps it waiting: its record stays queued.
     coordinator.queuedErrors.set('add', [
       ErrorCode.CONCURRENT_TRANSACTIONS,
       ErrorCode.CONCURRENT_TRANSACTIONS,
     ]);
     const queued = assert.rejects(send(engine, 0, 'queued'), TransactionAbortedError);
-    await waitUntil(() => coordinator.calls.includes('add orders-0'));
+    await waitUntil(() => coordinator.calls.includes('add orders-0'), 2_000);
     const aborting = manager.abortTransaction();
     leader.release();
     await aborting;

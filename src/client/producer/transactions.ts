@@ -7,7 +7,7 @@
 // (beginTransaction) → committing / aborting → ready. A batch or request that fails for good moves the
 // transaction to abortable-error (only abortTransaction() is allowed, and it recovers); a fencing or
 // authorization failure moves the producer to fatal-error (it can only be closed).
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, errorInfo } from '../../protocol/errors.js';
 import {
   AuthorizationError,
   ConnectionError,
@@ -359,7 +359,7 @@ export class TransactionManager implements TransactionGate {
       try {
         const code = await attempt();
         if (code === ErrorCode.NONE) return;
-        error = errorFromCode(code, `${name}: ${describeCode(code)}`);
+        error = errorFromCode(code, `${name}: ${errorInfo(code).message}`);
       } catch (thrown) {
         error = asClientError(thrown);
       }
@@ -399,10 +399,6 @@ function firstError(codes: readonly number[]): number {
     else if (code !== ErrorCode.NONE) return code;
   }
   return notAttempted ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.NONE;
-}
-
-function describeCode(code: number): string {
-  return errorFromCode(code).message;
 }
 
 function asClientError(error: unknown): KafkaClientError {

@@ -15,6 +15,7 @@ import { OFFSETS_TOPIC, OffsetsTopic } from './offsets-topic.js';
 import { partitionCapacity, readOpenFileLimit } from './partition-capacity.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { ReplicaManager } from './replica-manager.js';
+import { SaslSession, SCRAM_MECHANISMS, UserCredentials } from './security/index.js';
 import { KafkaServer } from './server.js';
 import { defaultLogConfig } from './topic-settings.js';
 import {
@@ -129,9 +130,21 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     producerIds,
     advertised,
   };
+  const saslSessionOptions =
+    config.listenerSecurityProtocol === 'SASL_PLAINTEXT'
+      ? {
+          enabledMechanisms: config.saslEnabledMechanisms,
+          credentials: await UserCredentials.fromUsers(
+            config.saslUsers,
+            SCRAM_MECHANISMS.filter((mechanism) => config.saslEnabledMechanisms.includes(mechanism)),
+          ),
+        }
+      : null;
   const server = new KafkaServer({
     host: config.listenHost,
     port: config.listenPort,
+    listenerName: config.listenerSecurityProtocol,
+    ...(saslSessionOptions !== null && { createSaslSession: () => new SaslSession(saslSessionOptions) }),
     handler: createDispatcher(services, brokerHandlers()),
     logger,
     maxRequestBytes: config.socketRequestMaxBytes,
@@ -161,6 +174,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       host: bound.host,
       port: bound.port,
       advertised: `${advertised.host}:${advertised.port}`,
+      securityProtocol: config.listenerSecurityProtocol,
       nodeId: config.nodeId,
     },
     'Sluice broker ready',

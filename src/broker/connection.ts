@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net';
 import type { BufferPool, PooledBuffer } from '../common/buffer-pool.js';
-import { FrameDecodeError, FrameDecoder } from './frame-decoder.js';
+import { FrameDecodeError, FrameDecoder, MIN_REQUEST_FRAME_BYTES } from './frame-decoder.js';
 import type { ReceivedGarbageCollector } from './received-garbage.js';
 import type { RequestMemory } from './request-memory.js';
+import type { SaslSession } from './security/index.js';
 
 /** Who is on the other end of a connection; passed to the request handler with every request. */
 export interface ConnectionInfo {
@@ -10,9 +11,15 @@ export interface ConnectionInfo {
   remoteAddress: string;
   remotePort: number;
   listener: string;
+  /** On a SASL_PLAINTEXT listener, the connection's authentication; null where none is required. */
+  sasl: SaslSession | null;
 }
 
+/** RequestFrame.apiKey of a raw SASL token (after SaslHandshake v0): the frame has no request header. */
+export const RAW_SASL_TOKEN = -1;
+
 export interface RequestFrame {
+  /** RAW_SASL_TOKEN when the frame is a raw SASL token rather than a request. */
   apiKey: number;
   apiVersion: number;
   correlationId: number;
@@ -30,7 +37,11 @@ export interface RequestFrame {
  * the chunks have been handed to the kernel, or when they never will be (the connection closed): the
  * handler's cue to release memory the chunks hold.
  */
-export type ResponseChunks = Buffer[] & { onWritten?: () => void };
+export type ResponseChunks = Buffer[] & {
+  onWritten?: () => void;
+  /** Close the connection once this response is written (Kafka does after a failed SASL authentication). */
+  closeConnection?: boolean;
+};
 
 /**
  * Returns the response, or null to send nothing (Produce with acks=0). A thrown or rejected error closes
@@ -83,6 +94,14 @@ export class ResponseTooLargeError extends Error {
   constructor(readonly responseBytes: number) {
     super(`response of ${responseBytes} bytes does not fit an int32 size prefix`);
   }
+}
+
+/**
+ * Thrown by a handler when the peer broke the protocol (an unknown API, a request before SASL authentication,
+ * a failed raw SASL exchange): its connection closes, and the broker logs it as the client's doing, not a fault.
+ */
+export class PeerProtocolError extends Error {
+  override name = 'PeerProtocolError';
 }
 
 /** A handler returned something other than null, an array of Buffers, or a promise of one. */
@@ -282,13 +301,16 @@ export class Connection {
     const slot = this.acquireSlot();
     slot.requestBytes = frame.length;
     this.requestMemory?.take(frame.length);
-    const request: RequestFrame = {
-      apiKey: frame.readInt16BE(0),
-      apiVersion: frame.readInt16BE(2),
-      correlationId: frame.readInt32BE(4),
-      payload: frame,
-      hold,
-    };
+    const request: RequestFrame =
+      this.info.sasl?.expectsRawToken === true
+        ? { apiKey: RAW_SASL_TOKEN, apiVersion: -1, correlationId: -1, payload: frame, hold }
+        : {
+            apiKey: frame.readInt16BE(0),
+            apiVersion: frame.readInt16BE(2),
+            correlationId: frame.readInt32BE(4),
+            payload: frame,
+            hold,
+          };
     // A start with others running is a Produce joining Produces (mayStart), so this holds for all of them.
     this.runningProduce = request.apiKey === PRODUCE_API_KEY;
     this.running++;
@@ -437,6 +459,10 @@ export class Connection {
       this.onHandlerError(new ResponseTooLargeError(responseBytes));
       return;
     }
+    // SaslHandshake v0 makes the next frame a raw token, which has no request header to size-check.
+    if (this.info.sasl !== null) {
+      this.decoder.minFrameBytes = this.info.sasl.expectsRawToken ? 0 : MIN_REQUEST_FRAME_BYTES;
+    }
     slot.done = true;
     slot.response = response;
     slot.responseBytes = responseBytes;
@@ -458,7 +484,10 @@ export class Connection {
       this.waitingResponseBytes -= responseBytes;
       this.head = (this.head + 1) % this.slots.length;
       this.inFlight--;
-      if (response !== null) this.writeResponse(response, responseBytes);
+      if (response !== null) {
+        this.writeResponse(response, responseBytes);
+        if (response.closeConnection === true) this.beginGracefulClose();
+      }
     }
     if (this.state === ConnectionState.Draining && this.inFlight === 0) this.socket.end();
     else this.updateReading();
@@ -491,7 +520,11 @@ export class Connection {
   private onHandlerError(error: unknown): void {
     if (this.state === ConnectionState.Closed) return;
     this.counters.handlerErrors++;
-    this.logger.error({ connection: this.info, err: error }, 'request handler failed; closing connection');
+    if (error instanceof PeerProtocolError) {
+      this.logger.info({ connection: this.info, reason: error.message }, 'closing connection');
+    } else {
+      this.logger.error({ connection: this.info, err: error }, 'request handler failed; closing connection');
+    }
     this.destroy('request handler failed');
   }
 

@@ -39,6 +39,8 @@ export interface RequestContext {
   readonly clientId: string | null;
   /** Runs `release` once the response is written to the socket, or dropped (memory the response holds). */
   releaseAfterResponse(release: () => void): void;
+  /** Ends the connection once this response is written (a failed SASL authentication). */
+  closeConnectionAfterResponse(): void;
 }
 
 interface ApiCodec<Req, Res> {

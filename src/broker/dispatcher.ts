@@ -7,13 +7,22 @@ import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
 import type { BrokerServices, RegisteredHandler, RequestContext } from './context.js';
 import { apiVersionsErrorResponse } from './handlers/api-versions.js';
-import type { ConnectionInfo, RequestFrame, RequestHandler, ResponseChunks } from './server.js';
+import { authenticateToken } from './handlers/sasl.js';
+import type { SaslSession } from './security/index.js';
+import {
+  type ConnectionInfo,
+  PeerProtocolError,
+  RAW_SASL_TOKEN,
+  type RequestFrame,
+  type RequestHandler,
+  type ResponseChunks,
+} from './server.js';
 
 const PRODUCE_KEY = 0;
 const API_VERSIONS_KEY = 18;
 
 /** A request the broker will not answer; the server closes the connection, as Kafka does. */
-export class UnanswerableRequestError extends Error {
+export class UnanswerableRequestError extends PeerProtocolError {
   override name = 'UnanswerableRequestError';
 }
 
@@ -25,6 +34,16 @@ export function createDispatcher(
   for (const handler of handlers) byKey.set(handler.key, handler);
 
   return async (frame: RequestFrame, connection: ConnectionInfo): Promise<Buffer[] | null> => {
+    const sasl = connection.sasl;
+    if (sasl !== null && !sasl.isAuthenticated) {
+      if (frame.apiKey === RAW_SASL_TOKEN) return rawSaslToken(broker, connection, sasl, frame.payload);
+      if (!sasl.admits(frame.apiKey)) {
+        // Kafka closes the connection too: the client skipped or broke the SASL exchange.
+        throw new UnanswerableRequestError(
+          `API key ${frame.apiKey} is not allowed in SASL state ${sasl.state}: authenticate first`,
+        );
+      }
+    }
     const handler = byKey.get(frame.apiKey);
     if (handler === undefined) {
       throw new UnanswerableRequestError(`unknown or disabled API key ${frame.apiKey}`);
@@ -40,6 +59,7 @@ export function createDispatcher(
 
     const header = readRequestHeader(reader);
     const releases: (() => void)[] = [];
+    let closeConnection = false;
     const ctx: RequestContext = {
       broker,
       connection,
@@ -47,6 +67,9 @@ export function createDispatcher(
       correlationId: header.correlationId,
       clientId: header.clientId,
       releaseAfterResponse: (release) => releases.push(release),
+      closeConnectionAfterResponse: () => {
+        closeConnection = true;
+      },
     };
     const headerVersion = responseHeaderVersion(frame.apiKey, version);
 
@@ -87,8 +110,24 @@ export function createDispatcher(
       throw error;
     }
     if (releases.length > 0) chunks.onWritten = () => releaseAll(releases);
+    if (closeConnection) chunks.closeConnection = true;
     return chunks;
   };
+}
+
+/**
+ * After SaslHandshake v0 the exchange carries bare size-prefixed tokens, answered the same way. A failure
+ * cannot be reported in this framing, so the connection closes, as Kafka does.
+ */
+function rawSaslToken(
+  broker: BrokerServices,
+  connection: ConnectionInfo,
+  sasl: SaslSession,
+  token: Buffer,
+): Buffer[] {
+  const outcome = authenticateToken({ broker, connection }, sasl, token);
+  if (!outcome.ok) throw new UnanswerableRequestError(`SASL authentication failed: ${outcome.message}`);
+  return [outcome.challenge];
 }
 
 function releaseAll(releases: (() => void)[]): void {

@@ -96,6 +96,11 @@ export class FrameDecoder {
   private stopped = false;
   private readonly heldChunks: Buffer[] = [];
   private heldOffset = 0;
+  /**
+   * Smallest frame accepted: a request header's size, except while the connection expects a raw SASL token
+   * (SaslHandshake v0), which may be shorter.
+   */
+  minFrameBytes = MIN_REQUEST_FRAME_BYTES;
 
   constructor(
     private readonly maxFrameBytes: number,
@@ -224,11 +229,11 @@ export class FrameDecoder {
   }
 
   private checkFrameSize(frameBytes: number): void {
-    if (frameBytes >= MIN_REQUEST_FRAME_BYTES && frameBytes <= this.maxFrameBytes) return;
+    if (frameBytes >= this.minFrameBytes && frameBytes <= this.maxFrameBytes) return;
     this.state = DecoderState.Failed;
     this.discard();
     if (frameBytes < 0) throw new NegativeFrameSizeError(frameBytes);
-    if (frameBytes < MIN_REQUEST_FRAME_BYTES) throw new FrameTooSmallError(frameBytes);
+    if (frameBytes < this.minFrameBytes) throw new FrameTooSmallError(frameBytes);
     throw new FrameTooLargeError(frameBytes, this.maxFrameBytes);
   }
 }

@@ -1,8 +1,15 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import type { BufferPool } from '../common/buffer-pool.js';
-import { Connection, type RequestHandler, type ServerCounters, type ServerLogger } from './connection.js';
+import {
+  Connection,
+  type ConnectionInfo,
+  type RequestHandler,
+  type ServerCounters,
+  type ServerLogger,
+} from './connection.js';
 import { ReceivedGarbageCollector } from './received-garbage.js';
 import { RequestMemory } from './request-memory.js';
+import type { SaslSession } from './security/index.js';
 
 export type {
   ConnectionInfo,
@@ -12,7 +19,12 @@ export type {
   ResponseChunks,
   ServerLogger,
 } from './connection.js';
-export { InvalidResponseError, ResponseTooLargeError } from './connection.js';
+export {
+  InvalidResponseError,
+  PeerProtocolError,
+  RAW_SASL_TOKEN,
+  ResponseTooLargeError,
+} from './connection.js';
 
 export interface ServerOptions {
   host: string;
@@ -29,6 +41,8 @@ export interface ServerOptions {
   idleTimeoutMs: number;
   /** Reported to the handler in ConnectionInfo.listener; defaults to 'PLAINTEXT'. */
   listenerName?: string;
+  /** On a SASL listener: each connection's authentication, which must complete before other requests. */
+  createSaslSession?: () => SaslSession;
   /** Large request frames are assembled in buffers from this pool (see RequestFrame.hold). */
   bufferPool?: BufferPool;
   /**
@@ -187,11 +201,12 @@ export class KafkaServer {
     }
     this.counters.connectionsAccepted++;
     socket.setNoDelay(true);
-    const info = {
+    const info: ConnectionInfo = {
       id: this.nextConnectionId++,
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
       listener: this.listenerName,
+      sasl: this.options.createSaslSession?.() ?? null,
     };
     const connection = new Connection(
       socket,

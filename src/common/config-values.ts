@@ -160,21 +160,45 @@ export interface HostPort {
   port: number;
 }
 
+/** Kafka's security protocols that Sluice's listener can speak (no TLS yet). */
+export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SASL_PLAINTEXT'] as const;
+export type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number];
+
+/** A listener address with the security protocol named by its `PROTOCOL://` prefix (PLAINTEXT without one). */
+export interface ListenerAddress extends HostPort {
+  securityProtocol: SecurityProtocol;
+  /** Whether the text named the protocol; an advertised address without one takes the listener's. */
+  protocolGiven: boolean;
+}
+
+const LISTENER_EXPECTED =
+  'HOST:PORT or PROTOCOL://HOST:PORT (PLAINTEXT or SASL_PLAINTEXT), a single address, port 0-65535';
+
 /**
- * `HOST:PORT`, `[IPv6]:PORT`, or Kafka's listener form `PLAINTEXT://HOST:PORT`. An empty host means every
- * interface, as in Kafka. Only one listener is supported.
+ * `HOST:PORT`, `[IPv6]:PORT`, or Kafka's listener form `PLAINTEXT://HOST:PORT` / `SASL_PLAINTEXT://HOST:PORT`.
+ * An empty host means every interface, as in Kafka. Only one listener is supported.
  */
-export function parseHostPort(text: string): HostPort {
-  const expected = 'HOST:PORT (or PLAINTEXT://HOST:PORT), a single address, port 0-65535';
+export function parseListenerAddress(text: string): ListenerAddress {
+  const expected = LISTENER_EXPECTED;
   let rest = text.trim();
   if (rest.includes(',')) throw new InvalidValueError(`${expected}; Sluice serves one listener`);
+  let securityProtocol: SecurityProtocol = 'PLAINTEXT';
   const scheme = /^([A-Za-z_][A-Za-z0-9_]*):\/\//.exec(rest);
   if (scheme) {
-    if (scheme[1]!.toUpperCase() !== 'PLAINTEXT') {
-      throw new InvalidValueError(`${expected}; only the PLAINTEXT security protocol is supported`);
+    const name = scheme[1]!.toUpperCase();
+    if (name === 'SSL' || name === 'SASL_SSL') {
+      throw new InvalidValueError(`${expected}; TLS listeners (${name}) are not supported yet`);
     }
+    if (!(SECURITY_PROTOCOLS as readonly string[]).includes(name)) {
+      throw new InvalidValueError(`${expected}; unknown security protocol ${scheme[1]}`);
+    }
+    securityProtocol = name as SecurityProtocol;
     rest = rest.slice(scheme[0].length);
   }
+  return { ...parseBareHostPort(rest, expected), securityProtocol, protocolGiven: scheme !== null };
+}
+
+function parseBareHostPort(rest: string, expected: string): HostPort {
   let host: string;
   let portText: string;
   const bracketed = /^\[([0-9A-Fa-f:.]+)\]:(\d+)$/.exec(rest);
@@ -197,6 +221,54 @@ export function parseHostPort(text: string): HostPort {
 
 export function formatHostPort(address: HostPort): string {
   return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+/** PLAINTEXT listeners print as HOST:PORT, as they are usually given; others with their protocol. */
+export function formatListenerAddress(address: HostPort & { securityProtocol: SecurityProtocol }): string {
+  const hostPort = formatHostPort(address);
+  return address.securityProtocol === 'PLAINTEXT' ? hostPort : `${address.securityProtocol}://${hostPort}`;
+}
+
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+/** A comma-separated list of mechanism names (upper case, as Kafka spells them), at least one, no repeats. */
+export function parseSaslMechanisms(text: string): SaslMechanism[] {
+  const expected = `a list of ${SASL_MECHANISMS.join(', ')}`;
+  const names = text.split(',').map((name) => name.trim());
+  if (names.some((name) => name === '')) throw new InvalidValueError(expected);
+  const mechanisms: SaslMechanism[] = [];
+  for (const name of names) {
+    if (!(SASL_MECHANISMS as readonly string[]).includes(name)) {
+      throw new InvalidValueError(`${expected}; ${name} is not supported`);
+    }
+    if (mechanisms.includes(name as SaslMechanism)) throw new InvalidValueError(`${expected}; ${name} twice`);
+    mechanisms.push(name as SaslMechanism);
+  }
+  return mechanisms;
+}
+
+export interface SaslUser {
+  name: string;
+  password: string;
+}
+
+/** `NAME:PASSWORD[,NAME:PASSWORD...]`; the name ends at the first colon, so a password may contain colons. */
+export function parseSaslUsers(text: string): SaslUser[] {
+  const expected = 'NAME:PASSWORD[,NAME:PASSWORD...] with non-empty names and passwords';
+  const users: SaslUser[] = [];
+  for (const entry of text.split(',')) {
+    const colon = entry.indexOf(':');
+    const name = colon < 0 ? '' : entry.slice(0, colon).trim();
+    const password = colon < 0 ? '' : entry.slice(colon + 1);
+    // No echo of the entry: it holds a password.
+    if (name === '' || password === '') throw new InvalidValueError(expected);
+    if (users.some((user) => user.name === name)) {
+      throw new InvalidValueError(`${expected}; user ${name} is listed twice`);
+    }
+    users.push({ name, password });
+  }
+  return users;
 }
 
 /** Addresses that mean "every interface": a client cannot connect to them. */

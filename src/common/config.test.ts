@@ -21,6 +21,9 @@ describe('loadBrokerConfig defaults', () => {
       listenPort: 9092,
       advertisedHost: '127.0.0.1',
       advertisedPort: 9092,
+      listenerSecurityProtocol: 'PLAINTEXT',
+      saslEnabledMechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
+      saslUsers: [],
       nodeId: 0,
       dataDir: './data',
       autoCreateTopicsEnable: true,
@@ -233,7 +236,18 @@ describe('errors name the key', () => {
       /expected one of producer, uncompressed, gzip, snappy, lz4, zstd/,
     );
     assert.throws(() => loadBrokerConfig({ flags: { listeners: 'localhost' } }), /expected HOST:PORT/);
-    assert.throws(() => loadBrokerConfig({ flags: { listeners: 'SSL://h:1' } }), /only the PLAINTEXT/);
+    assert.throws(
+      () => loadBrokerConfig({ flags: { listeners: 'SSL://h:1' } }),
+      /TLS listeners \(SSL\) are not supported yet/,
+    );
+    assert.throws(
+      () => loadBrokerConfig({ flags: { listeners: 'SASL_SSL://h:1' } }),
+      /TLS listeners \(SASL_SSL\) are not supported yet/,
+    );
+    assert.throws(
+      () => loadBrokerConfig({ flags: { listeners: 'FOO://h:1' } }),
+      /unknown security protocol FOO/,
+    );
     assert.throws(() => loadBrokerConfig({ flags: { 'log.dirs': '/a,/b' } }), /single log dir/);
   });
 
@@ -284,6 +298,79 @@ describe('addresses', () => {
     });
     assert.equal(config.advertisedHost, 'broker.example.com');
     assert.equal(config.advertisedPort, 19092);
+  });
+});
+
+describe('SASL', () => {
+  const users = 'alice:alice-secret,bob:pa:ss';
+
+  test('a SASL_PLAINTEXT listener with its users and mechanisms', () => {
+    const config = loadBrokerConfig({
+      flags: { listeners: 'sasl_plaintext://127.0.0.1:9093', 'sasl.users': users },
+    });
+    assert.equal(config.listenerSecurityProtocol, 'SASL_PLAINTEXT');
+    assert.deepEqual([config.listenHost, config.listenPort], ['127.0.0.1', 9093]);
+    assert.deepEqual(config.saslUsers, [
+      { name: 'alice', password: 'alice-secret' },
+      { name: 'bob', password: 'pa:ss' },
+    ]);
+    assert.deepEqual(config.saslEnabledMechanisms, ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']);
+    const plaintext = loadBrokerConfig({});
+    assert.equal(plaintext.listenerSecurityProtocol, 'PLAINTEXT');
+    assert.deepEqual(plaintext.saslUsers, []);
+    assert.deepEqual(
+      loadBrokerConfig({ env: { SLUICE_SASL_ENABLED_MECHANISMS: 'SCRAM-SHA-512, PLAIN' } })
+        .saslEnabledMechanisms,
+      ['SCRAM-SHA-512', 'PLAIN'],
+    );
+  });
+
+  test('a SASL listener needs users; bad values are refused without echoing passwords', () => {
+    assert.throws(
+      () => loadBrokerConfig({ flags: { listeners: 'SASL_PLAINTEXT://127.0.0.1:9093' } }),
+      /sasl\.users is not set: nobody could log in/,
+    );
+    assert.throws(
+      () => loadBrokerConfig({ env: { SLUICE_SASL_USERS: 'alice:s3cret,bob' } }),
+      new ConfigError(
+        'Invalid value for sasl.users (environment variable SLUICE_SASL_USERS): expected ' +
+          'NAME:PASSWORD[,NAME:PASSWORD...] with non-empty names and passwords',
+      ),
+    );
+    assert.throws(() => loadBrokerConfig({ flags: { 'sasl.users': 'a:1,a:2' } }), /user a is listed twice/);
+    assert.throws(
+      () => loadBrokerConfig({ flags: { 'sasl.enabled.mechanisms': 'PLAIN,GSSAPI' } }),
+      /GSSAPI is not supported/,
+    );
+    assert.throws(
+      () =>
+        loadBrokerConfig({
+          flags: {
+            listeners: 'SASL_PLAINTEXT://0.0.0.0:9093',
+            'advertised.listeners': 'PLAINTEXT://h:9093',
+            'sasl.users': users,
+          },
+        }),
+      /the listener speaks SASL_PLAINTEXT, so its advertised address must too/,
+    );
+  });
+
+  test('DescribeConfigs shows where sasl.users comes from, never its value', () => {
+    const config = loadBrokerConfig({
+      flags: { listeners: 'SASL_PLAINTEXT://127.0.0.1:9093', 'sasl.users': users },
+      warn: () => {},
+    });
+    const entries = new Map(brokerConfigEntries(config).map((e) => [e.name, e]));
+    const entry = entries.get('sasl.users')!;
+    assert.equal(entry.value, null);
+    assert.equal(entry.sensitive, true);
+    assert.equal(entry.type, ConfigType.PASSWORD);
+    assert.deepEqual(entry.synonyms, [
+      { name: 'sasl.users', value: null, source: ConfigSource.STATIC_BROKER_CONFIG },
+      { name: 'sasl.users', value: null, source: ConfigSource.DEFAULT_CONFIG },
+    ]);
+    assert.equal(entries.get('listeners')!.value, 'SASL_PLAINTEXT://127.0.0.1:9093');
+    assert.equal(entries.get('advertised.listeners')!.value, 'SASL_PLAINTEXT://127.0.0.1:9093');
   });
 });
 

@@ -11,20 +11,27 @@ import {
   ConfigSource,
   ConfigType,
   formatHostPort,
+  formatListenerAddress,
   formatLong,
   type HostPort,
   INT32_MAX,
   type IntRange,
   InvalidValueError,
   isWildcardHost,
+  type ListenerAddress,
   parseBoolean,
   parseCleanupPolicy,
   parseEnum,
   parseEnumIgnoreCase,
-  parseHostPort,
   parseInt16,
   parseInt32,
+  parseListenerAddress,
   parseLong,
+  parseSaslMechanisms,
+  parseSaslUsers,
+  type SaslMechanism,
+  type SaslUser,
+  type SecurityProtocol,
   TIMESTAMP_TYPES,
   type TimestampType,
 } from './config-values.js';
@@ -54,6 +61,11 @@ export interface BrokerConfig {
   advertisedHost: string;
   /** 0 only when derived from a port-0 listener: advertise the port the listener actually bound. */
   advertisedPort: number;
+  /** From the `listeners` prefix: SASL_PLAINTEXT requires every connection to authenticate first. */
+  listenerSecurityProtocol: SecurityProtocol;
+  saslEnabledMechanisms: SaslMechanism[];
+  /** `sasl.users`: the accounts a SASL listener accepts, with every enabled mechanism. */
+  saslUsers: SaslUser[];
   nodeId: number;
   /** `log.dirs` (one directory). */
   dataDir: string;
@@ -109,10 +121,17 @@ export interface BrokerConfig {
 interface SettingValues
   extends Omit<
     BrokerConfig,
-    'listenHost' | 'listenPort' | 'advertisedHost' | 'advertisedPort' | 'explicitSettings'
+    | 'listenHost'
+    | 'listenPort'
+    | 'advertisedHost'
+    | 'advertisedPort'
+    | 'listenerSecurityProtocol'
+    | 'saslUsers'
+    | 'explicitSettings'
   > {
-  listener: HostPort;
-  advertisedListener: HostPort | null;
+  listener: ListenerAddress;
+  advertisedListener: ListenerAddress | null;
+  saslUsers: SaslUser[] | null;
 }
 
 type Field = keyof SettingValues;
@@ -218,10 +237,10 @@ function hostPortDef<F extends 'listener' | 'advertisedListener'>(
     field,
     type: ConfigType.STRING,
     defaultText,
-    valid: 'HOST:PORT or PLAINTEXT://HOST:PORT',
+    valid: 'HOST:PORT, PLAINTEXT://HOST:PORT or SASL_PLAINTEXT://HOST:PORT',
     doc,
-    parse: parseHostPort,
-    format: formatHostPort,
+    parse: parseListenerAddress as (text: string) => NonNullable<SettingValues[F]>,
+    format: formatListenerAddress,
   };
 }
 
@@ -258,7 +277,8 @@ export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
     'listeners',
     'listener',
     '127.0.0.1:9092',
-    'Address the broker accepts client connections on. An empty host or 0.0.0.0 listens on every interface.',
+    'Address the broker accepts client connections on. An empty host or 0.0.0.0 listens on every interface. ' +
+      'With the SASL_PLAINTEXT:// prefix every client must authenticate (sasl.enabled.mechanisms, sasl.users).',
   ),
   hostPortDef(
     'advertised.listeners',
@@ -268,6 +288,31 @@ export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
       'wildcard (0.0.0.0) Sluice advertises 127.0.0.1 and logs a warning. Set it when clients connect ' +
       'through another name (a container, a load balancer).',
   ),
+  {
+    kind: 'field',
+    name: 'sasl.enabled.mechanisms',
+    field: 'saslEnabledMechanisms',
+    type: ConfigType.LIST,
+    defaultText: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    valid: 'a list of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512',
+    doc: 'SASL mechanisms a SASL_PLAINTEXT listener offers in SaslHandshake.',
+    parse: parseSaslMechanisms,
+    format: (value) => value.join(','),
+  },
+  {
+    kind: 'field',
+    name: 'sasl.users',
+    field: 'saslUsers',
+    type: ConfigType.PASSWORD,
+    defaultText: null,
+    valid: 'NAME:PASSWORD[,NAME:PASSWORD...]',
+    doc:
+      'Sluice-specific. Accounts of a SASL_PLAINTEXT listener; each can log in with every enabled mechanism ' +
+      '(SCRAM credentials are derived at start with 4096 iterations). A password may contain ":" but not ",". ' +
+      'Sensitive: DescribeConfigs does not show it.',
+    parse: parseSaslUsers,
+    format: (value) => value.map((user) => `${user.name}:${user.password}`).join(','),
+  },
   intDef('node.id', 'nodeId', '0', { min: 0 }, 'Id of this broker. The data directory records it.'),
   {
     kind: 'field',
@@ -665,11 +710,11 @@ export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerC
 
   const values: Record<string, unknown> = {};
   for (const [field, defs] of DEFS_BY_FIELD) values[field] = resolveField(defs, layers);
-  const { listener, advertisedListener, ...rest } = values as unknown as SettingValues;
+  const { listener, advertisedListener, saslUsers, ...rest } = values as unknown as SettingValues;
   const advertised = advertisedListener ?? advertiseListener(listener, warn);
   if (advertisedListener !== null) {
     const where = explicitSettings['advertised.listeners']!.location;
-    const text = formatHostPort(advertisedListener);
+    const text = formatListenerAddress(advertisedListener);
     if (isWildcardHost(advertisedListener.host)) {
       throw new ConfigError(
         `Invalid value "${text}" for advertised.listeners (${where}): clients cannot connect to a wildcard ` +
@@ -681,6 +726,21 @@ export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerC
         `Invalid value "${text}" for advertised.listeners (${where}): expected a port in [1, 65535]`,
       );
     }
+    if (
+      advertisedListener.protocolGiven &&
+      advertisedListener.securityProtocol !== listener.securityProtocol
+    ) {
+      throw new ConfigError(
+        `Invalid value "${text}" for advertised.listeners (${where}): the listener speaks ` +
+          `${listener.securityProtocol}, so its advertised address must too`,
+      );
+    }
+  }
+  if (listener.securityProtocol === 'SASL_PLAINTEXT' && saslUsers === null) {
+    throw new ConfigError(
+      `listeners is ${formatListenerAddress(listener)}, but sasl.users is not set: nobody could log in. ` +
+        'Set sasl.users=NAME:PASSWORD[,...]',
+    );
   }
 
   const config: BrokerConfig = {
@@ -689,6 +749,8 @@ export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerC
     listenPort: listener.port,
     advertisedHost: advertised.host,
     advertisedPort: advertised.port,
+    listenerSecurityProtocol: listener.securityProtocol,
+    saslUsers: saslUsers ?? [],
     explicitSettings,
   };
   if (config.groupMinSessionTimeoutMs > config.groupMaxSessionTimeoutMs) {
@@ -700,8 +762,8 @@ export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerC
   return config;
 }
 
-function advertiseListener(listener: HostPort, warn: (message: string) => void): HostPort {
-  if (!isWildcardHost(listener.host)) return { ...listener };
+function advertiseListener(listener: ListenerAddress, warn: (message: string) => void): HostPort {
+  if (!isWildcardHost(listener.host)) return { host: listener.host, port: listener.port };
   warn(
     `listeners is ${formatHostPort(listener)}, which clients cannot connect to; advertising ` +
       `127.0.0.1:${listener.port}. Set advertised.listeners to the address clients should use.`,
@@ -783,9 +845,9 @@ function parseSetting(def: BrokerConfigDef, setting: ExplicitSetting): unknown {
     return def.parse(setting.text);
   } catch (error) {
     if (error instanceof InvalidValueError) {
-      throw new ConfigError(
-        `Invalid value "${setting.text}" for ${def.name} (${setting.location}): ${error.message}`,
-      );
+      // A password is never echoed, not even a malformed one.
+      const shown = def.type === ConfigType.PASSWORD ? '' : ` "${setting.text}"`;
+      throw new ConfigError(`Invalid value${shown} for ${def.name} (${setting.location}): ${error.message}`);
     }
     throw error;
   }
@@ -832,13 +894,17 @@ export interface ConfigEntry {
  */
 export function brokerConfigEntries(config: BrokerConfig): ConfigEntry[] {
   return BROKER_CONFIG_DEFS.map((def) => {
-    const synonyms = brokerSynonyms(config, def);
+    // As Kafka: a password's entry and synonyms say where it comes from, never what it is.
+    const sensitive = def.type === ConfigType.PASSWORD;
+    const synonyms = brokerSynonyms(config, def).map((synonym) =>
+      sensitive ? { ...synonym, value: null } : synonym,
+    );
     return {
       name: def.name,
-      value: describedValue(config, def),
+      value: sensitive ? null : describedValue(config, def),
       source: synonyms[0]!.source,
       readOnly: true,
-      sensitive: false,
+      sensitive,
       type: def.type,
       documentation: def.doc,
       synonyms,
@@ -852,9 +918,12 @@ function describedValue(config: BrokerConfig, def: BrokerConfigDef): string | nu
 }
 
 function settingValue<F extends Field>(config: BrokerConfig, field: F): SettingValues[F] {
-  if (field === 'listener') return { host: config.listenHost, port: config.listenPort } as SettingValues[F];
+  const securityProtocol = config.listenerSecurityProtocol;
+  if (field === 'listener') {
+    return { host: config.listenHost, port: config.listenPort, securityProtocol } as SettingValues[F];
+  }
   if (field === 'advertisedListener') {
-    return { host: config.advertisedHost, port: config.advertisedPort } as SettingValues[F];
+    return { host: config.advertisedHost, port: config.advertisedPort, securityProtocol } as SettingValues[F];
   }
   return config[field as Exclude<F, 'listener' | 'advertisedListener'>] as unknown as SettingValues[F];
 }
@@ -883,7 +952,11 @@ export function brokerSynonyms(config: BrokerConfig, def: BrokerConfigDef): Conf
   }
   const defaultValue =
     def.kind === 'field' && def.field === 'advertisedListener'
-      ? formatHostPort({ host: config.advertisedHost, port: config.advertisedPort })
+      ? formatListenerAddress({
+          host: config.advertisedHost,
+          port: config.advertisedPort,
+          securityProtocol: config.listenerSecurityProtocol,
+        })
       : def.defaultText;
   synonyms.push({ name: def.name, value: defaultValue, source: ConfigSource.DEFAULT_CONFIG });
   return synonyms;

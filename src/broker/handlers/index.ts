@@ -23,6 +23,7 @@ import { describeLogDirsHandler } from './log-dirs.js';
 import { metadataHandler } from './metadata.js';
 import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler } from './offsets.js';
 import { produceHandler } from './produce.js';
+import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl.js';
 import { createPartitionsHandler, createTopicsHandler, deleteTopicsHandler } from './topics.js';
 import {
   addOffsetsToTxnHandler,
@@ -70,6 +71,8 @@ export function brokerHandlers(): RegisteredHandler[] {
     listTransactionsHandler,
     describeTransactionsHandler,
     describeProducersHandler,
+    saslHandshakeHandler,
+    saslAuthenticateHandler,
   ];
   handlers.push(apiVersionsHandler(handlers));
   return handlers;

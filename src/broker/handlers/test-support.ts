@@ -20,6 +20,7 @@ const CONNECTION: ConnectionInfo = {
   remoteAddress: '127.0.0.1',
   remotePort: 5000,
   listener: 'PLAINTEXT',
+  sasl: null,
 };
 const CORRELATION_ID = 7;
 

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { BrokerConfig } from '../../common/config.js';
 import { ConfigError, loadBrokerConfig } from '../../common/config.js';
 import { readConfigFile } from '../../common/config-file.js';
-import { formatHostPort } from '../../common/config-values.js';
+import { formatHostPort, formatListenerAddress } from '../../common/config-values.js';
 import { createLogger, type Logger } from '../../common/logger.js';
 import type { CliContext } from '../context.js';
 import { installShutdownHandlers } from '../shutdown.js';
@@ -71,6 +71,8 @@ Examples:
   $ sluice start --listen 0.0.0.0:9092 --advertised-listener broker.example.com:9092 --data-dir /var/lib/sluice
   $ sluice start --config server.properties --set log.retention.hours=24 --set num.partitions=3
   $ SLUICE_LOG_SEGMENT_BYTES=134217728 sluice start --log-level debug
+  $ SLUICE_SASL_USERS=alice:alice-secret sluice start --listen SASL_PLAINTEXT://127.0.0.1:9092
+      every client must log in (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512) as alice
 
 Precedence: built-in defaults < --config file < SLUICE_* environment variables < flags.
 Environment variables are SLUICE_ + the setting name upper-cased with dots as underscores.`;
@@ -79,7 +81,10 @@ export function registerStartCommand(program: Command, context: CliContext): voi
   program
     .command('start')
     .description('Run a broker')
-    .option('--listen <host:port>', 'address to accept clients on (listeners)')
+    .option(
+      '--listen <[protocol://]host:port>',
+      'address to accept clients on (listeners); protocol PLAINTEXT (default) or SASL_PLAINTEXT',
+    )
     .option('--data-dir <dir>', 'directory for logs and metadata (log.dirs)')
     .option('--node-id <n>', 'broker id (node.id)')
     .option('--config <file>', 'settings file: Java .properties (key=value) or .json')
@@ -99,7 +104,11 @@ async function runBroker(config: BrokerConfig, logger: Logger, context: CliConte
   logger.info(
     {
       nodeId: config.nodeId,
-      listener: formatHostPort({ host: config.listenHost, port: config.listenPort }),
+      listener: formatListenerAddress({
+        host: config.listenHost,
+        port: config.listenPort,
+        securityProtocol: config.listenerSecurityProtocol,
+      }),
       advertisedListener: formatHostPort({ host: config.advertisedHost, port: config.advertisedPort }),
       dataDir: config.dataDir,
     },

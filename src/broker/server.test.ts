@@ -3,7 +3,15 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KafkaServer, type RequestHandler, type ServerLogger, type ServerOptions } from './server.js';
+import { SaslSession, UserCredentials } from './security/index.js';
+import {
+  KafkaServer,
+  RAW_SASL_TOKEN,
+  type RequestHandler,
+  type ResponseChunks,
+  type ServerLogger,
+  type ServerOptions,
+} from './server.js';
 
 const WAIT_LIMIT_MS = 5000;
 
@@ -205,6 +213,55 @@ describe('KafkaServer', () => {
     assert.equal(stats.bytesOut, 13);
     assert.equal(stats.framesRejected, 0);
     assert.equal(server.connectionCount, 1);
+  });
+
+  test('after a SASL v0 handshake the next frame is a raw token, however short, then requests again', async () => {
+    const credentials = await UserCredentials.fromUsers([{ name: 'a', password: 'b' }], []);
+    const seen: Array<[number, string]> = [];
+    const { port } = await start(
+      (request, connection) => {
+        const sasl = connection.sasl!;
+        seen.push([request.apiKey, request.payload.toString('latin1')]);
+        if (request.apiKey === RAW_SASL_TOKEN) {
+          assert.ok(sasl.authenticate(request.payload).ok);
+          return [correlationIdBytes(900)];
+        }
+        if (request.apiKey === 17) sasl.handshake('PLAIN', 0);
+        return echo(request.payload);
+      },
+      { createSaslSession: () => new SaslSession({ enabledMechanisms: ['PLAIN'], credentials }) },
+    );
+    const c = await client(port);
+    c.send(request(1, Buffer.alloc(0), 17));
+    await c.waitForResponses(1);
+    const token = Buffer.from('\0a\0b', 'latin1');
+    const sizePrefix = Buffer.alloc(4);
+    sizePrefix.writeInt32BE(token.length, 0);
+    c.send(sizePrefix, token, request(2, Buffer.from('x'), 3));
+    const responses = await c.waitForResponses(3);
+    assert.deepEqual(
+      responses.map((r) => r.correlationId),
+      [1, 900, 2],
+    );
+    assert.deepEqual(
+      seen.map(([apiKey]) => apiKey),
+      [17, RAW_SASL_TOKEN, 3],
+    );
+    assert.equal(seen[1]![1], '\0a\0b');
+  });
+
+  test('a response marked closeConnection is written, then the connection ends', async () => {
+    const { port, server } = await start((request) => {
+      const chunks: ResponseChunks = echo(request.payload);
+      chunks.closeConnection = true;
+      return chunks;
+    });
+    const c = await client(port);
+    c.send(request(5, Buffer.from('bye')));
+    await c.waitClosed();
+    assert.deepEqual(c.responses, [{ correlationId: 5, bytes: 7, body: Buffer.from('bye') }]);
+    assert.deepEqual(c.events, ['response:5', 'end', 'close']);
+    await until(() => server.connectionCount === 0, 'the server to drop the connection');
   });
 
   test('responses keep request order when handlers finish in reverse order', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import {
+  addClientOptions,
   clientOptions,
   collect,
   integerIn,
@@ -10,6 +11,7 @@ import {
   parseAssignment,
   parseBootstrap,
   parseCompression,
+  parseSaslMechanism,
   parseSeparator,
   parseStartPosition,
   parseTimestamp,
@@ -39,6 +41,103 @@ describe('bootstrap', () => {
       (error: unknown) =>
         error instanceof UsageError &&
         error.message === "SLUICE_BOOTSTRAP=h:0 is invalid: 'h:0' is not host:port",
+    );
+  });
+});
+
+describe('SASL credentials', () => {
+  const usage = (fn: () => unknown, message: string) =>
+    assert.throws(fn, (error: unknown) => error instanceof UsageError && error.message === message);
+
+  test('no mechanism and no credentials: no SASL', () => {
+    assert.equal('sasl' in clientOptions({}, {}), false);
+    assert.equal('sasl' in clientOptions({}, { SLUICE_SASL_MECHANISM: '' }), false);
+  });
+
+  test('from flags, from the environment, and flags win field by field', () => {
+    const flags = { saslMechanism: 'plain', saslUsername: 'alice', saslPassword: 'flag-secret' } as const;
+    assert.deepEqual(clientOptions(flags, {}).sasl, {
+      mechanism: 'plain',
+      username: 'alice',
+      password: 'flag-secret',
+    });
+    const env = {
+      SLUICE_SASL_MECHANISM: 'SCRAM-SHA-512',
+      SLUICE_SASL_USERNAME: 'bob',
+      SLUICE_SASL_PASSWORD: 'env-secret',
+    };
+    assert.deepEqual(clientOptions({}, env).sasl, {
+      mechanism: 'scram-sha-512',
+      username: 'bob',
+      password: 'env-secret',
+    });
+    assert.deepEqual(
+      clientOptions({ saslMechanism: 'scram-sha-256', saslPassword: 'flag-secret' }, env).sasl,
+      {
+        mechanism: 'scram-sha-256',
+        username: 'bob',
+        password: 'flag-secret',
+      },
+    );
+  });
+
+  test('credentials without a mechanism, or a mechanism without both, are usage errors', () => {
+    usage(
+      () => clientOptions({ saslUsername: 'alice', saslPassword: 'x' }, {}),
+      'a SASL user name or password needs a mechanism: --sasl-mechanism or $SLUICE_SASL_MECHANISM ' +
+        '(plain, scram-sha-256, scram-sha-512)',
+    );
+    usage(
+      () => clientOptions({}, { SLUICE_SASL_PASSWORD: 'x' }),
+      'a SASL user name or password needs a mechanism: --sasl-mechanism or $SLUICE_SASL_MECHANISM ' +
+        '(plain, scram-sha-256, scram-sha-512)',
+    );
+    usage(
+      () => clientOptions({ saslMechanism: 'plain' }, {}),
+      'SASL mechanism plain needs --sasl-username (or $SLUICE_SASL_USERNAME) and --sasl-password ' +
+        '(or $SLUICE_SASL_PASSWORD)',
+    );
+    usage(
+      () => clientOptions({ saslMechanism: 'plain', saslUsername: 'alice' }, {}),
+      'SASL mechanism plain needs --sasl-password (or $SLUICE_SASL_PASSWORD)',
+    );
+    usage(
+      () => clientOptions({}, { SLUICE_SASL_MECHANISM: 'kerberos' }),
+      'SLUICE_SASL_MECHANISM=kerberos is invalid: expected one of plain, scram-sha-256, scram-sha-512',
+    );
+  });
+
+  test('parseSaslMechanism accepts our names and Kafka spellings', () => {
+    assert.equal(parseSaslMechanism('plain'), 'plain');
+    assert.equal(parseSaslMechanism(' SCRAM-SHA-256 '), 'scram-sha-256');
+    invalid(() => parseSaslMechanism('gssapi'), 'expected one of plain, scram-sha-256, scram-sha-512');
+  });
+
+  test('addClientOptions parses the flags and documents them in --help', () => {
+    const command = () =>
+      addClientOptions(new Command('probe').exitOverride().configureOutput({ writeErr: () => {} }));
+    const parsed = command().parse(
+      ['--sasl-mechanism', 'SCRAM-SHA-256', '--sasl-username', 'alice', '--sasl-password', 'a,b=c'],
+      { from: 'user' },
+    );
+    assert.deepEqual(parsed.opts(), {
+      saslMechanism: 'scram-sha-256',
+      saslUsername: 'alice',
+      saslPassword: 'a,b=c',
+    });
+    assert.throws(
+      () => command().parse(['--sasl-username', ''], { from: 'user' }),
+      /option '--sasl-username <name>' argument '' is invalid\. expected a non-empty name/,
+    );
+    const help = command().helpInformation().replace(/\s+/g, ' ');
+    assert.match(
+      help,
+      / --sasl-mechanism <mechanism> authenticate with SASL: plain, scram-sha-256, scram-sha-512 \(default: \$SLUICE_SASL_MECHANISM, else none\) /,
+    );
+    assert.match(help, / --sasl-username <name> SASL user name \(default: \$SLUICE_SASL_USERNAME\) /);
+    assert.match(
+      help,
+      / --sasl-password <password> SASL password \(default: \$SLUICE_SASL_PASSWORD, which other users cannot see in the process list\) /,
     );
   });
 });

@@ -1,38 +1,59 @@
-// Flags shared by the client commands (topic, produce, consume, group, perf, cluster) and the parsers that turn
-// flag text into values. Parsers throw commander's InvalidArgumentError, which commander reports as
+// Flags shared by the client commands (topic, produce, consume, group, transaction, perf, cluster: --bootstrap
+// and the --sasl-* credentials, each with an environment variable behind it) and the parsers that turn flag
+// text into values. Parsers throw commander's InvalidArgumentError, which commander reports as
 // "option '--x <v>' argument 'y' is invalid. <reason>" and which exits with the usage status.
 
 import { type Command, InvalidArgumentError } from 'commander';
 import { Admin } from '../client/admin.js';
 import { type ClientOptions, parseBrokerAddress } from '../client/cluster.js';
 import { KafkaClientError } from '../client/errors.js';
+import { SASL_MECHANISMS, type SaslMechanism, type SaslOptions } from '../client/sasl.js';
 import type { CompressionName } from '../protocol/records/layout.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 
 export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
 export const BOOTSTRAP_ENV = 'SLUICE_BOOTSTRAP';
+export const SASL_MECHANISM_ENV = 'SLUICE_SASL_MECHANISM';
+export const SASL_USERNAME_ENV = 'SLUICE_SASL_USERNAME';
+export const SASL_PASSWORD_ENV = 'SLUICE_SASL_PASSWORD';
 /** A CLI run should say that a broker is unreachable in seconds, not after the library's 10 s default. */
 const CLI_CONNECT_TIMEOUT_MS = 5_000;
 
 export interface ClientFlags {
   bootstrap?: string;
+  saslMechanism?: SaslMechanism;
+  saslUsername?: string;
+  saslPassword?: string;
 }
 
-/** Adds --bootstrap to a command that talks to brokers. */
+/** Adds --bootstrap and the SASL credentials to a command that talks to brokers. */
 export function addClientOptions(command: Command): Command {
-  return command.option(
-    '--bootstrap <host:port,...>',
-    `brokers to start from (default: $${BOOTSTRAP_ENV} or ${DEFAULT_BOOTSTRAP})`,
-    parseBootstrap,
-  );
+  return command
+    .option(
+      '--bootstrap <host:port,...>',
+      `brokers to start from (default: $${BOOTSTRAP_ENV} or ${DEFAULT_BOOTSTRAP})`,
+      parseBootstrap,
+    )
+    .option(
+      '--sasl-mechanism <mechanism>',
+      `authenticate with SASL: ${SASL_MECHANISMS.join(', ')} (default: $${SASL_MECHANISM_ENV}, else none)`,
+      parseSaslMechanism,
+    )
+    .option('--sasl-username <name>', `SASL user name (default: $${SASL_USERNAME_ENV})`, parseSaslUsername)
+    .option(
+      '--sasl-password <password>',
+      `SASL password (default: $${SASL_PASSWORD_ENV}, which other users cannot see in the process list)`,
+    );
 }
 
-/** Client options from --bootstrap, else SLUICE_BOOTSTRAP, else 127.0.0.1:9092. */
-export function clientOptions(
-  flags: ClientFlags,
-  env: Readonly<Record<string, string | undefined>>,
-): ClientOptions {
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Client options from the flags, each falling back to its environment variable: --bootstrap, else
+ * SLUICE_BOOTSTRAP, else 127.0.0.1:9092; SASL only when a mechanism is given, and then with both credentials.
+ */
+export function clientOptions(flags: ClientFlags, env: Environment): ClientOptions {
   let bootstrap = flags.bootstrap;
   if (bootstrap === undefined) {
     const fromEnv = env[BOOTSTRAP_ENV]?.trim();
@@ -44,11 +65,61 @@ export function clientOptions(
       }
     }
   }
+  const sasl = saslOptions(flags, env);
   return {
     bootstrap: bootstrap ?? DEFAULT_BOOTSTRAP,
     clientId: 'sluice-cli',
     connectTimeoutMs: CLI_CONNECT_TIMEOUT_MS,
+    ...(sasl === undefined ? {} : { sasl }),
   };
+}
+
+/** An empty variable counts as unset, as for SLUICE_BOOTSTRAP. */
+function fromEnv(env: Environment, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function saslOptions(flags: ClientFlags, env: Environment): SaslOptions | undefined {
+  let mechanism = flags.saslMechanism;
+  const mechanismText = fromEnv(env, SASL_MECHANISM_ENV);
+  if (mechanism === undefined && mechanismText !== undefined) {
+    try {
+      mechanism = parseSaslMechanism(mechanismText);
+    } catch (error) {
+      throw new UsageError(`${SASL_MECHANISM_ENV}=${mechanismText} is invalid: ${(error as Error).message}`);
+    }
+  }
+  const username = flags.saslUsername ?? fromEnv(env, SASL_USERNAME_ENV);
+  const password = flags.saslPassword ?? fromEnv(env, SASL_PASSWORD_ENV);
+  if (mechanism === undefined) {
+    if (username === undefined && password === undefined) return undefined;
+    throw new UsageError(
+      `a SASL user name or password needs a mechanism: --sasl-mechanism or $${SASL_MECHANISM_ENV} ` +
+        `(${SASL_MECHANISMS.join(', ')})`,
+    );
+  }
+  if (username === undefined || password === undefined) {
+    const missing = [
+      ...(username === undefined ? [`--sasl-username (or $${SASL_USERNAME_ENV})`] : []),
+      ...(password === undefined ? [`--sasl-password (or $${SASL_PASSWORD_ENV})`] : []),
+    ];
+    throw new UsageError(`SASL mechanism ${mechanism} needs ${missing.join(' and ')}`);
+  }
+  return { mechanism, username, password };
+}
+
+/** --sasl-mechanism: our names, case-insensitive ('SCRAM-SHA-256', as Kafka writes it, works too). */
+export function parseSaslMechanism(text: string): SaslMechanism {
+  const name = text.trim().toLowerCase();
+  const found = SASL_MECHANISMS.find((mechanism) => mechanism === name);
+  if (found === undefined) throw new InvalidArgumentError(`expected one of ${SASL_MECHANISMS.join(', ')}`);
+  return found;
+}
+
+function parseSaslUsername(text: string): string {
+  if (text === '') throw new InvalidArgumentError('expected a non-empty name');
+  return text;
 }
 
 /** 'host:port[,host:port...]', checked here so that a typo is a usage error rather than a connection failure. */

@@ -19,8 +19,10 @@ import {
   KafkaClientError,
   StaleMetadataError,
 } from './errors.js';
+import { type SaslOptions, validateSaslOptions } from './sasl.js';
 
 export type { ClientLogger } from './connection.js';
+export type { SaslMechanism, SaslOptions } from './sasl.js';
 
 export interface RetryOptions {
   /** Attempts after the first. Default 5. */
@@ -45,6 +47,12 @@ export interface ClientOptions {
   metadataMaxAgeMs?: number;
   /** Default: silent. */
   logger?: ClientLogger;
+  /**
+   * Credentials for brokers whose listener requires SASL (SASL_PLAINTEXT). Every connection authenticates
+   * before its first request; a refusal is a non-retriable SaslAuthenticationError or
+   * UnsupportedSaslMechanismError. Default: no authentication.
+   */
+  sasl?: SaslOptions;
 }
 
 export interface PartitionInfo {
@@ -139,6 +147,7 @@ export class Cluster {
   readonly requestTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly logger: ClientLogger;
+  private readonly sasl: SaslOptions | undefined;
   private readonly bootstrapAddresses: BrokerAddress[];
   private readonly retries: number;
   private readonly initialBackoffMs: number;
@@ -179,6 +188,7 @@ export class Cluster {
     this.maxBackoffMs = options.retry?.maxBackoffMs ?? DEFAULTS.maxBackoffMs;
     this.metadataMaxAgeMs = options.metadataMaxAgeMs ?? DEFAULTS.metadataMaxAgeMs;
     this.logger = options.logger ?? silentLogger;
+    this.sasl = options.sasl === undefined ? undefined : validateSaslOptions(options.sasl);
   }
 
   get metadata(): ClusterMetadata {
@@ -459,6 +469,7 @@ export class Cluster {
       connectTimeoutMs: this.connectTimeoutMs,
       requestTimeoutMs: this.requestTimeoutMs,
       logger: this.logger,
+      sasl: this.sasl,
     });
   }
 

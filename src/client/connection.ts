@@ -1,12 +1,14 @@
 // One TCP connection to one broker. Requests are pipelined: each gets a correlation id, any number may be in
 // flight, and responses are matched by id (so the connection never assumes the broker answers in order).
-// connect() negotiates API versions with ApiVersions before anything else is sent (KIP-511 fallback included).
+// connect() negotiates API versions with ApiVersions before anything else is sent (KIP-511 fallback included),
+// then, when the client has SASL credentials, authenticates (SaslHandshake v1, SaslAuthenticate round trips):
+// the connection counts as connected only after both, so no other request can go out before them.
 
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ErrorCode } from '../protocol/errors.js';
+import { ErrorCode, errorInfo } from '../protocol/errors.js';
 import {
   ApiVersionsApi,
   type ApiVersionsRequest,
@@ -15,6 +17,10 @@ import {
   ResponseHeaderCodec,
   requestHeaderVersion,
   responseHeaderVersion,
+  SaslAuthenticateApi,
+  type SaslAuthenticateResponse,
+  SaslHandshakeApi,
+  type SaslHandshakeResponse,
 } from '../protocol/generated/index.js';
 import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
@@ -22,11 +28,15 @@ import {
   ClientClosedError,
   ConnectionError,
   errorFromCode,
+  IllegalSaslStateError,
   type KafkaClientError,
   ProtocolError,
   RequestTimeoutError,
+  SaslAuthenticationError,
+  UnsupportedSaslMechanismError,
   UnsupportedVersionError,
 } from './errors.js';
+import { createSaslExchange, type SaslOptions } from './sasl.js';
 
 /** Where the client writes what it is doing; every method is optional in spirit, the default is silent. */
 export interface ClientLogger {
@@ -60,6 +70,8 @@ export interface BrokerConnectionOptions {
   logger?: ClientLogger;
   /** Refuse response frames larger than this (a guard against a peer that is not a Kafka broker). */
   maxResponseBytes?: number;
+  /** Authenticate with these credentials after ApiVersions (for SASL_PLAINTEXT listeners). */
+  sasl?: SaslOptions;
 }
 
 export interface SendOptions {
@@ -86,6 +98,10 @@ const MAX_REMEMBERED_TIMEOUTS = 1024;
 /** The ApiVersions version sent first (KIP-511: carries the client software name and version). */
 const API_VERSIONS_FIRST_VERSION = 3;
 const CLIENT_SOFTWARE_NAME = 'sluice';
+/** SaslHandshake v1 moves the tokens into SaslAuthenticate requests (KIP-152); v0's raw tokens are not spoken. */
+const SASL_HANDSHAKE_VERSION = 1;
+/** PLAIN takes one SaslAuthenticate round trip and SCRAM two; a server asking for more is not following either. */
+const MAX_SASL_ROUNDS = 4;
 
 /** Socket reads land here while no frame is partly received; frames found in it are copied out. */
 const READ_SCRATCH_BYTES = 64 * 1024;
@@ -193,7 +209,7 @@ interface PendingRequest {
   timer: NodeJS.Timeout | null;
 }
 
-/** `handshaking`: the socket is open and only the ApiVersions exchange may use it. */
+/** `handshaking`: the socket is open and only the ApiVersions and SASL exchanges may use it. */
 type State = 'idle' | 'connecting' | 'handshaking' | 'connected' | 'closed';
 
 let softwareVersionPromise: Promise<string> | null = null;
@@ -246,6 +262,7 @@ export class BrokerConnection {
   private readonly requestTimeoutMs: number;
   private readonly maxResponseBytes: number;
   private readonly logger: ClientLogger;
+  private readonly sasl: SaslOptions | undefined;
 
   private state: State = 'idle';
   private socket: net.Socket | null = null;
@@ -265,6 +282,7 @@ export class BrokerConnection {
     this.requestTimeoutMs = options.requestTimeoutMs;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.logger = options.logger ?? silentLogger;
+    this.sasl = options.sasl;
   }
 
   get isConnected(): boolean {
@@ -389,16 +407,108 @@ export class BrokerConnection {
       socketError = error;
     });
     socket.once('close', () => this.lose(socket, 'connection closed by the broker', socketError));
-    // Not connected until the versions are known: a caller must never get a connection whose versionFor
-    // cannot answer yet.
+    // Not connected until the versions are known and SASL (if any) has succeeded: a caller must never get a
+    // connection whose versionFor cannot answer yet, nor one the broker would close at its first request.
     this.state = 'handshaking';
+    let step = 'ApiVersions negotiation';
     try {
       this.brokerVersions = await this.negotiateVersions();
+      if (this.sasl !== undefined) {
+        step = 'SASL authentication';
+        await this.authenticate(this.sasl);
+      }
       if (this.state === 'handshaking') this.state = 'connected';
       this.logger.debug('connected', { host: this.host, port: this.port, nodeId: this.nodeId });
     } catch (error) {
-      this.lose(socket, 'ApiVersions negotiation failed', error);
+      this.lose(socket, `${step} failed`, error);
       throw error;
+    }
+  }
+
+  /**
+   * SaslHandshake v1 names the mechanism, then SaslAuthenticate requests carry the mechanism's tokens. Every
+   * refusal is a typed, non-retriable error: the broker closes the connection after it, and the same
+   * credentials would be refused again.
+   */
+  private async authenticate(sasl: SaslOptions): Promise<void> {
+    const exchange = createSaslExchange(sasl);
+    const handshakeVersion = this.saslVersion(SaslHandshakeApi, SASL_HANDSHAKE_VERSION);
+    const authenticateVersion = this.saslVersion(SaslAuthenticateApi, SaslAuthenticateApi.minVersion);
+    const handshake = (await this.transmit(
+      SaslHandshakeApi,
+      { mechanism: exchange.mechanism },
+      handshakeVersion,
+      this.requestTimeoutMs,
+      true,
+    )) as SaslHandshakeResponse;
+    if (handshake.errorCode !== ErrorCode.NONE) throw this.handshakeError(exchange.mechanism, handshake);
+    let token: Buffer | null = await exchange.start();
+    for (let round = 0; token !== null; round++) {
+      if (round === MAX_SASL_ROUNDS) {
+        throw new SaslAuthenticationError(
+          ErrorCode.SASL_AUTHENTICATION_FAILED,
+          `${exchange.mechanism} authentication to ${this.address} did not finish within ${MAX_SASL_ROUNDS} round trips`,
+        );
+      }
+      const response = (await this.transmit(
+        SaslAuthenticateApi,
+        { authBytes: token },
+        authenticateVersion,
+        this.requestTimeoutMs,
+        true,
+      )) as SaslAuthenticateResponse;
+      if (response.errorCode !== ErrorCode.NONE) {
+        const reason = response.errorMessage ?? errorInfo(response.errorCode).message;
+        throw errorFromCode(
+          response.errorCode,
+          `${exchange.mechanism} authentication as '${sasl.username}' to ${this.address} failed: ${reason}`,
+        );
+      }
+      try {
+        token = await exchange.respond(response.authBytes);
+      } catch (error) {
+        if (!(error instanceof SaslAuthenticationError)) throw error;
+        throw new SaslAuthenticationError(
+          ErrorCode.SASL_AUTHENTICATION_FAILED,
+          `authentication as '${sasl.username}' to ${this.address} failed: ${error.message}`,
+        );
+      }
+    }
+    this.logger.debug('authenticated', { nodeId: this.nodeId, mechanism: exchange.mechanism });
+  }
+
+  /** The highest SASL API version both sides support, at least `minVersion`; a clear error otherwise. */
+  private saslVersion(
+    api: { key: number; name: string; minVersion: number; maxVersion: number },
+    minVersion: number,
+  ): number {
+    const broker = this.brokerVersions.get(api.key);
+    if (broker === undefined || broker.max < minVersion) {
+      throw new UnsupportedVersionError(
+        `broker ${this.address} does not support ${api.name} v${minVersion}+, which SASL authentication needs ` +
+          `(the broker is older than Kafka 1.0, or does not speak SASL)`,
+      );
+    }
+    return this.versionFor({ ...api, minVersion });
+  }
+
+  private handshakeError(mechanism: string, response: SaslHandshakeResponse): KafkaClientError {
+    switch (response.errorCode) {
+      case ErrorCode.UNSUPPORTED_SASL_MECHANISM:
+        return new UnsupportedSaslMechanismError(
+          response.errorCode,
+          `broker ${this.address} does not enable SASL mechanism ${mechanism}; it enables: ${
+            response.mechanisms.length === 0 ? 'none' : response.mechanisms.join(', ')
+          }`,
+          { enabledMechanisms: response.mechanisms },
+        );
+      case ErrorCode.ILLEGAL_SASL_STATE:
+        return new IllegalSaslStateError(
+          response.errorCode,
+          `broker ${this.address} refused the SASL handshake: its listener does not use SASL (PLAINTEXT?)`,
+        );
+      default:
+        return errorFromCode(response.errorCode, `SaslHandshake to ${this.address} failed`);
     }
   }
 

@@ -209,6 +209,43 @@ export class TransactionError extends KafkaCodeError {
 }
 
 /**
+ * The broker refused the client's credentials (SASL_AUTHENTICATION_FAILED: wrong password, unknown user), or the
+ * SASL exchange itself failed on the client side (the server's SCRAM signature did not match, a malformed
+ * challenge). Not retriable: the broker closes the connection, and the same credentials fail again.
+ */
+export class SaslAuthenticationError extends KafkaCodeError {
+  override name = 'SaslAuthenticationError';
+}
+
+/**
+ * The broker does not enable the SASL mechanism the client asked for (UNSUPPORTED_SASL_MECHANISM).
+ * `enabledMechanisms` lists what the broker offers instead. Not retriable.
+ */
+export class UnsupportedSaslMechanismError extends KafkaCodeError {
+  override name = 'UnsupportedSaslMechanismError';
+  /** The mechanisms the broker enables, in its own spelling ('PLAIN', 'SCRAM-SHA-256'). */
+  readonly enabledMechanisms: readonly string[];
+
+  constructor(
+    code: number,
+    message?: string,
+    context: ErrorContext & { enabledMechanisms?: readonly string[] } = {},
+  ) {
+    const { enabledMechanisms = [], ...rest } = context;
+    super(code, message, rest);
+    this.enabledMechanisms = enabledMechanisms;
+  }
+}
+
+/**
+ * A SASL request arrived in a state that does not allow it (ILLEGAL_SASL_STATE): typically a SaslHandshake on a
+ * listener without SASL (PLAINTEXT), or a second handshake after authentication. Not retriable.
+ */
+export class IllegalSaslStateError extends KafkaCodeError {
+  override name = 'IllegalSaslStateError';
+}
+
+/**
  * A response could not be decoded although its frame was intact. Only that request fails; this usually means
  * the broker and client disagree about a schema.
  */
@@ -365,6 +402,9 @@ const FAMILY_BY_CODE: ReadonlyMap<number, FamilyConstructor> = (() => {
     E.TRANSACTIONAL_ID_NOT_FOUND,
     E.TRANSACTION_ABORTABLE,
   ]);
+  add(SaslAuthenticationError, [E.SASL_AUTHENTICATION_FAILED]);
+  add(UnsupportedSaslMechanismError, [E.UNSUPPORTED_SASL_MECHANISM]);
+  add(IllegalSaslStateError, [E.ILLEGAL_SASL_STATE]);
   return map;
 })();
 

@@ -9,6 +9,8 @@ export {
   type ClusterMetadata,
   type PartitionInfo,
   type RetryOptions,
+  type SaslMechanism,
+  type SaslOptions,
   type TopicInfo,
 } from './cluster.js';
 export {

@@ -2,6 +2,7 @@
 // stops them in reverse on close.
 import { BufferPool } from '../common/buffer-pool.js';
 import type { BrokerConfig } from '../common/config.js';
+import { usesSasl, usesTls } from '../common/config-values.js';
 import type { Logger } from '../common/logger.js';
 import { GroupCoordinator, realScheduler } from '../coordinator/index.js';
 import { TransactionCoordinator } from '../coordinator/transactions/index.js';
@@ -15,7 +16,7 @@ import { OFFSETS_TOPIC, OffsetsTopic } from './offsets-topic.js';
 import { partitionCapacity, readOpenFileLimit } from './partition-capacity.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { ReplicaManager } from './replica-manager.js';
-import { SaslSession, SCRAM_MECHANISMS, UserCredentials } from './security/index.js';
+import { SaslSession, SCRAM_MECHANISMS, tlsServerOptions, UserCredentials } from './security/index.js';
 import { KafkaServer } from './server.js';
 import { defaultLogConfig } from './topic-settings.js';
 import {
@@ -31,6 +32,18 @@ export interface RunningBroker {
 }
 
 export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
+  // Security first: a keystore that cannot be used stops the start before any data file is opened.
+  const protocol = config.listenerSecurityProtocol;
+  const tls = usesTls(protocol) ? await tlsServerOptions(config) : undefined;
+  const saslSessionOptions = usesSasl(protocol)
+    ? {
+        enabledMechanisms: config.saslEnabledMechanisms,
+        credentials: await UserCredentials.fromUsers(
+          config.saslUsers,
+          SCRAM_MECHANISMS.filter((mechanism) => config.saslEnabledMechanisms.includes(mechanism)),
+        ),
+      }
+    : null;
   const metadata = await EmbeddedMetadataStore.open(config.dataDir, {
     nodeId: config.nodeId,
     clusterId: config.clusterId,
@@ -130,21 +143,12 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     producerIds,
     advertised,
   };
-  const saslSessionOptions =
-    config.listenerSecurityProtocol === 'SASL_PLAINTEXT'
-      ? {
-          enabledMechanisms: config.saslEnabledMechanisms,
-          credentials: await UserCredentials.fromUsers(
-            config.saslUsers,
-            SCRAM_MECHANISMS.filter((mechanism) => config.saslEnabledMechanisms.includes(mechanism)),
-          ),
-        }
-      : null;
   const server = new KafkaServer({
     host: config.listenHost,
     port: config.listenPort,
-    listenerName: config.listenerSecurityProtocol,
+    listenerName: protocol,
     ...(saslSessionOptions !== null && { createSaslSession: () => new SaslSession(saslSessionOptions) }),
+    ...(tls !== undefined && { tls }),
     handler: createDispatcher(services, brokerHandlers()),
     logger,
     maxRequestBytes: config.socketRequestMaxBytes,

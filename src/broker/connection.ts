@@ -80,6 +80,7 @@ export interface ServerCounters {
   handlerErrors: number;
   idleConnectionsClosed: number;
   readPauses: number;
+  tlsHandshakeFailures: number;
 }
 
 export interface ConnectionLimits {

@@ -1,4 +1,5 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { BufferPool } from '../common/buffer-pool.js';
 import {
   Connection,
@@ -43,6 +44,8 @@ export interface ServerOptions {
   listenerName?: string;
   /** On a SASL listener: each connection's authentication, which must complete before other requests. */
   createSaslSession?: () => SaslSession;
+  /** On an SSL or SASL_SSL listener: the TLS server options (key, certificate, client authentication). */
+  tls?: TlsOptions;
   /** Large request frames are assembled in buffers from this pool (see RequestFrame.hold). */
   bufferPool?: BufferPool;
   /**
@@ -95,6 +98,7 @@ export class KafkaServer {
     handlerErrors: 0,
     idleConnectionsClosed: 0,
     readPauses: 0,
+    tlsHandshakeFailures: 0,
   };
   private readonly listenerName: string;
   private readonly requestMemory: RequestMemory | null;
@@ -122,9 +126,23 @@ export class KafkaServer {
       throw new InvalidServerOptionError('maxQueuedRequestBytes', queuedRequestBytes);
     }
     this.requestMemory = queuedRequestBytes === undefined ? null : new RequestMemory(queuedRequestBytes);
-    this.server = createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true }, (socket) =>
-      this.accept(socket),
-    );
+    const socketOptions = { allowHalfOpen: true, noDelay: true, keepAlive: true };
+    if (options.tls === undefined) {
+      this.server = createServer(socketOptions, (socket) => this.accept(socket));
+    } else {
+      // Connections are accepted once their TLS handshake is done; a failed handshake is the client's problem
+      // (wrong CA, no certificate where one is required), logged but no broker error.
+      this.server = createTlsServer({ ...options.tls, ...socketOptions }, (socket: TLSSocket) =>
+        this.accept(socket),
+      );
+      this.server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
+        this.counters.tlsHandshakeFailures++;
+        this.options.logger.info(
+          { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, reason: error.message },
+          'TLS handshake failed',
+        );
+      });
+    }
   }
 
   get connectionCount(): number {

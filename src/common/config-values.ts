@@ -160,9 +160,17 @@ export interface HostPort {
   port: number;
 }
 
-/** Kafka's security protocols that Sluice's listener can speak (no TLS yet). */
-export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SASL_PLAINTEXT'] as const;
+/** Kafka's four security protocols: with or without TLS, with or without SASL authentication. */
+export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
 export type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number];
+
+export function usesTls(protocol: SecurityProtocol): boolean {
+  return protocol === 'SSL' || protocol === 'SASL_SSL';
+}
+
+export function usesSasl(protocol: SecurityProtocol): boolean {
+  return protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL';
+}
 
 /** A listener address with the security protocol named by its `PROTOCOL://` prefix (PLAINTEXT without one). */
 export interface ListenerAddress extends HostPort {
@@ -172,10 +180,10 @@ export interface ListenerAddress extends HostPort {
 }
 
 const LISTENER_EXPECTED =
-  'HOST:PORT or PROTOCOL://HOST:PORT (PLAINTEXT or SASL_PLAINTEXT), a single address, port 0-65535';
+  'HOST:PORT or PROTOCOL://HOST:PORT (PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL), a single address, port 0-65535';
 
 /**
- * `HOST:PORT`, `[IPv6]:PORT`, or Kafka's listener form `PLAINTEXT://HOST:PORT` / `SASL_PLAINTEXT://HOST:PORT`.
+ * `HOST:PORT`, `[IPv6]:PORT`, or Kafka's listener form `PROTOCOL://HOST:PORT` (`SASL_SSL://HOST:PORT`).
  * An empty host means every interface, as in Kafka. Only one listener is supported.
  */
 export function parseListenerAddress(text: string): ListenerAddress {
@@ -186,9 +194,6 @@ export function parseListenerAddress(text: string): ListenerAddress {
   const scheme = /^([A-Za-z_][A-Za-z0-9_]*):\/\//.exec(rest);
   if (scheme) {
     const name = scheme[1]!.toUpperCase();
-    if (name === 'SSL' || name === 'SASL_SSL') {
-      throw new InvalidValueError(`${expected}; TLS listeners (${name}) are not supported yet`);
-    }
     if (!(SECURITY_PROTOCOLS as readonly string[]).includes(name)) {
       throw new InvalidValueError(`${expected}; unknown security protocol ${scheme[1]}`);
     }

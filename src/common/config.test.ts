@@ -24,6 +24,12 @@ describe('loadBrokerConfig defaults', () => {
       listenerSecurityProtocol: 'PLAINTEXT',
       saslEnabledMechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
       saslUsers: [],
+      sslKeystoreLocation: null,
+      sslKeystoreType: 'PEM',
+      sslKeystorePassword: null,
+      sslKeyPassword: null,
+      sslTruststoreLocation: null,
+      sslClientAuth: 'none',
       nodeId: 0,
       dataDir: './data',
       autoCreateTopicsEnable: true,
@@ -238,11 +244,15 @@ describe('errors name the key', () => {
     assert.throws(() => loadBrokerConfig({ flags: { listeners: 'localhost' } }), /expected HOST:PORT/);
     assert.throws(
       () => loadBrokerConfig({ flags: { listeners: 'SSL://h:1' } }),
-      /TLS listeners \(SSL\) are not supported yet/,
+      /ssl\.keystore\.location is not set: a TLS listener needs the broker's key and certificate/,
     );
     assert.throws(
-      () => loadBrokerConfig({ flags: { listeners: 'SASL_SSL://h:1' } }),
-      /TLS listeners \(SASL_SSL\) are not supported yet/,
+      () => loadBrokerConfig({ flags: { listeners: 'SASL_SSL://h:1', 'ssl.keystore.location': '/k.pem' } }),
+      /sasl\.users is not set/,
+    );
+    assert.throws(
+      () => loadBrokerConfig({ flags: { 'ssl.keystore.type': 'JKS' } }),
+      /expected one of PEM, PKCS12/,
     );
     assert.throws(
       () => loadBrokerConfig({ flags: { listeners: 'FOO://h:1' } }),
@@ -352,6 +362,35 @@ describe('SASL', () => {
           },
         }),
       /the listener speaks SASL_PLAINTEXT, so its advertised address must too/,
+    );
+  });
+
+  test('SASL_SSL and SSL listeners take their keystore and client authentication settings', () => {
+    const config = loadBrokerConfig({
+      flags: {
+        listeners: 'SASL_SSL://127.0.0.1:9094',
+        'sasl.users': users,
+        'ssl.keystore.location': '/etc/sluice/broker.p12',
+        'ssl.keystore.type': 'PKCS12',
+        'ssl.keystore.password': 'store-pw',
+        'ssl.truststore.location': '/etc/sluice/ca.pem',
+        'ssl.client.auth': 'required',
+      },
+    });
+    assert.equal(config.listenerSecurityProtocol, 'SASL_SSL');
+    assert.equal(config.sslKeystoreType, 'PKCS12');
+    assert.equal(config.sslKeystorePassword, 'store-pw');
+    assert.equal(config.sslClientAuth, 'required');
+    const entries = new Map(brokerConfigEntries(config).map((e) => [e.name, e]));
+    assert.equal(entries.get('ssl.keystore.password')!.value, null);
+    assert.equal(entries.get('ssl.keystore.password')!.sensitive, true);
+    assert.equal(entries.get('ssl.keystore.location')!.value, '/etc/sluice/broker.p12');
+    assert.equal(
+      loadBrokerConfig({
+        flags: { listeners: 'ssl://:9093', 'ssl.keystore.location': '/k.pem' },
+        warn: () => {},
+      }).listenerSecurityProtocol,
+      'SSL',
     );
   });
 

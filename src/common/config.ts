@@ -34,6 +34,8 @@ import {
   type SecurityProtocol,
   TIMESTAMP_TYPES,
   type TimestampType,
+  usesSasl,
+  usesTls,
 } from './config-values.js';
 
 export { ConfigError } from './config-file.js';
@@ -66,6 +68,14 @@ export interface BrokerConfig {
   saslEnabledMechanisms: SaslMechanism[];
   /** `sasl.users`: the accounts a SASL listener accepts, with every enabled mechanism. */
   saslUsers: SaslUser[];
+  /** TLS listeners: the broker's key and certificate chain (PEM) or a PKCS12 bundle; null without TLS. */
+  sslKeystoreLocation: string | null;
+  sslKeystoreType: 'PEM' | 'PKCS12';
+  sslKeystorePassword: string | null;
+  sslKeyPassword: string | null;
+  /** CA certificates (PEM) that client certificates must chain to; null: Node's default CAs. */
+  sslTruststoreLocation: string | null;
+  sslClientAuth: 'none' | 'requested' | 'required';
   nodeId: number;
   /** `log.dirs` (one directory). */
   dataDir: string;
@@ -237,10 +247,53 @@ function hostPortDef<F extends 'listener' | 'advertisedListener'>(
     field,
     type: ConfigType.STRING,
     defaultText,
-    valid: 'HOST:PORT, PLAINTEXT://HOST:PORT or SASL_PLAINTEXT://HOST:PORT',
+    valid: 'HOST:PORT or PROTOCOL://HOST:PORT, PROTOCOL one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL',
     doc,
     parse: parseListenerAddress as (text: string) => NonNullable<SettingValues[F]>,
     format: formatListenerAddress,
+  };
+}
+
+function pathDef<F extends 'sslKeystoreLocation' | 'sslTruststoreLocation'>(
+  name: string,
+  field: F,
+  doc: string,
+): FieldDef<F> {
+  return {
+    kind: 'field',
+    name,
+    field,
+    type: ConfigType.STRING,
+    defaultText: null,
+    valid: 'a file path',
+    doc,
+    parse: (text) => {
+      const trimmed = text.trim();
+      if (trimmed === '') throw new InvalidValueError('a file path');
+      return trimmed as NonNullable<SettingValues[F]>;
+    },
+    format: (value) => value,
+  };
+}
+
+function passwordDef<F extends 'sslKeystorePassword' | 'sslKeyPassword'>(
+  name: string,
+  field: F,
+  doc: string,
+): FieldDef<F> {
+  return {
+    kind: 'field',
+    name,
+    field,
+    type: ConfigType.PASSWORD,
+    defaultText: null,
+    valid: 'a password',
+    doc: `${doc} Sensitive: DescribeConfigs does not show it.`,
+    parse: (text) => {
+      if (text === '') throw new InvalidValueError('a non-empty password');
+      return text as NonNullable<SettingValues[F]>;
+    },
+    format: (value) => value,
   };
 }
 
@@ -278,7 +331,8 @@ export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
     'listener',
     '127.0.0.1:9092',
     'Address the broker accepts client connections on. An empty host or 0.0.0.0 listens on every interface. ' +
-      'With the SASL_PLAINTEXT:// prefix every client must authenticate (sasl.enabled.mechanisms, sasl.users).',
+      'SSL:// and SASL_SSL:// listeners speak TLS (ssl.*); with SASL_PLAINTEXT:// and SASL_SSL:// every ' +
+      'client must authenticate (sasl.enabled.mechanisms, sasl.users).',
   ),
   hostPortDef(
     'advertised.listeners',
@@ -295,7 +349,7 @@ export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
     type: ConfigType.LIST,
     defaultText: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
     valid: 'a list of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512',
-    doc: 'SASL mechanisms a SASL_PLAINTEXT listener offers in SaslHandshake.',
+    doc: 'SASL mechanisms a SASL_PLAINTEXT or SASL_SSL listener offers in SaslHandshake.',
     parse: parseSaslMechanisms,
     format: (value) => value.join(','),
   },
@@ -307,12 +361,45 @@ export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
     defaultText: null,
     valid: 'NAME:PASSWORD[,NAME:PASSWORD...]',
     doc:
-      'Sluice-specific. Accounts of a SASL_PLAINTEXT listener; each can log in with every enabled mechanism ' +
+      'Sluice-specific. Accounts of a SASL listener; each can log in with every enabled mechanism ' +
       '(SCRAM credentials are derived at start with 4096 iterations). A password may contain ":" but not ",". ' +
       'Sensitive: DescribeConfigs does not show it.',
     parse: parseSaslUsers,
     format: (value) => value.map((user) => `${user.name}:${user.password}`).join(','),
   },
+  pathDef(
+    'ssl.keystore.location',
+    'sslKeystoreLocation',
+    "The broker's private key and certificate chain for SSL and SASL_SSL listeners: one PEM file holding " +
+      'both (ssl.keystore.type=PEM), or a PKCS12 file. Read at start.',
+  ),
+  enumDef(
+    'ssl.keystore.type',
+    'sslKeystoreType',
+    'PEM',
+    ['PEM', 'PKCS12'],
+    'Format of ssl.keystore.location. Java KeyStores (JKS) are not read: convert them with keytool to PKCS12.',
+  ),
+  passwordDef('ssl.keystore.password', 'sslKeystorePassword', 'Password of a PKCS12 keystore.'),
+  passwordDef(
+    'ssl.key.password',
+    'sslKeyPassword',
+    'Passphrase of an encrypted private key in a PEM keystore.',
+  ),
+  pathDef(
+    'ssl.truststore.location',
+    'sslTruststoreLocation',
+    'PEM file of the CA certificates that client certificates must chain to (ssl.client.auth). Default: ' +
+      "Node's bundled CAs.",
+  ),
+  enumDef(
+    'ssl.client.auth',
+    'sslClientAuth',
+    'none',
+    ['none', 'requested', 'required'],
+    'Whether TLS clients must present a certificate: required refuses the handshake without a valid one; ' +
+      'requested asks but accepts clients without one.',
+  ),
   intDef('node.id', 'nodeId', '0', { min: 0 }, 'Id of this broker. The data directory records it.'),
   {
     kind: 'field',
@@ -736,7 +823,13 @@ export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerC
       );
     }
   }
-  if (listener.securityProtocol === 'SASL_PLAINTEXT' && saslUsers === null) {
+  if (usesTls(listener.securityProtocol) && rest.sslKeystoreLocation === null) {
+    throw new ConfigError(
+      `listeners is ${formatListenerAddress(listener)}, but ssl.keystore.location is not set: a TLS listener ` +
+        "needs the broker's key and certificate",
+    );
+  }
+  if (usesSasl(listener.securityProtocol) && saslUsers === null) {
     throw new ConfigError(
       `listeners is ${formatListenerAddress(listener)}, but sasl.users is not set: nobody could log in. ` +
         'Set sasl.users=NAME:PASSWORD[,...]',

@@ -6,3 +6,4 @@ export {
   UserCredentials,
 } from './credentials.js';
 export { type AuthenticateOutcome, type HandshakeOutcome, SaslSession, SaslState } from './sasl-session.js';
+export { TlsSetupError, tlsServerOptions } from './tls.js';

@@ -73,6 +73,8 @@ Examples:
   $ SLUICE_LOG_SEGMENT_BYTES=134217728 sluice start --log-level debug
   $ SLUICE_SASL_USERS=alice:alice-secret sluice start --listen SASL_PLAINTEXT://127.0.0.1:9092
       every client must log in (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512) as alice
+  $ sluice start --listen SSL://0.0.0.0:9093 --set ssl.keystore.location=/etc/sluice/broker.pem
+      TLS with the key and certificate chain in broker.pem
 
 Precedence: built-in defaults < --config file < SLUICE_* environment variables < flags.
 Environment variables are SLUICE_ + the setting name upper-cased with dots as underscores.`;
@@ -83,7 +85,7 @@ export function registerStartCommand(program: Command, context: CliContext): voi
     .description('Run a broker')
     .option(
       '--listen <[protocol://]host:port>',
-      'address to accept clients on (listeners); protocol PLAINTEXT (default) or SASL_PLAINTEXT',
+      'address to accept clients on (listeners); protocol PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL',
     )
     .option('--data-dir <dir>', 'directory for logs and metadata (log.dirs)')
     .option('--node-id <n>', 'broker id (node.id)')

@@ -38,10 +38,11 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   const saslSessionOptions = usesSasl(protocol)
     ? {
         enabledMechanisms: config.saslEnabledMechanisms,
-        credentials: await UserCredentials.fromUsers(
-          config.saslUsers,
-          SCRAM_MECHANISMS.filter((mechanism) => config.saslEnabledMechanisms.includes(mechanism)),
-        ),
+        credentials: await UserCredentials.fromUsers(config.saslUsers, {
+          scramMechanisms: SCRAM_MECHANISMS.filter((mechanism) =>
+            config.saslEnabledMechanisms.includes(mechanism),
+          ),
+        }),
       }
     : null;
   const metadata = await EmbeddedMetadataStore.open(config.dataDir, {
@@ -147,7 +148,10 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     host: config.listenHost,
     port: config.listenPort,
     listenerName: protocol,
-    ...(saslSessionOptions !== null && { createSaslSession: () => new SaslSession(saslSessionOptions) }),
+    ...(saslSessionOptions !== null && {
+      createSaslSession: () => new SaslSession(saslSessionOptions),
+      maxUnauthenticatedRequestBytes: config.saslServerMaxReceiveSize,
+    }),
     ...(tls !== undefined && { tls }),
     handler: createDispatcher(services, brokerHandlers()),
     logger,

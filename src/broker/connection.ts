@@ -85,6 +85,8 @@ export interface ServerCounters {
 
 export interface ConnectionLimits {
   maxRequestBytes: number;
+  /** Before SASL authentication completes (Kafka's sasl.server.max.receive.size). */
+  maxUnauthenticatedRequestBytes?: number;
   maxInFlightRequests: number;
   maxQueuedResponseBytes: number;
 }
@@ -114,6 +116,8 @@ export class InvalidResponseError extends Error {
 }
 
 const MAX_FRAME_BYTES = 0x7fffffff;
+/** Kafka's default sasl.server.max.receive.size. */
+const DEFAULT_MAX_UNAUTHENTICATED_REQUEST_BYTES = 524_288;
 const PRODUCE_API_KEY = 0;
 const INITIAL_SLOT_CAPACITY = 8;
 
@@ -191,6 +195,7 @@ export class Connection {
       (frame, hold) => this.onFrame(frame, hold),
       bufferPool,
     );
+    if (info.sasl !== null) this.matchFramesToSasl(info.sasl);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.updateReading());
     socket.on('end', () => this.onPeerEnd());
@@ -331,6 +336,21 @@ export class Connection {
     }
   }
 
+  /**
+   * Frame limits follow the SASL state: a raw token (after SaslHandshake v0) has no request header to
+   * size-check, and until authentication completes frames are capped as Kafka caps them, so that an
+   * unauthenticated peer cannot make the broker buffer a full-size request.
+   */
+  private matchFramesToSasl(sasl: SaslSession): void {
+    this.decoder.minFrameBytes = sasl.expectsRawToken ? 0 : MIN_REQUEST_FRAME_BYTES;
+    this.decoder.maxFrameBytes = sasl.isAuthenticated
+      ? this.limits.maxRequestBytes
+      : Math.min(
+          this.limits.maxRequestBytes,
+          this.limits.maxUnauthenticatedRequestBytes ?? DEFAULT_MAX_UNAUTHENTICATED_REQUEST_BYTES,
+        );
+  }
+
   private releaseRequestMemory(slot: ResponseSlot): void {
     if (slot.requestBytes === 0) return;
     this.requestMemory?.give(slot.requestBytes);
@@ -460,10 +480,7 @@ export class Connection {
       this.onHandlerError(new ResponseTooLargeError(responseBytes));
       return;
     }
-    // SaslHandshake v0 makes the next frame a raw token, which has no request header to size-check.
-    if (this.info.sasl !== null) {
-      this.decoder.minFrameBytes = this.info.sasl.expectsRawToken ? 0 : MIN_REQUEST_FRAME_BYTES;
-    }
+    if (this.info.sasl !== null) this.matchFramesToSasl(this.info.sasl);
     slot.done = true;
     slot.response = response;
     slot.responseBytes = responseBytes;

@@ -158,7 +158,9 @@ describe('dispatcher', () => {
   });
 });
 
-const credentials = await UserCredentials.fromUsers([{ name: 'alice', password: 'alice-secret' }], []);
+const credentials = await UserCredentials.fromUsers([{ name: 'alice', password: 'alice-secret' }], {
+  scramMechanisms: [],
+});
 
 describe('dispatcher on a SASL connection', () => {
   const saslLogs: unknown[] = [];
@@ -254,7 +256,7 @@ describe('dispatcher on a SASL connection', () => {
     assert.equal(auth.errorMessage, 'Authentication failed: Invalid username or password');
     assert.deepEqual(saslLogs, [
       {
-        connection: '127.0.0.1:5000 (#1)',
+        connection: conn,
         mechanism: 'PLAIN',
         reason: 'Authentication failed: Invalid username or password',
       },

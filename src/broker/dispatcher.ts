@@ -119,13 +119,13 @@ export function createDispatcher(
  * After SaslHandshake v0 the exchange carries bare size-prefixed tokens, answered the same way. A failure
  * cannot be reported in this framing, so the connection closes, as Kafka does.
  */
-function rawSaslToken(
+async function rawSaslToken(
   broker: BrokerServices,
   connection: ConnectionInfo,
   sasl: SaslSession,
   token: Buffer,
-): Buffer[] {
-  const outcome = authenticateToken({ broker, connection }, sasl, token);
+): Promise<Buffer[]> {
+  const outcome = await authenticateToken({ broker, connection }, sasl, token);
   if (!outcome.ok) throw new UnanswerableRequestError(`SASL authentication failed: ${outcome.message}`);
   return [outcome.challenge];
 }

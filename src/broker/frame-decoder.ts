@@ -103,7 +103,8 @@ export class FrameDecoder {
   minFrameBytes = MIN_REQUEST_FRAME_BYTES;
 
   constructor(
-    private readonly maxFrameBytes: number,
+    /** Largest frame accepted; lowered while a SASL connection has not authenticated yet. */
+    public maxFrameBytes: number,
     private readonly sink: FrameSink,
     private readonly pool: BufferPool | null = null,
   ) {}

@@ -216,14 +216,16 @@ describe('KafkaServer', () => {
   });
 
   test('after a SASL v0 handshake the next frame is a raw token, however short, then requests again', async () => {
-    const credentials = await UserCredentials.fromUsers([{ name: 'a', password: 'b' }], []);
+    const credentials = await UserCredentials.fromUsers([{ name: 'a', password: 'b' }], {
+      scramMechanisms: [],
+    });
     const seen: Array<[number, string]> = [];
     const { port } = await start(
-      (request, connection) => {
+      async (request, connection) => {
         const sasl = connection.sasl!;
         seen.push([request.apiKey, request.payload.toString('latin1')]);
         if (request.apiKey === RAW_SASL_TOKEN) {
-          assert.ok(sasl.authenticate(request.payload).ok);
+          assert.ok((await sasl.authenticate(request.payload)).ok);
           return [correlationIdBytes(900)];
         }
         if (request.apiKey === 17) sasl.handshake('PLAIN', 0);
@@ -248,6 +250,24 @@ describe('KafkaServer', () => {
       [17, RAW_SASL_TOKEN, 3],
     );
     assert.equal(seen[1]![1], '\0a\0b');
+  });
+
+  test('before SASL authentication a frame above maxUnauthenticatedRequestBytes closes the connection', async () => {
+    const credentials = await UserCredentials.fromUsers([{ name: 'a', password: 'b' }], {
+      scramMechanisms: [],
+    });
+    const { port, server } = await start((request) => echo(request.payload), {
+      createSaslSession: () => new SaslSession({ enabledMechanisms: ['PLAIN'], credentials }),
+      maxUnauthenticatedRequestBytes: 1000,
+    });
+    const small = await client(port);
+    small.send(request(1, Buffer.alloc(900), 18));
+    assert.equal((await small.waitForResponses(1))[0]!.correlationId, 1);
+    const large = await client(port);
+    large.send(request(2, Buffer.alloc(1100), 18));
+    await large.waitClosed();
+    assert.deepEqual(large.responses, []);
+    assert.equal(server.stats().framesRejected, 1);
   });
 
   test('a response marked closeConnection is written, then the connection ends', async () => {

@@ -44,6 +44,8 @@ export interface ServerOptions {
   listenerName?: string;
   /** On a SASL listener: each connection's authentication, which must complete before other requests. */
   createSaslSession?: () => SaslSession;
+  /** sasl.server.max.receive.size: the largest frame read before authentication. Default 524288. */
+  maxUnauthenticatedRequestBytes?: number;
   /** On an SSL or SASL_SSL listener: the TLS server options (key, certificate, client authentication). */
   tls?: TlsOptions;
   /** Large request frames are assembled in buffers from this pool (see RequestFrame.hold). */

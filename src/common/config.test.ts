@@ -24,6 +24,7 @@ describe('loadBrokerConfig defaults', () => {
       listenerSecurityProtocol: 'PLAINTEXT',
       saslEnabledMechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
       saslUsers: [],
+      saslServerMaxReceiveSize: 524288,
       sslKeystoreLocation: null,
       sslKeystoreType: 'PEM',
       sslKeystorePassword: null,

@@ -68,6 +68,7 @@ export interface BrokerConfig {
   saslEnabledMechanisms: SaslMechanism[];
   /** `sasl.users`: the accounts a SASL listener accepts, with every enabled mechanism. */
   saslUsers: SaslUser[];
+  saslServerMaxReceiveSize: number;
   /** TLS listeners: the broker's key and certificate chain (PEM) or a PKCS12 bundle; null without TLS. */
   sslKeystoreLocation: string | null;
   sslKeystoreType: 'PEM' | 'PKCS12';
@@ -367,6 +368,14 @@ export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
     parse: parseSaslUsers,
     format: (value) => value.map((user) => `${user.name}:${user.password}`).join(','),
   },
+  intDef(
+    'sasl.server.max.receive.size',
+    'saslServerMaxReceiveSize',
+    '524288',
+    { min: 1 },
+    'Largest frame a SASL listener reads from a connection that has not authenticated yet; a bigger size ' +
+      'prefix closes it, so that strangers cannot make the broker buffer socket.request.max.bytes.',
+  ),
   pathDef(
     'ssl.keystore.location',
     'sslKeystoreLocation',

@@ -23,7 +23,7 @@ import {
   UnknownPartitionError,
   UnknownTopicError,
 } from './errors.js';
-import type { MetadataEvent, NewTopic } from './types.js';
+import type { MetadataEvent, NewTopic, ScramCredentialRecord, ScramMechanismName } from './types.js';
 
 let dataDir: string;
 const stores: EmbeddedMetadataStore[] = [];
@@ -437,19 +437,19 @@ describe('change events', () => {
   });
 });
 
-describe('producer ids', () => {
-  /** Rewrites the snapshot with `edit` applied to its body, under a valid header (as an older version wrote it). */
-  async function rewriteSnapshotBody(edit: (body: Record<string, unknown>) => void): Promise<void> {
-    const file = await readFile(snapshotPath());
-    const newline = file.indexOf(0x0a);
-    const header = JSON.parse(file.subarray(0, newline).toString('utf8')) as Record<string, unknown>;
-    const body = JSON.parse(file.subarray(newline + 1).toString('utf8')) as Record<string, unknown>;
-    edit(body);
-    const bodyBytes = Buffer.from(JSON.stringify(body), 'utf8');
-    const newHeader = JSON.stringify({ ...header, bodyBytes: bodyBytes.length, crc32c: crc32c(bodyBytes) });
-    await writeFile(snapshotPath(), Buffer.concat([Buffer.from(`${newHeader}\n`, 'utf8'), bodyBytes]));
-  }
+/** Rewrites the snapshot with `edit` applied to its body, under a valid header (as an older version wrote it). */
+async function rewriteSnapshotBody(edit: (body: Record<string, unknown>) => void): Promise<void> {
+  const file = await readFile(snapshotPath());
+  const newline = file.indexOf(0x0a);
+  const header = JSON.parse(file.subarray(0, newline).toString('utf8')) as Record<string, unknown>;
+  const body = JSON.parse(file.subarray(newline + 1).toString('utf8')) as Record<string, unknown>;
+  edit(body);
+  const bodyBytes = Buffer.from(JSON.stringify(body), 'utf8');
+  const newHeader = JSON.stringify({ ...header, bodyBytes: bodyBytes.length, crc32c: crc32c(bodyBytes) });
+  await writeFile(snapshotPath(), Buffer.concat([Buffer.from(`${newHeader}\n`, 'utf8'), bodyBytes]));
+}
 
+describe('producer ids', () => {
   test('blocks follow each other without overlap, from 0', async () => {
     const store = await open();
     assert.deepEqual(await store.allocateProducerIds(10), { firstProducerId: 0, lastProducerId: 9 });
@@ -545,5 +545,72 @@ describe('producer ids', () => {
     const store = await open();
     await store.close();
     await assert.rejects(store.allocateProducerIds(1), MetadataUnavailableError);
+  });
+});
+
+describe('SCRAM credentials', () => {
+  const credential = (
+    user: string,
+    mechanism: ScramMechanismName,
+    iterations = 4096,
+  ): ScramCredentialRecord => ({
+    user,
+    mechanism,
+    salt: Buffer.from(`salt-${user}`).toString('base64'),
+    iterations,
+    storedKey: Buffer.from(`stored-${user}-${mechanism}`).toString('base64'),
+    serverKey: Buffer.from(`server-${user}-${mechanism}`).toString('base64'),
+  });
+
+  test('upserts and deletions apply together, durably, sorted by user and mechanism', async () => {
+    const store = await open();
+    await store.alterScramCredentials(
+      [
+        credential('zoe', 'SCRAM-SHA-512'),
+        credential('al', 'SCRAM-SHA-512'),
+        credential('al', 'SCRAM-SHA-256'),
+      ],
+      [],
+    );
+    assert.deepEqual(
+      store.listScramCredentials().map((c) => `${c.user}/${c.mechanism}`),
+      ['al/SCRAM-SHA-256', 'al/SCRAM-SHA-512', 'zoe/SCRAM-SHA-512'],
+    );
+    await store.alterScramCredentials(
+      [credential('al', 'SCRAM-SHA-256', 8192)],
+      [
+        { user: 'zoe', mechanism: 'SCRAM-SHA-512' },
+        { user: 'nobody', mechanism: 'SCRAM-SHA-256' },
+      ],
+    );
+    assert.equal(store.getScramCredential('al', 'SCRAM-SHA-256')?.iterations, 8192);
+    assert.equal(store.getScramCredential('zoe', 'SCRAM-SHA-512'), undefined);
+    assert.ok(Object.isFrozen(store.listScramCredentials()[0]));
+    const writes = store.snapshotWrites;
+    await store.alterScramCredentials([], []);
+    assert.equal(store.snapshotWrites, writes);
+    await store.close();
+
+    const reopened = await open();
+    assert.deepEqual(reopened.listScramCredentials(), [
+      credential('al', 'SCRAM-SHA-256', 8192),
+      credential('al', 'SCRAM-SHA-512'),
+    ]);
+  });
+
+  test('a snapshot written before credentials existed loads with none; a malformed one is corrupt', async () => {
+    const store = await open();
+    await store.alterScramCredentials([credential('al', 'SCRAM-SHA-256')], []);
+    await store.close();
+    await rewriteSnapshotBody((body) => {
+      delete body.scramCredentials;
+    });
+    const reopened = await open();
+    assert.deepEqual(reopened.listScramCredentials(), []);
+    await reopened.close();
+    await rewriteSnapshotBody((body) => {
+      body.scramCredentials = [{ ...credential('al', 'SCRAM-SHA-256'), mechanism: 'SCRAM-MD5' }];
+    });
+    await assert.rejects(EmbeddedMetadataStore.open(dataDir), /SCRAM credential of "al" is malformed/);
   });
 });

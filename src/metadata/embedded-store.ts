@@ -39,6 +39,9 @@ import type {
   NewTopic,
   PartitionRecord,
   ProducerIdBlock,
+  ScramCredentialKey,
+  ScramCredentialRecord,
+  ScramMechanismName,
   TopicRecord,
 } from './types.js';
 
@@ -67,6 +70,8 @@ interface Snapshot {
   brokers: BrokerRecord[];
   /** First producer id never handed out. Snapshots written before producer ids existed lack it: 0. */
   nextProducerId: number;
+  /** Snapshots written before SCRAM credentials existed lack them: none. */
+  scramCredentials: ScramCredentialRecord[];
 }
 
 /** Immutable view served to readers; each write builds a new one. */
@@ -78,11 +83,19 @@ class View {
   readonly topicList: readonly TopicRecord[];
   readonly brokerList: readonly BrokerRecord[];
 
+  readonly scramCredentials: readonly ScramCredentialRecord[];
+
   constructor(
     topics: readonly TopicRecord[],
     brokers: readonly BrokerRecord[],
     readonly nextProducerId: number,
+    scramCredentials: readonly ScramCredentialRecord[],
   ) {
+    this.scramCredentials = Object.freeze(
+      [...scramCredentials].sort((a, b) =>
+        a.user !== b.user ? (a.user < b.user ? -1 : 1) : a.mechanism < b.mechanism ? -1 : 1,
+      ),
+    );
     this.topicList = Object.freeze(
       [...topics].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     );
@@ -97,6 +110,7 @@ class View {
       [...this.topicList.filter((t) => t.name !== topic.name), topic],
       this.brokerList,
       this.nextProducerId,
+      this.scramCredentials,
     );
   }
 
@@ -105,6 +119,7 @@ class View {
       this.topicList.filter((t) => t.name !== name),
       this.brokerList,
       this.nextProducerId,
+      this.scramCredentials,
     );
   }
 
@@ -113,11 +128,16 @@ class View {
       this.topicList,
       [...this.brokerList.filter((b) => b.nodeId !== broker.nodeId), broker],
       this.nextProducerId,
+      this.scramCredentials,
     );
   }
 
   withNextProducerId(nextProducerId: number): View {
-    return new View(this.topicList, this.brokerList, nextProducerId);
+    return new View(this.topicList, this.brokerList, nextProducerId, this.scramCredentials);
+  }
+
+  withScramCredentials(scramCredentials: readonly ScramCredentialRecord[]): View {
+    return new View(this.topicList, this.brokerList, this.nextProducerId, scramCredentials);
   }
 
   snapshot(): Snapshot {
@@ -125,6 +145,7 @@ class View {
       topics: [...this.topicList],
       brokers: [...this.brokerList],
       nextProducerId: this.nextProducerId,
+      scramCredentials: [...this.scramCredentials],
     };
   }
 }
@@ -167,6 +188,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
       snapshot.topics.map(freezeTopic),
       snapshot.brokers.map(freezeBroker),
       snapshot.nextProducerId,
+      snapshot.scramCredentials.map((credential) => Object.freeze({ ...credential })),
     );
   }
 
@@ -364,6 +386,30 @@ export class EmbeddedMetadataStore implements MetadataStore {
         result: { firstProducerId, lastProducerId },
         events: [],
       };
+    });
+  }
+
+  listScramCredentials(): readonly ScramCredentialRecord[] {
+    return this.#view.scramCredentials;
+  }
+
+  getScramCredential(user: string, mechanism: ScramMechanismName): ScramCredentialRecord | undefined {
+    return this.#view.scramCredentials.find((c) => c.user === user && c.mechanism === mechanism);
+  }
+
+  alterScramCredentials(
+    upserts: readonly ScramCredentialRecord[],
+    deletions: readonly ScramCredentialKey[],
+  ): Promise<void> {
+    const changed = [...deletions, ...upserts];
+    const stored = upserts.map((credential) => Object.freeze({ ...credential }));
+    return this.#write((view) => {
+      if (changed.length === 0) return { view: undefined, result: undefined, events: [] };
+      const kept = view.scramCredentials.filter(
+        (c) => !changed.some((key) => key.user === c.user && key.mechanism === c.mechanism),
+      );
+      // No event: credentials are read at each login, nothing subscribes to them.
+      return { view: view.withScramCredentials([...kept, ...stored]), result: undefined, events: [] };
     });
   }
 
@@ -610,7 +656,7 @@ async function initialize(dataDir: string, nodeId: number, clusterId: string): P
   await writeFileDurably(
     scratch,
     SNAPSHOT_FILE,
-    encodeSnapshot({ topics: [], brokers: [], nextProducerId: 0 }),
+    encodeSnapshot({ topics: [], brokers: [], nextProducerId: 0, scramCredentials: [] }),
   );
   await rename(scratch, join(dataDir, METADATA_DIR));
   await syncDirectory(dataDir);
@@ -706,17 +752,23 @@ export function decodeSnapshot(path: string, data: Buffer): Snapshot {
   }
   const problem = describeSnapshotProblem(parsed);
   if (problem) throw corrupt(problem);
-  const snapshot = parsed as Omit<Snapshot, 'nextProducerId'> & { nextProducerId?: number };
-  return { ...snapshot, nextProducerId: snapshot.nextProducerId ?? 0 };
+  const snapshot = parsed as Omit<Snapshot, 'nextProducerId' | 'scramCredentials'> &
+    Partial<Pick<Snapshot, 'nextProducerId' | 'scramCredentials'>>;
+  return {
+    ...snapshot,
+    nextProducerId: snapshot.nextProducerId ?? 0,
+    scramCredentials: snapshot.scramCredentials ?? [],
+  };
 }
 
 /** Shape check of a decoded snapshot; returns what is wrong, or undefined. */
 function describeSnapshotProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return 'body is not an object';
-  const { topics, brokers, nextProducerId } = value as {
+  const { topics, brokers, nextProducerId, scramCredentials } = value as {
     topics?: unknown;
     brokers?: unknown;
     nextProducerId?: unknown;
+    scramCredentials?: unknown;
   };
   if (!Array.isArray(topics) || !Array.isArray(brokers)) return 'missing topics or brokers';
   // A damaged counter could hand out ids already in use, so it must be exact, not just present.
@@ -756,6 +808,19 @@ function describeSnapshotProblem(value: unknown): string | undefined {
       isInt(broker.port) &&
       (broker.rack === null || typeof broker.rack === 'string');
     if (!ok) return 'broker entry is malformed';
+  }
+  if (scramCredentials !== undefined) {
+    if (!Array.isArray(scramCredentials)) return 'SCRAM credentials are not a list';
+    for (const credential of scramCredentials as Partial<ScramCredentialRecord>[]) {
+      const ok =
+        typeof credential.user === 'string' &&
+        (credential.mechanism === 'SCRAM-SHA-256' || credential.mechanism === 'SCRAM-SHA-512') &&
+        isInt(credential.iterations) &&
+        typeof credential.salt === 'string' &&
+        typeof credential.storedKey === 'string' &&
+        typeof credential.serverKey === 'string';
+      if (!ok) return `SCRAM credential of ${JSON.stringify(credential.user ?? null)} is malformed`;
+    }
   }
   return undefined;
 }

@@ -27,5 +27,8 @@ export type {
   NewTopic,
   PartitionRecord,
   ProducerIdBlock,
+  ScramCredentialKey,
+  ScramCredentialRecord,
+  ScramMechanismName,
   TopicRecord,
 } from './types.js';

@@ -50,6 +50,26 @@ export type MetadataEvent =
   | { type: 'partition-updated'; topic: TopicRecord; partition: PartitionRecord; previous: PartitionRecord }
   | { type: 'broker-registered'; broker: BrokerRecord };
 
+export type ScramMechanismName = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+
+/**
+ * One user's SCRAM credential for one mechanism, as RFC 5802 has a server keep it (never the password).
+ * Binary fields are base64 so that the record is plain JSON.
+ */
+export interface ScramCredentialRecord {
+  user: string;
+  mechanism: ScramMechanismName;
+  salt: string;
+  iterations: number;
+  storedKey: string;
+  serverKey: string;
+}
+
+export interface ScramCredentialKey {
+  user: string;
+  mechanism: ScramMechanismName;
+}
+
 export interface MetadataStore {
   clusterId(): string;
   controllerId(): number;
@@ -75,6 +95,17 @@ export interface MetadataStore {
    * rejects with ProducerIdsExhaustedError, or MetadataUnavailableError when the store is closed or failed.
    */
   allocateProducerIds(count: number): Promise<ProducerIdBlock>;
+  /** SCRAM credentials managed through AlterUserScramCredentials, sorted by user then mechanism. */
+  listScramCredentials(): readonly ScramCredentialRecord[];
+  getScramCredential(user: string, mechanism: ScramMechanismName): ScramCredentialRecord | undefined;
+  /**
+   * Removes `deletions` and adds or replaces `upserts` in one durable write. The caller has validated them
+   * (Kafka's rules live in the AlterUserScramCredentials handler); deleting a missing credential is a no-op.
+   */
+  alterScramCredentials(
+    upserts: readonly ScramCredentialRecord[],
+    deletions: readonly ScramCredentialKey[],
+  ): Promise<void>;
   /** Listeners run after the change is durable and visible to reads. Returns an unsubscribe function. */
   onChange(listener: (event: MetadataEvent) => void): () => void;
   /** Waits for queued writes, then rejects further writes. */

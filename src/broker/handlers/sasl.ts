@@ -40,12 +40,12 @@ const authenticate: ApiHandler<SaslAuthenticateRequest, SaslAuthenticateResponse
   api: SaslAuthenticateApi,
   minVersion: 0,
   maxVersion: 2,
-  handle(ctx, request) {
+  async handle(ctx, request) {
     const sasl = ctx.connection.sasl;
     if (sasl === null) {
       return failure(ErrorCode.ILLEGAL_SASL_STATE, 'SASL is not enabled on this listener');
     }
-    const outcome = authenticateToken(ctx, sasl, request.authBytes);
+    const outcome = await authenticateToken(ctx, sasl, request.authBytes);
     if (outcome.ok) {
       return {
         errorCode: ErrorCode.NONE,
@@ -68,15 +68,19 @@ function failure(errorCode: number, errorMessage: string | null): SaslAuthentica
 }
 
 /** One token of the exchange, from SaslAuthenticate or raw after SaslHandshake v0; logs how it ended. */
-export function authenticateToken(ctx: LogContext, sasl: SaslSession, token: Buffer): AuthenticateOutcome {
-  const outcome = sasl.authenticate(token);
+export async function authenticateToken(
+  ctx: LogContext,
+  sasl: SaslSession,
+  token: Buffer,
+): Promise<AuthenticateOutcome> {
+  const outcome = await sasl.authenticate(token);
   if (outcome.ok && outcome.complete) {
     ctx.broker.logger.debug(
-      { connection: connectionLabel(ctx), principal: sasl.principal, mechanism: sasl.mechanism },
+      { connection: ctx.connection, principal: sasl.principal, mechanism: sasl.mechanism },
       'authenticated',
     );
   } else if (!outcome.ok && outcome.reason === 'failed') {
-    logFailure(ctx, sasl.mechanism, outcome.message);
+    logFailure(ctx, sasl.mechanism, outcome.detail);
   }
   return outcome;
 }
@@ -85,12 +89,7 @@ type LogContext = Pick<RequestContext, 'broker' | 'connection'>;
 
 function logFailure(ctx: LogContext, mechanism: string | null, reason: string): void {
   // INFO, as Kafka logs failed authentications: an operator looks for these, they are not broker faults.
-  ctx.broker.logger.info({ connection: connectionLabel(ctx), mechanism, reason }, 'failed authentication');
-}
-
-function connectionLabel(ctx: LogContext): string {
-  const { remoteAddress, remotePort, id } = ctx.connection;
-  return `${remoteAddress}:${remotePort} (#${id})`;
+  ctx.broker.logger.info({ connection: ctx.connection, mechanism, reason }, 'failed authentication');
 }
 
 export const saslHandshakeHandler = registerHandler(handshake);

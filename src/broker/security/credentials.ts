@@ -3,6 +3,7 @@
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { SaslUser } from '../../common/config-values.js';
+import type { MetadataStore, ScramCredentialRecord } from '../../metadata/index.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 
@@ -72,42 +73,102 @@ interface Account {
   scram: Map<ScramMechanism, ScramCredential>;
 }
 
+/** Where credentials managed at run time (AlterUserScramCredentials) live: the metadata store. */
+export type DynamicCredentialStore = Pick<MetadataStore, 'getScramCredential' | 'listScramCredentials'>;
+
+export interface UserCredentialsOptions {
+  /** SCRAM mechanisms to derive for the configured users. Default: both. */
+  scramMechanisms?: readonly ScramMechanism[];
+  iterations?: number;
+  /** Tests pass a fixed salt (RFC 7677's example); in service every credential gets a random one. */
+  newSalt?: () => Buffer;
+  dynamic?: DynamicCredentialStore;
+}
+
 /** A digest no password has, compared against when the user is unknown so that both cases take as long. */
 const UNKNOWN_USER_DIGEST = randomBytes(32);
 
+/**
+ * The accounts a SASL listener accepts: those of `sasl.users` (fixed while the broker runs) and, for every
+ * other name, the SCRAM credentials stored through AlterUserScramCredentials.
+ */
 export class UserCredentials {
-  private constructor(private readonly accounts: ReadonlyMap<string, Account>) {}
+  private constructor(
+    private readonly accounts: ReadonlyMap<string, Account>,
+    private readonly dynamic: DynamicCredentialStore | null,
+  ) {}
 
-  /** Derives every user's SCRAM credentials (fresh random salts) for the given mechanisms. */
+  /** Derives every configured user's SCRAM credentials (fresh random salts) for the given mechanisms. */
   static async fromUsers(
     users: readonly SaslUser[],
-    scramMechanisms: readonly ScramMechanism[] = SCRAM_MECHANISMS,
-    iterations = DEFAULT_SCRAM_ITERATIONS,
-    newSalt: () => Buffer = () => randomBytes(SALT_BYTES),
+    options: UserCredentialsOptions = {},
   ): Promise<UserCredentials> {
+    const mechanisms = options.scramMechanisms ?? SCRAM_MECHANISMS;
+    const iterations = options.iterations ?? DEFAULT_SCRAM_ITERATIONS;
+    const newSalt = options.newSalt ?? (() => randomBytes(SALT_BYTES));
     const accounts = new Map<string, Account>();
     for (const user of users) {
       const scram = new Map<ScramMechanism, ScramCredential>();
-      for (const mechanism of scramMechanisms) {
+      for (const mechanism of mechanisms) {
         scram.set(mechanism, await scramCredential(mechanism, user.password, newSalt(), iterations));
       }
       accounts.set(user.name, { passwordDigest: passwordDigest(user.password), scram });
     }
-    return new UserCredentials(accounts);
+    return new UserCredentials(accounts, options.dynamic ?? null);
   }
 
-  get userCount(): number {
-    return this.accounts.size;
+  /** Users of `sasl.users`: their credentials cannot be altered at run time. */
+  isConfiguredUser(user: string): boolean {
+    return this.accounts.has(user);
   }
 
-  /** PLAIN's check, in time independent of where the password differs. */
-  verifyPassword(user: string, password: string): boolean {
+  /** Configured users with the SCRAM mechanisms they can use, for DescribeUserScramCredentials. */
+  configuredUsers(): { user: string; mechanisms: { mechanism: ScramMechanism; iterations: number }[] }[] {
+    return [...this.accounts].map(([user, account]) => ({
+      user,
+      mechanisms: [...account.scram].map(([mechanism, credential]) => ({
+        mechanism,
+        iterations: credential.iterations,
+      })),
+    }));
+  }
+
+  /**
+   * PLAIN's check. A configured user's password is compared by digest, in time independent of where it
+   * differs; a user with stored SCRAM credentials is checked by deriving the stored key from the password.
+   */
+  async verifyPassword(user: string, password: string): Promise<boolean> {
     const account = this.accounts.get(user);
-    const matches = timingSafeEqual(account?.passwordDigest ?? UNKNOWN_USER_DIGEST, passwordDigest(password));
-    return account !== undefined && matches;
+    if (account !== undefined || this.dynamic === null) {
+      const matches = timingSafeEqual(
+        account?.passwordDigest ?? UNKNOWN_USER_DIGEST,
+        passwordDigest(password),
+      );
+      return account !== undefined && matches;
+    }
+    const stored = this.dynamic.listScramCredentials().find((credential) => credential.user === user);
+    if (stored === undefined) {
+      timingSafeEqual(UNKNOWN_USER_DIGEST, passwordDigest(password));
+      return false;
+    }
+    const expected = decodeCredential(stored);
+    const derived = await scramCredential(stored.mechanism, password, expected.salt, expected.iterations);
+    return timingSafeEqual(derived.storedKey, expected.storedKey);
   }
 
   scramCredential(user: string, mechanism: ScramMechanism): ScramCredential | undefined {
-    return this.accounts.get(user)?.scram.get(mechanism);
+    const account = this.accounts.get(user);
+    if (account !== undefined) return account.scram.get(mechanism);
+    const stored = this.dynamic?.getScramCredential(user, mechanism);
+    return stored === undefined ? undefined : decodeCredential(stored);
   }
+}
+
+function decodeCredential(record: ScramCredentialRecord): ScramCredential {
+  return {
+    salt: Buffer.from(record.salt, 'base64'),
+    iterations: record.iterations,
+    storedKey: Buffer.from(record.storedKey, 'base64'),
+    serverKey: Buffer.from(record.serverKey, 'base64'),
+  };
 }

@@ -28,7 +28,8 @@ export type HandshakeOutcome =
 
 export type AuthenticateOutcome =
   | { ok: true; challenge: Buffer; complete: boolean }
-  | { ok: false; reason: 'failed'; message: string }
+  /** `message` for the client; `detail` (the specific reason) for the log. */
+  | { ok: false; reason: 'failed'; message: string; detail: string }
   | { ok: false; reason: 'illegal-state'; message: string };
 
 export interface SaslSessionOptions {
@@ -114,7 +115,7 @@ export class SaslSession {
   }
 
   /** One client token (SaslAuthenticate auth_bytes or a raw token). */
-  authenticate(token: Buffer): AuthenticateOutcome {
+  async authenticate(token: Buffer): Promise<AuthenticateOutcome> {
     if (this.currentState !== SaslState.Authenticate || this.exchange === null) {
       return {
         ok: false,
@@ -126,7 +127,7 @@ export class SaslSession {
       };
     }
     try {
-      const step = this.exchange.evaluate(token);
+      const step = await this.exchange.evaluate(token);
       if (step.principal === undefined) return { ok: true, challenge: step.challenge, complete: false };
       this.authenticatedPrincipal = step.principal;
       this.exchange = null;
@@ -136,7 +137,7 @@ export class SaslSession {
       if (!(error instanceof SaslAuthenticationFailure)) throw error;
       this.exchange = null;
       this.currentState = SaslState.Failed;
-      return { ok: false, reason: 'failed', message: error.message };
+      return { ok: false, reason: 'failed', message: error.clientMessage, detail: error.message };
     }
   }
 }

@@ -28,6 +28,16 @@ function failureOf(run: () => unknown): string {
   assert.fail('expected the exchange to fail');
 }
 
+async function asyncFailureOf(run: () => Promise<unknown>): Promise<string> {
+  try {
+    await run();
+  } catch (error) {
+    assert.ok(error instanceof SaslAuthenticationFailure, `unexpected ${String(error)}`);
+    return error.message;
+  }
+  assert.fail('expected the exchange to fail');
+}
+
 /** A SCRAM client written from RFC 5802 section 3, independent of the server's code. */
 function scramClient(hash: 'sha256' | 'sha512', user: string, password: string, clientNonce: string) {
   const bare = `n=${user.replace(/=/g, '=3D').replace(/,/g, '=2C')},r=${clientNonce}`;
@@ -59,12 +69,10 @@ function scramClient(hash: 'sha256' | 'sha512', user: string, password: string, 
 
 describe('SCRAM server exchange', () => {
   test('RFC 7677 SCRAM-SHA-256 example, byte for byte', async () => {
-    const rfcCredentials = await UserCredentials.fromUsers(
-      [{ name: 'user', password: 'pencil' }],
-      ['SCRAM-SHA-256'],
-      4096,
-      () => Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64'),
-    );
+    const rfcCredentials = await UserCredentials.fromUsers([{ name: 'user', password: 'pencil' }], {
+      scramMechanisms: ['SCRAM-SHA-256'],
+      newSalt: () => Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64'),
+    });
     const exchange = new ScramServerExchange(
       'SCRAM-SHA-256',
       rfcCredentials,
@@ -149,7 +157,7 @@ describe('SCRAM server exchange', () => {
     assert.match(first('garbage'), /invalid SCRAM client-first-message/);
     assert.match(first('p=tls-unique,,n=alice,r=abc'), /channel binding is not supported/);
     assert.match(first('n,,m=ext,n=alice,r=abc'), /mandatory SCRAM extensions/);
-    assert.match(first('n,a=bob,n=alice,r=abc'), /authorization id and username do not match/);
+    assert.match(first('n,a=bob,n=alice,r=abc'), /Client requested an authorization id that is different/);
     assert.match(first('n,,n=alice,r='), /invalid SCRAM client-first-message/);
 
     const exchange = new ScramServerExchange('SCRAM-SHA-256', credentials);
@@ -162,6 +170,21 @@ describe('SCRAM server exchange', () => {
       failureOf(() => exchange.evaluate(Buffer.from('again'))),
       /already complete/,
     );
+  });
+
+  test('the client is told what Kafka tells it; the specific reason is only logged', () => {
+    const exchange = new ScramServerExchange('SCRAM-SHA-512', credentials);
+    try {
+      exchange.evaluate(Buffer.from('garbage'));
+      assert.fail('expected a failure');
+    } catch (error) {
+      assert.ok(error instanceof SaslAuthenticationFailure);
+      assert.equal(error.message, 'Authentication failed: invalid SCRAM client-first-message');
+      assert.equal(
+        error.clientMessage,
+        'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512',
+      );
+    }
   });
 
   test('a channel-binding attribute that does not match the gs2 header fails', () => {
@@ -179,42 +202,30 @@ describe('SCRAM server exchange', () => {
 describe('PLAIN server exchange', () => {
   const plain = (text: string) => new PlainServerExchange(credentials).evaluate(Buffer.from(text));
 
-  test('authzid NUL user NUL password; an empty or equal authzid', () => {
-    assert.equal(plain('\0alice\0alice-secret').principal, 'alice');
-    assert.equal(plain('alice\0alice\0alice-secret').principal, 'alice');
-    assert.equal(plain('\0a,b=c\0p:w').principal, 'a,b=c');
-    assert.equal(plain('\0alice\0alice-secret').challenge.length, 0);
+  test('authzid NUL user NUL password; an empty or equal authzid', async () => {
+    assert.equal((await plain('\0alice\0alice-secret')).principal, 'alice');
+    assert.equal((await plain('alice\0alice\0alice-secret')).principal, 'alice');
+    assert.equal((await plain('\0a,b=c\0p:w')).principal, 'a,b=c');
+    assert.equal((await plain('\0alice\0alice-secret')).challenge.length, 0);
   });
 
-  test("failures carry Kafka's messages", () => {
+  test("failures carry Kafka's messages", async () => {
     assert.equal(
-      failureOf(() => plain('\0alice\0nope')),
+      await asyncFailureOf(() => plain('\0alice\0nope')),
       'Authentication failed: Invalid username or password',
     );
     assert.equal(
-      failureOf(() => plain('\0bob\0alice-secret')),
+      await asyncFailureOf(() => plain('\0bob\0alice-secret')),
       'Authentication failed: Invalid username or password',
     );
     assert.equal(
-      failureOf(() => plain('bob\0alice\0alice-secret')),
+      await asyncFailureOf(() => plain('bob\0alice\0alice-secret')),
       'Authentication failed: Client requested an authorization id that is different from username',
     );
-    assert.match(
-      failureOf(() => plain('alice-secret')),
-      /expected 3 tokens, got 1/,
-    );
-    assert.match(
-      failureOf(() => plain('\0alice')),
-      /expected 3 tokens, got 2/,
-    );
-    assert.match(
-      failureOf(() => plain('\0\0x')),
-      /username not specified/,
-    );
-    assert.match(
-      failureOf(() => plain('\0alice\0')),
-      /password not specified/,
-    );
+    assert.match(await asyncFailureOf(() => plain('alice-secret')), /expected 3 tokens, got 1/);
+    assert.match(await asyncFailureOf(() => plain('\0alice')), /expected 3 tokens, got 2/);
+    assert.match(await asyncFailureOf(() => plain('\0\0x')), /username not specified/);
+    assert.match(await asyncFailureOf(() => plain('\0alice\0')), /password not specified/);
   });
 });
 
@@ -229,7 +240,7 @@ describe('SaslSession', () => {
     );
   });
 
-  test('handshake v1 then SaslAuthenticate; afterwards everything is served', () => {
+  test('handshake v1 then SaslAuthenticate; afterwards everything is served', async () => {
     const s = session();
     assert.deepEqual(s.handshake('PLAIN', 1), { ok: true });
     assert.equal(s.expectsRawToken, false);
@@ -237,13 +248,13 @@ describe('SaslSession', () => {
       [API_VERSIONS, SASL_HANDSHAKE, SASL_AUTHENTICATE, METADATA].map((key) => s.admits(key)),
       [false, false, true, false],
     );
-    const outcome = s.authenticate(Buffer.from('\0alice\0alice-secret'));
+    const outcome = await s.authenticate(Buffer.from('\0alice\0alice-secret'));
     assert.deepEqual(outcome, { ok: true, challenge: Buffer.alloc(0), complete: true });
     assert.equal(s.state, SaslState.Authenticated);
     assert.equal(s.principal, 'alice');
     assert.equal(s.admits(METADATA), true);
     assert.deepEqual(s.handshake('PLAIN', 1), { ok: false, reason: 'illegal-state' });
-    assert.deepEqual(s.authenticate(Buffer.from('x')), {
+    assert.deepEqual(await s.authenticate(Buffer.from('x')), {
       ok: false,
       reason: 'illegal-state',
       message: 'SaslAuthenticate request received after successful authentication',
@@ -251,22 +262,22 @@ describe('SaslSession', () => {
     assert.deepEqual(s.toJSON(), { state: 'authenticated', mechanism: 'PLAIN', principal: 'alice' });
   });
 
-  test('handshake v0 switches to raw tokens until the exchange completes', () => {
+  test('handshake v0 switches to raw tokens until the exchange completes', async () => {
     const s = session();
     s.handshake('SCRAM-SHA-512', 0);
     assert.equal(s.expectsRawToken, true);
     assert.equal(s.admits(SASL_AUTHENTICATE), false);
     const client = scramClient('sha512', 'alice', 'alice-secret', 'raw');
-    const first = s.authenticate(client.first);
+    const first = await s.authenticate(client.first);
     assert.ok(first.ok && !first.complete);
     assert.equal(s.expectsRawToken, true);
-    const final = s.authenticate(client.final(first.challenge.toString()).message);
+    const final = await s.authenticate(client.final(first.challenge.toString()).message);
     assert.ok(final.ok && final.complete);
     assert.equal(s.expectsRawToken, false);
     assert.equal(s.principal, 'alice');
   });
 
-  test('a disabled mechanism or a failed exchange leaves nothing served', () => {
+  test('a disabled mechanism or a failed exchange leaves nothing served', async () => {
     const disabled = session();
     assert.deepEqual(disabled.handshake('SCRAM-SHA-256', 1), { ok: false, reason: 'unsupported-mechanism' });
     assert.equal(disabled.state, SaslState.Failed);
@@ -274,10 +285,20 @@ describe('SaslSession', () => {
 
     const wrong = session();
     wrong.handshake('PLAIN', 1);
-    assert.deepEqual(wrong.authenticate(Buffer.from('\0alice\0bad')), {
+    assert.deepEqual(await wrong.authenticate(Buffer.from('\0alice\0bad')), {
       ok: false,
       reason: 'failed',
       message: 'Authentication failed: Invalid username or password',
+      detail: 'Authentication failed: Invalid username or password',
+    });
+    const malformed = session();
+    malformed.handshake('PLAIN', 1);
+    assert.deepEqual(await malformed.authenticate(Buffer.from('no separators')), {
+      ok: false,
+      reason: 'failed',
+      message:
+        'Authentication failed during authentication due to invalid credentials with SASL mechanism PLAIN',
+      detail: 'Authentication failed: Invalid SASL/PLAIN response: expected 3 tokens, got 1',
     });
     assert.equal(wrong.state, SaslState.Failed);
     assert.equal(wrong.admits(SASL_AUTHENTICATE), false);

@@ -8,7 +8,13 @@ import {
   scramHashName,
   type UserCredentials,
 } from './credentials.js';
-import { SaslAuthenticationFailure, type SaslServerExchange, type SaslStep } from './exchange.js';
+import {
+  invalidCredentialsMessage,
+  invalidExchange,
+  SaslAuthenticationFailure,
+  type SaslServerExchange,
+  type SaslStep,
+} from './exchange.js';
 
 const SERVER_NONCE_BYTES = 24;
 /** printable ASCII except ',' (RFC 5802 "printable"). */
@@ -27,13 +33,12 @@ interface ClientFirst {
   bare: string;
 }
 
-function parseClientFirst(message: string): ClientFirst {
+function parseClientFirst(mechanism: ScramMechanism, message: string): ClientFirst {
+  const malformed = () => invalidExchange(mechanism, 'invalid SCRAM client-first-message');
   // gs2-header = cbind-flag "," [authzid] ","; then client-first-bare = [reserved-mext ","] username "," nonce
   const match = /^(n|y|p=[^,]*),(a=[^,]*)?,(.*)$/s.exec(message);
-  if (match === null) throw malformed('client-first-message');
-  if (match[1]!.startsWith('p=')) {
-    throw new SaslAuthenticationFailure('Authentication failed: channel binding is not supported');
-  }
+  if (match === null) throw malformed();
+  if (match[1]!.startsWith('p=')) throw invalidExchange(mechanism, 'channel binding is not supported');
   const bare = match[3]!;
   const attributes = bare.split(',');
   if (attributes[0]?.startsWith('m=')) {
@@ -43,21 +48,19 @@ function parseClientFirst(message: string): ClientFirst {
   }
   const name = attributes[0]?.startsWith('n=') ? decodeSaslName(attributes[0].slice(2)) : null;
   const nonce = attributes[1]?.startsWith('r=') ? attributes[1].slice(2) : '';
-  if (name === null || name === '' || !NONCE_PATTERN.test(nonce)) throw malformed('client-first-message');
+  if (name === null || name === '' || !NONCE_PATTERN.test(nonce)) throw malformed();
   const authorizationId = match[2] === undefined ? '' : decodeSaslName(match[2].slice(2));
-  if (authorizationId === null) throw malformed('client-first-message');
+  if (authorizationId === null) throw malformed();
   if (authorizationId !== '' && authorizationId !== name) {
-    throw new SaslAuthenticationFailure('Authentication failed: authorization id and username do not match');
+    throw new SaslAuthenticationFailure(
+      'Authentication failed: Client requested an authorization id that is different from username',
+    );
   }
   return { gs2Header: `${match[1]},${match[2] ?? ''},`, username: name, nonce, bare };
 }
 
 function randomServerNonce(): string {
   return randomBytes(SERVER_NONCE_BYTES).toString('base64url');
-}
-
-function malformed(what: string): SaslAuthenticationFailure {
-  return new SaslAuthenticationFailure(`Authentication failed: invalid SCRAM ${what}`);
 }
 
 enum ScramState {
@@ -88,13 +91,13 @@ export class ScramServerExchange implements SaslServerExchange {
       case ScramState.ReceiveClientFinal:
         return this.onClientFinal(message);
       default:
-        throw new SaslAuthenticationFailure('Authentication failed: the SCRAM exchange is already complete');
+        throw invalidExchange(this.mechanism, 'the SCRAM exchange is already complete');
     }
   }
 
   private onClientFirst(message: string): SaslStep {
     this.state = ScramState.Done;
-    const clientFirst = parseClientFirst(message);
+    const clientFirst = parseClientFirst(this.mechanism, message);
     const credential = this.credentials.scramCredential(clientFirst.username, this.mechanism);
     if (credential === undefined) throw this.invalidCredentials();
     this.clientFirst = clientFirst;
@@ -110,19 +113,21 @@ export class ScramServerExchange implements SaslServerExchange {
     const clientFirst = this.clientFirst!;
     const credential = this.credential!;
     const proofAt = message.lastIndexOf(',p=');
-    if (proofAt < 0) throw malformed('client-final-message');
+    if (proofAt < 0) throw invalidExchange(this.mechanism, 'invalid SCRAM client-final-message');
     const withoutProof = message.slice(0, proofAt);
     const attributes = withoutProof.split(',');
     const channelBinding = attributes[0]?.startsWith('c=') ? attributes[0].slice(2) : null;
     const nonce = attributes[1]?.startsWith('r=') ? attributes[1].slice(2) : null;
-    if (channelBinding === null || nonce === null) throw malformed('client-final-message');
+    if (channelBinding === null || nonce === null) {
+      throw invalidExchange(this.mechanism, 'invalid SCRAM client-final-message');
+    }
     if (Buffer.from(channelBinding, 'base64').toString('utf8') !== clientFirst.gs2Header) {
-      throw new SaslAuthenticationFailure('Authentication failed: invalid channel binding');
+      throw invalidExchange(this.mechanism, 'invalid channel binding');
     }
     // librdkafka before 2.3 sends its own nonce again in front of the combined one; Kafka accepts any nonce
     // that ends with the combined one, and the proof covers what was sent, so that is accepted here too.
     if (!nonce.endsWith(this.combinedNonce)) {
-      throw new SaslAuthenticationFailure('Authentication failed: invalid server nonce');
+      throw invalidExchange(this.mechanism, 'invalid server nonce');
     }
     const hash = scramHashName(this.mechanism);
     const authMessage = `${clientFirst.bare},${this.serverFirst},${withoutProof}`;
@@ -141,8 +146,6 @@ export class ScramServerExchange implements SaslServerExchange {
   }
 
   private invalidCredentials(): SaslAuthenticationFailure {
-    return new SaslAuthenticationFailure(
-      `Authentication failed during authentication due to invalid credentials with SASL mechanism ${this.mechanism}`,
-    );
+    return new SaslAuthenticationFailure(invalidCredentialsMessage(this.mechanism));
   }
 }

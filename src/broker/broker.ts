@@ -32,9 +32,14 @@ export interface RunningBroker {
 }
 
 export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
-  // Security first: a keystore that cannot be used stops the start before any data file is opened.
+  // TLS first: a keystore that cannot be used stops the start before any data file is opened.
   const protocol = config.listenerSecurityProtocol;
   const tls = usesTls(protocol) ? await tlsServerOptions(config) : undefined;
+  const metadata = await EmbeddedMetadataStore.open(config.dataDir, {
+    nodeId: config.nodeId,
+    clusterId: config.clusterId,
+    logger,
+  });
   const saslSessionOptions = usesSasl(protocol)
     ? {
         enabledMechanisms: config.saslEnabledMechanisms,
@@ -42,14 +47,10 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
           scramMechanisms: SCRAM_MECHANISMS.filter((mechanism) =>
             config.saslEnabledMechanisms.includes(mechanism),
           ),
+          dynamic: metadata,
         }),
       }
     : null;
-  const metadata = await EmbeddedMetadataStore.open(config.dataDir, {
-    nodeId: config.nodeId,
-    clusterId: config.clusterId,
-    logger,
-  });
   // One pool for the data path: request frames become tail-cache copies and read windows become responses,
   // so memory freed by one is the next allocation of another. It keeps as many free bytes as the data path
   // holds at once: Fetch responses (fetch.memory.bytes) and the tail cache. Kept smaller, frames and chunks

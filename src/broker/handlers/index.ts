@@ -24,6 +24,10 @@ import { metadataHandler } from './metadata.js';
 import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler } from './offsets.js';
 import { produceHandler } from './produce.js';
 import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl.js';
+import {
+  alterUserScramCredentialsHandler,
+  describeUserScramCredentialsHandler,
+} from './scram-credentials.js';
 import { createPartitionsHandler, createTopicsHandler, deleteTopicsHandler } from './topics.js';
 import {
   addOffsetsToTxnHandler,
@@ -73,6 +77,8 @@ export function brokerHandlers(): RegisteredHandler[] {
     describeProducersHandler,
     saslHandshakeHandler,
     saslAuthenticateHandler,
+    describeUserScramCredentialsHandler,
+    alterUserScramCredentialsHandler,
   ];
   handlers.push(apiVersionsHandler(handlers));
   return handlers;

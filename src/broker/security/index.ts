@@ -3,6 +3,7 @@ export {
   DEFAULT_SCRAM_ITERATIONS,
   SCRAM_MECHANISMS,
   type ScramMechanism,
+  scramCredentialFromSaltedPassword,
   UserCredentials,
 } from './credentials.js';
 export { type AuthenticateOutcome, type HandshakeOutcome, SaslSession, SaslState } from './sasl-session.js';

@@ -16,6 +16,7 @@ import { OFFSETS_TOPIC, OffsetsTopic } from './offsets-topic.js';
 import { partitionCapacity, readOpenFileLimit } from './partition-capacity.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { ReplicaManager } from './replica-manager.js';
+import { Authorizer } from './security/authorizer.js';
 import { SaslSession, SCRAM_MECHANISMS, tlsServerOptions, UserCredentials } from './security/index.js';
 import { KafkaServer } from './server.js';
 import { defaultLogConfig } from './topic-settings.js';
@@ -144,6 +145,12 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     transactionStateTopic,
     producerIds,
     advertised,
+    authorizer: config.authorizerEnabled
+      ? new Authorizer(metadata, {
+          superUsers: config.superUsers,
+          allowEveryoneIfNoAclFound: config.allowEveryoneIfNoAclFound,
+        })
+      : null,
   };
   const server = new KafkaServer({
     host: config.listenHost,

@@ -11,8 +11,10 @@ export interface ConnectionInfo {
   remoteAddress: string;
   remotePort: number;
   listener: string;
-  /** On a SASL_PLAINTEXT listener, the connection's authentication; null where none is required. */
+  /** On a SASL listener, the connection's authentication; null where none is required. */
   sasl: SaslSession | null;
+  /** On a TLS listener, `User:` and the distinguished name of the client's verified certificate, if any. */
+  sslPrincipal: string | null;
 }
 
 /** RequestFrame.apiKey of a raw SASL token (after SaslHandshake v0): the frame has no request header. */

@@ -11,6 +11,7 @@ import type { Controller } from './controller.js';
 import type { OffsetsTopic } from './offsets-topic.js';
 import type { ProducerIdManager } from './producer-ids.js';
 import type { ReplicaManager } from './replica-manager.js';
+import type { Authorizer } from './security/authorizer.js';
 import type { ConnectionInfo } from './server.js';
 import type { TransactionStateTopic } from './transaction-state-topic.js';
 
@@ -29,6 +30,45 @@ export interface BrokerServices {
   readonly producerIds: ProducerIdManager;
   /** Where clients reach this broker (Metadata, FindCoordinator, DescribeCluster). */
   readonly advertised: { host: string; port: number };
+  /** null (or absent in handler tests): no authorizer, every request is allowed. */
+  readonly authorizer?: Authorizer | null;
+}
+
+/** Kafka's principal of a connection that did not authenticate. */
+export const ANONYMOUS_PRINCIPAL = 'User:ANONYMOUS';
+
+/** Who the request comes from, as ACLs name it: the SASL user, else the TLS certificate, else ANONYMOUS. */
+export function principalOf(connection: ConnectionInfo): string {
+  const user = connection.sasl?.principal;
+  if (user != null) return `User:${user}`;
+  return connection.sslPrincipal ?? ANONYMOUS_PRINCIPAL;
+}
+
+/** The client's IP as ACL hosts name it (an IPv4 client of a dual-stack listener without its ::ffff: prefix). */
+export function hostOf(connection: ConnectionInfo): string {
+  const address = connection.remoteAddress;
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/**
+ * Whether the request's principal may perform `operation` (AclOperation) on the resource (ResourceType and
+ * name). Always true without an authorizer, at the cost of one property read.
+ */
+export function isAuthorized(
+  ctx: RequestContext,
+  operation: number,
+  resourceType: number,
+  resourceName: string,
+): boolean {
+  const authorizer = ctx.broker.authorizer;
+  if (!authorizer) return true;
+  return authorizer.authorize(
+    principalOf(ctx.connection),
+    hostOf(ctx.connection),
+    operation,
+    resourceType,
+    resourceName,
+  );
 }
 
 export interface RequestContext {

@@ -27,6 +27,7 @@ const connection: ConnectionInfo = {
   remotePort: 5000,
   listener: 'PLAINTEXT',
   sasl: null,
+  sslPrincipal: null,
 };
 const logged: unknown[] = [];
 const services = { logger: { error: (fields: unknown) => logged.push(fields) } } as unknown as BrokerServices;

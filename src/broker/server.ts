@@ -57,6 +57,21 @@ export interface ServerOptions {
   maxQueuedRequestBytes?: number;
 }
 
+/**
+ * Kafka's default SSL principal: `User:` and the certificate subject in RFC 2253 order (most specific first),
+ * for a certificate the handshake verified; null without one.
+ */
+function sslPrincipal(socket: TLSSocket): string | null {
+  if (!socket.authorized) return null;
+  const subject = socket.getPeerCertificate().subject as Record<string, string | string[]> | undefined;
+  if (subject === undefined || Object.keys(subject).length === 0) return null;
+  const escape = (value: string) => value.replace(/([,+"\\<>;])/g, '\\$1');
+  const parts = Object.entries(subject).flatMap(([key, value]) =>
+    (Array.isArray(value) ? value : [value]).map((v) => `${key}=${escape(v)}`),
+  );
+  return `User:${parts.reverse().join(',')}`;
+}
+
 /** Socket input between minor collections (src/broker/received-garbage.ts). */
 const RECEIVED_BYTES_PER_COLLECTION = 16 * 1024 * 1024;
 
@@ -214,7 +229,7 @@ export class KafkaServer {
     };
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: Socket | TLSSocket): void {
     if (this.closePromise !== null) {
       socket.destroy();
       return;
@@ -227,6 +242,7 @@ export class KafkaServer {
       remotePort: socket.remotePort ?? 0,
       listener: this.listenerName,
       sasl: this.options.createSaslSession?.() ?? null,
+      sslPrincipal: 'getPeerCertificate' in socket ? sslPrincipal(socket) : null,
     };
     const connection = new Connection(
       socket,

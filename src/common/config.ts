@@ -77,6 +77,11 @@ export interface BrokerConfig {
   /** CA certificates (PEM) that client certificates must chain to; null: Node's default CAs. */
   sslTruststoreLocation: string | null;
   sslClientAuth: 'none' | 'requested' | 'required';
+  /** True when `authorizer.class.name` names Kafka's standard authorizer: ACLs are enforced. */
+  authorizerEnabled: boolean;
+  /** `super.users`: principals such as User:admin that every check allows. */
+  superUsers: string[];
+  allowEveryoneIfNoAclFound: boolean;
   nodeId: number;
   /** `log.dirs` (one directory). */
   dataDir: string;
@@ -321,6 +326,12 @@ function unitSynonym(
   };
 }
 
+/** Kafka's standard authorizer (KRaft) and its ZooKeeper-era predecessor: both mean "enforce ACLs". */
+const STANDARD_AUTHORIZERS = [
+  'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+  'kafka.security.authorizer.AclAuthorizer',
+];
+
 const CLUSTER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
@@ -409,6 +420,58 @@ export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
     'Whether TLS clients must present a certificate: required refuses the handshake without a valid one; ' +
       'requested asks but accepts clients without one.',
   ),
+  {
+    kind: 'field',
+    name: 'authorizer.class.name',
+    field: 'authorizerEnabled',
+    type: ConfigType.STRING,
+    defaultText: '',
+    valid: `empty (no authorizer) or ${STANDARD_AUTHORIZERS.join(', ')}`,
+    doc:
+      "Kafka's ACL authorizer. Empty: every client may do everything and the ACL APIs answer " +
+      "SECURITY_DISABLED. Either of Kafka's standard class names enforces the ACLs kept in the metadata store.",
+    parse: (text) => {
+      const trimmed = text.trim();
+      if (trimmed === '') return false;
+      if (!STANDARD_AUTHORIZERS.includes(trimmed)) {
+        throw new InvalidValueError(`empty or one of ${STANDARD_AUTHORIZERS.join(', ')}`);
+      }
+      return true;
+    },
+    format: (enabled) => (enabled ? STANDARD_AUTHORIZERS[0]! : ''),
+  },
+  {
+    kind: 'field',
+    name: 'super.users',
+    field: 'superUsers',
+    type: ConfigType.LIST,
+    defaultText: '',
+    valid: 'principals separated by semicolons, e.g. User:admin;User:ops',
+    doc: 'Principals the authorizer allows everything, whatever the ACLs say.',
+    parse: (text) => {
+      const principals = text
+        .split(';')
+        .map((principal) => principal.trim())
+        .filter((principal) => principal !== '');
+      for (const principal of principals) {
+        if (principal.indexOf(':') <= 0)
+          throw new InvalidValueError(`TYPE:NAME principals, not ${principal}`);
+      }
+      return principals;
+    },
+    format: (principals) => principals.join(';'),
+  },
+  {
+    kind: 'field',
+    name: 'allow.everyone.if.no.acl.found',
+    field: 'allowEveryoneIfNoAclFound',
+    type: ConfigType.BOOLEAN,
+    defaultText: 'false',
+    valid: 'true, false',
+    doc: 'With the authorizer on: allow access to a resource that no ACL mentions (default: deny it).',
+    parse: parseBoolean,
+    format: String,
+  },
   intDef('node.id', 'nodeId', '0', { min: 0 }, 'Id of this broker. The data directory records it.'),
   {
     kind: 'field',

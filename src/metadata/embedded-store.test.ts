@@ -23,7 +23,13 @@ import {
   UnknownPartitionError,
   UnknownTopicError,
 } from './errors.js';
-import type { MetadataEvent, NewTopic, ScramCredentialRecord, ScramMechanismName } from './types.js';
+import type {
+  AclRecord,
+  MetadataEvent,
+  NewTopic,
+  ScramCredentialRecord,
+  ScramMechanismName,
+} from './types.js';
 
 let dataDir: string;
 const stores: EmbeddedMetadataStore[] = [];
@@ -612,5 +618,49 @@ describe('SCRAM credentials', () => {
       body.scramCredentials = [{ ...credential('al', 'SCRAM-SHA-256'), mechanism: 'SCRAM-MD5' }];
     });
     await assert.rejects(EmbeddedMetadataStore.open(dataDir), /SCRAM credential of "al" is malformed/);
+  });
+});
+
+describe('ACLs', () => {
+  const acl = (resourceName: string, operation = 3): AclRecord => ({
+    resourceType: 2,
+    resourceName,
+    patternType: 3,
+    principal: 'User:alice',
+    host: '*',
+    operation,
+    permission: 3,
+  });
+
+  test('added once, removed exactly, durable, and a new list object after each change', async () => {
+    const store = await open();
+    const empty = store.listAcls();
+    await store.alterAcls([acl('a'), acl('b'), acl('a')], []);
+    const afterAdd = store.listAcls();
+    assert.notEqual(afterAdd, empty);
+    assert.deepEqual(afterAdd, [acl('a'), acl('b')]);
+    assert.ok(Object.isFrozen(afterAdd) && Object.isFrozen(afterAdd[0]));
+    await store.alterAcls([], [acl('a', 4)]);
+    assert.equal(store.listAcls(), afterAdd, 'removing an absent ACL changes nothing');
+    await store.alterAcls([acl('c')], [acl('a')]);
+    await store.close();
+    const reopened = await open();
+    assert.deepEqual(reopened.listAcls(), [acl('b'), acl('c')]);
+  });
+
+  test('a snapshot without ACLs loads with none; a malformed ACL is corrupt', async () => {
+    const store = await open();
+    await store.alterAcls([acl('a')], []);
+    await store.close();
+    await rewriteSnapshotBody((body) => {
+      delete body.acls;
+    });
+    const reopened = await open();
+    assert.deepEqual(reopened.listAcls(), []);
+    await reopened.close();
+    await rewriteSnapshotBody((body) => {
+      body.acls = [{ ...acl('a'), operation: 'READ' }];
+    });
+    await assert.rejects(EmbeddedMetadataStore.open(dataDir), /ACL .* is malformed/);
   });
 });

@@ -33,6 +33,7 @@ import {
 } from './errors.js';
 import { checkTopicName, topicCollisionError, topicNamesCollide, unifyCollisionChars } from './topic-name.js';
 import type {
+  AclRecord,
   BrokerRecord,
   MetadataEvent,
   MetadataStore,
@@ -72,6 +73,8 @@ interface Snapshot {
   nextProducerId: number;
   /** Snapshots written before SCRAM credentials existed lack them: none. */
   scramCredentials: ScramCredentialRecord[];
+  /** Snapshots written before ACLs existed lack them: none. */
+  acls: AclRecord[];
 }
 
 /** Immutable view served to readers; each write builds a new one. */
@@ -90,6 +93,7 @@ class View {
     brokers: readonly BrokerRecord[],
     readonly nextProducerId: number,
     scramCredentials: readonly ScramCredentialRecord[],
+    readonly acls: readonly AclRecord[],
   ) {
     this.scramCredentials = Object.freeze(
       [...scramCredentials].sort((a, b) =>
@@ -111,6 +115,7 @@ class View {
       this.brokerList,
       this.nextProducerId,
       this.scramCredentials,
+      this.acls,
     );
   }
 
@@ -120,6 +125,7 @@ class View {
       this.brokerList,
       this.nextProducerId,
       this.scramCredentials,
+      this.acls,
     );
   }
 
@@ -129,15 +135,26 @@ class View {
       [...this.brokerList.filter((b) => b.nodeId !== broker.nodeId), broker],
       this.nextProducerId,
       this.scramCredentials,
+      this.acls,
     );
   }
 
   withNextProducerId(nextProducerId: number): View {
-    return new View(this.topicList, this.brokerList, nextProducerId, this.scramCredentials);
+    return new View(this.topicList, this.brokerList, nextProducerId, this.scramCredentials, this.acls);
   }
 
   withScramCredentials(scramCredentials: readonly ScramCredentialRecord[]): View {
-    return new View(this.topicList, this.brokerList, this.nextProducerId, scramCredentials);
+    return new View(this.topicList, this.brokerList, this.nextProducerId, scramCredentials, this.acls);
+  }
+
+  withAcls(acls: readonly AclRecord[]): View {
+    return new View(
+      this.topicList,
+      this.brokerList,
+      this.nextProducerId,
+      this.scramCredentials,
+      Object.freeze(acls),
+    );
   }
 
   snapshot(): Snapshot {
@@ -146,6 +163,7 @@ class View {
       brokers: [...this.brokerList],
       nextProducerId: this.nextProducerId,
       scramCredentials: [...this.scramCredentials],
+      acls: [...this.acls],
     };
   }
 }
@@ -189,6 +207,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
       snapshot.brokers.map(freezeBroker),
       snapshot.nextProducerId,
       snapshot.scramCredentials.map((credential) => Object.freeze({ ...credential })),
+      Object.freeze(snapshot.acls.map((acl) => Object.freeze({ ...acl }))),
     );
   }
 
@@ -410,6 +429,23 @@ export class EmbeddedMetadataStore implements MetadataStore {
       );
       // No event: credentials are read at each login, nothing subscribes to them.
       return { view: view.withScramCredentials([...kept, ...stored]), result: undefined, events: [] };
+    });
+  }
+
+  listAcls(): readonly AclRecord[] {
+    return this.#view.acls;
+  }
+
+  alterAcls(added: readonly AclRecord[], removed: readonly AclRecord[]): Promise<void> {
+    const adding = added.map((acl) => Object.freeze({ ...acl }));
+    return this.#write((view) => {
+      const kept = view.acls.filter((acl) => !removed.some((gone) => sameAcl(gone, acl)));
+      for (const acl of adding) if (!kept.some((existing) => sameAcl(existing, acl))) kept.push(acl);
+      if (kept.length === view.acls.length && kept.every((acl, i) => acl === view.acls[i])) {
+        return { view: undefined, result: undefined, events: [] };
+      }
+      // No event: the authorizer reads the list at each check.
+      return { view: view.withAcls(kept), result: undefined, events: [] };
     });
   }
 
@@ -656,7 +692,7 @@ async function initialize(dataDir: string, nodeId: number, clusterId: string): P
   await writeFileDurably(
     scratch,
     SNAPSHOT_FILE,
-    encodeSnapshot({ topics: [], brokers: [], nextProducerId: 0, scramCredentials: [] }),
+    encodeSnapshot({ topics: [], brokers: [], nextProducerId: 0, scramCredentials: [], acls: [] }),
   );
   await rename(scratch, join(dataDir, METADATA_DIR));
   await syncDirectory(dataDir);
@@ -752,23 +788,25 @@ export function decodeSnapshot(path: string, data: Buffer): Snapshot {
   }
   const problem = describeSnapshotProblem(parsed);
   if (problem) throw corrupt(problem);
-  const snapshot = parsed as Omit<Snapshot, 'nextProducerId' | 'scramCredentials'> &
-    Partial<Pick<Snapshot, 'nextProducerId' | 'scramCredentials'>>;
+  const snapshot = parsed as Omit<Snapshot, 'nextProducerId' | 'scramCredentials' | 'acls'> &
+    Partial<Pick<Snapshot, 'nextProducerId' | 'scramCredentials' | 'acls'>>;
   return {
     ...snapshot,
     nextProducerId: snapshot.nextProducerId ?? 0,
     scramCredentials: snapshot.scramCredentials ?? [],
+    acls: snapshot.acls ?? [],
   };
 }
 
 /** Shape check of a decoded snapshot; returns what is wrong, or undefined. */
 function describeSnapshotProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return 'body is not an object';
-  const { topics, brokers, nextProducerId, scramCredentials } = value as {
+  const { topics, brokers, nextProducerId, scramCredentials, acls } = value as {
     topics?: unknown;
     brokers?: unknown;
     nextProducerId?: unknown;
     scramCredentials?: unknown;
+    acls?: unknown;
   };
   if (!Array.isArray(topics) || !Array.isArray(brokers)) return 'missing topics or brokers';
   // A damaged counter could hand out ids already in use, so it must be exact, not just present.
@@ -822,5 +860,31 @@ function describeSnapshotProblem(value: unknown): string | undefined {
       if (!ok) return `SCRAM credential of ${JSON.stringify(credential.user ?? null)} is malformed`;
     }
   }
+  if (acls !== undefined) {
+    if (!Array.isArray(acls)) return 'ACLs are not a list';
+    for (const acl of acls as Partial<AclRecord>[]) {
+      const ok =
+        isInt(acl.resourceType) &&
+        typeof acl.resourceName === 'string' &&
+        isInt(acl.patternType) &&
+        typeof acl.principal === 'string' &&
+        typeof acl.host === 'string' &&
+        isInt(acl.operation) &&
+        isInt(acl.permission);
+      if (!ok) return `ACL ${JSON.stringify(acl)} is malformed`;
+    }
+  }
   return undefined;
+}
+
+function sameAcl(a: AclRecord, b: AclRecord): boolean {
+  return (
+    a.resourceType === b.resourceType &&
+    a.resourceName === b.resourceName &&
+    a.patternType === b.patternType &&
+    a.principal === b.principal &&
+    a.host === b.host &&
+    a.operation === b.operation &&
+    a.permission === b.permission
+  );
 }

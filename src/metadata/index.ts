@@ -21,6 +21,7 @@ export {
   validateTopicName,
 } from './topic-name.js';
 export type {
+  AclRecord,
   BrokerRecord,
   MetadataEvent,
   MetadataStore,

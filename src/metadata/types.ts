@@ -70,6 +70,17 @@ export interface ScramCredentialKey {
   mechanism: ScramMechanismName;
 }
 
+/** An ACL as stored: Kafka's wire codes (see src/broker/security/acl.ts). */
+export interface AclRecord {
+  resourceType: number;
+  resourceName: string;
+  patternType: number;
+  principal: string;
+  host: string;
+  operation: number;
+  permission: number;
+}
+
 export interface MetadataStore {
   clusterId(): string;
   controllerId(): number;
@@ -106,6 +117,10 @@ export interface MetadataStore {
     upserts: readonly ScramCredentialRecord[],
     deletions: readonly ScramCredentialKey[],
   ): Promise<void>;
+  /** Every ACL; a new frozen list after each change, so that callers can cache by identity. */
+  listAcls(): readonly AclRecord[];
+  /** Adds `added` (an ACL already present is kept once) and removes `removed`, in one durable write. */
+  alterAcls(added: readonly AclRecord[], removed: readonly AclRecord[]): Promise<void>;
   /** Listeners run after the change is durable and visible to reads. Returns an unsubscribe function. */
   onChange(listener: (event: MetadataEvent) => void): () => void;
   /** Waits for queued writes, then rejects further writes. */

@@ -21,6 +21,7 @@ const CONNECTION: ConnectionInfo = {
   remotePort: 5000,
   listener: 'PLAINTEXT',
   sasl: null,
+  sslPrincipal: null,
 };
 const CORRELATION_ID = 7;
 

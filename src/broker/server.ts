@@ -65,9 +65,9 @@ function sslPrincipal(socket: TLSSocket): string | null {
   if (!socket.authorized) return null;
   const subject = socket.getPeerCertificate().subject as Record<string, string | string[]> | undefined;
   if (subject === undefined || Object.keys(subject).length === 0) return null;
-  const escape = (value: string) => value.replace(/([,+"\\<>;])/g, '\\$1');
+  const escapeRdn = (value: string) => value.replace(/([,+"\\<>;])/g, '\\$1');
   const parts = Object.entries(subject).flatMap(([key, value]) =>
-    (Array.isArray(value) ? value : [value]).map((v) => `${key}=${escape(v)}`),
+    (Array.isArray(value) ? value : [value]).map((v) => `${key}=${escapeRdn(v)}`),
   );
   return `User:${parts.reverse().join(',')}`;
 }

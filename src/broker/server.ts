@@ -234,6 +234,7 @@ export class KafkaServer {
       socket.destroy();
       return;
     }
+    if ('getPeerCertificate' in socket && this.refusesClientCertificate(socket)) return;
     this.counters.connectionsAccepted++;
     socket.setNoDelay(true);
     const info: ConnectionInfo = {
@@ -261,6 +262,25 @@ export class KafkaServer {
       if (this.connections.size === 0 && this.onAllConnectionsClosed !== null) this.onAllConnectionsClosed();
     });
     this.options.logger.debug({ connection: info }, 'connection accepted');
+  }
+
+  /**
+   * With ssl.client.auth=requested Node completes the handshake whatever certificate the client presents. As
+   * Kafka, a presented certificate must be trusted; only presenting none is allowed.
+   */
+  private refusesClientCertificate(socket: TLSSocket): boolean {
+    if (socket.authorized || Object.keys(socket.getPeerCertificate()).length === 0) return false;
+    this.counters.tlsHandshakeFailures++;
+    this.options.logger.info(
+      {
+        remoteAddress: socket.remoteAddress,
+        remotePort: socket.remotePort,
+        reason: String(socket.authorizationError),
+      },
+      'TLS client certificate refused',
+    );
+    socket.destroy();
+    return true;
   }
 
   private startIdleSweep(): void {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { Command, InvalidArgumentError } from 'commander';
+import { createTestCertificates, type TestCertificates } from '../../test/helpers/certificates.js';
 import {
   addClientOptions,
   clientOptions,
@@ -138,6 +143,145 @@ describe('SASL credentials', () => {
     assert.match(
       help,
       / --sasl-password <password> SASL password \(default: \$SLUICE_SASL_PASSWORD, which other users cannot see in the process list\) /,
+    );
+  });
+});
+
+describe('TLS settings', () => {
+  let dir: string;
+  let certs: TestCertificates;
+  let pem: { ca: Buffer; cert: Buffer; key: Buffer };
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-cli-tls-'));
+    certs = await createTestCertificates(dir);
+    pem = {
+      ca: await readFile(certs.caPath),
+      cert: await readFile(certs.clientCertPath),
+      key: await readFile(certs.clientKeyPath),
+    };
+  });
+  after(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+  const usage = (fn: () => unknown, message: string) =>
+    assert.throws(fn, (error: unknown) => error instanceof UsageError && error.message === message);
+
+  test('off unless asked for; --tls alone uses the system CAs', () => {
+    assert.equal('ssl' in clientOptions({}, {}), false);
+    assert.equal('ssl' in clientOptions({}, { SLUICE_TLS: '', SLUICE_TLS_CA: '' }), false);
+    assert.equal(clientOptions({ tls: true }, {}).ssl, true);
+  });
+
+  test('file flags imply --tls and hold the files contents', () => {
+    assert.deepEqual(clientOptions({ tlsCa: certs.caPath }, {}).ssl, { ca: pem.ca });
+    assert.deepEqual(
+      clientOptions(
+        { tls: true, tlsCa: certs.caPath, tlsCert: certs.clientCertPath, tlsKey: certs.clientKeyPath },
+        {},
+      ).ssl,
+      { ca: pem.ca, cert: pem.cert, key: pem.key },
+    );
+    assert.deepEqual(clientOptions({ tlsCert: certs.clientCertPath, tlsKey: certs.clientKeyPath }, {}).ssl, {
+      cert: pem.cert,
+      key: pem.key,
+    });
+  });
+
+  test('SLUICE_TLS switches, SLUICE_TLS_* files; flags win', () => {
+    for (const on of ['true', '1', ' TRUE ']) assert.equal(clientOptions({}, { SLUICE_TLS: on }).ssl, true);
+    for (const off of ['false', '0']) assert.equal('ssl' in clientOptions({}, { SLUICE_TLS: off }), false);
+    const files = {
+      SLUICE_TLS_CA: certs.caPath,
+      SLUICE_TLS_CERT: certs.clientCertPath,
+      SLUICE_TLS_KEY: certs.clientKeyPath,
+    };
+    assert.deepEqual(clientOptions({}, files).ssl, { ca: pem.ca, cert: pem.cert, key: pem.key });
+    // SLUICE_TLS=false turns the files off; a flag turns TLS back on, and the other files still come from the env.
+    assert.equal('ssl' in clientOptions({}, { ...files, SLUICE_TLS: 'false' }), false);
+    assert.deepEqual(clientOptions({ tls: true }, { ...files, SLUICE_TLS: '0' }).ssl, {
+      ca: pem.ca,
+      cert: pem.cert,
+      key: pem.key,
+    });
+    assert.deepEqual(clientOptions({ tlsCa: certs.otherCaPath }, files).ssl, {
+      ca: readFileSync(certs.otherCaPath),
+      cert: pem.cert,
+      key: pem.key,
+    });
+    usage(
+      () => clientOptions({}, { SLUICE_TLS: 'yes' }),
+      'SLUICE_TLS=yes is invalid: expected true, false, 1 or 0',
+    );
+  });
+
+  test('a certificate needs its key, and a key its certificate', () => {
+    usage(
+      () => clientOptions({ tlsCert: certs.clientCertPath }, {}),
+      "--tls-cert needs --tls-key (or $SLUICE_TLS_KEY): the client certificate's private key",
+    );
+    usage(
+      () => clientOptions({}, { SLUICE_TLS_KEY: certs.clientKeyPath }),
+      '$SLUICE_TLS_KEY needs --tls-cert (or $SLUICE_TLS_CERT): the client certificate',
+    );
+  });
+
+  test('unreadable or unusable files are usage errors naming the flag or variable', () => {
+    const missing = join(dir, 'missing.pem');
+    usage(() => clientOptions({ tlsCa: missing }, {}), `--tls-ca ${missing} cannot be read: no such file`);
+    usage(
+      () => clientOptions({}, { SLUICE_TLS_CA: dir }),
+      `$SLUICE_TLS_CA ${dir} cannot be read: EISDIR: illegal operation on a directory, read`,
+    );
+    const notPem = join(dir, 'broker.csr.der');
+    writeFileSync(notPem, Buffer.from([0x30, 0x82, 0x01, 0x0a]));
+    usage(
+      () => clientOptions({ tlsCa: notPem }, {}),
+      `--tls-ca ${notPem} is not a PEM file (no '-----BEGIN ...' line)`,
+    );
+    usage(
+      () => clientOptions({ tlsCa: certs.clientKeyPath }, {}),
+      `--tls-ca ${certs.clientKeyPath} cannot be used: ca holds no certificate (no '-----BEGIN CERTIFICATE-----' block)`,
+    );
+    usage(
+      () => clientOptions({ tlsCert: certs.clientCertPath, tlsKey: certs.brokerKeyPath }, {}),
+      `--tls-cert ${certs.clientCertPath} with --tls-key ${certs.brokerKeyPath} cannot be used: ` +
+        'key values mismatch (ERR_OSSL_X509_KEY_VALUES_MISMATCH)',
+    );
+  });
+
+  test('addClientOptions parses the TLS flags and documents them in --help', () => {
+    const command = () =>
+      addClientOptions(new Command('probe').exitOverride().configureOutput({ writeErr: () => {} }));
+    const parsed = command().parse(
+      ['--tls', '--tls-ca', 'ca.pem', '--tls-cert', 'client.crt', '--tls-key', 'client.key'],
+      { from: 'user' },
+    );
+    assert.deepEqual(parsed.opts(), {
+      tls: true,
+      tlsCa: 'ca.pem',
+      tlsCert: 'client.crt',
+      tlsKey: 'client.key',
+    });
+    assert.throws(
+      () => command().parse(['--tls-ca', ''], { from: 'user' }),
+      /option '--tls-ca <file>' argument '' is invalid\. expected a file path/,
+    );
+    const help = command().helpInformation().replace(/\s+/g, ' ');
+    assert.match(
+      help,
+      / --tls connect with TLS \(SSL and SASL_SSL listeners\), verifying the brokers' certificates against the system CAs or --tls-ca \(default: \$SLUICE_TLS=true\|false, else on when a --tls-\* file is given\) /,
+    );
+    assert.match(
+      help,
+      / --tls-ca <file> PEM file of the CA certificates that signed the brokers' certificates; implies --tls \(default: \$SLUICE_TLS_CA\) /,
+    );
+    assert.match(
+      help,
+      / --tls-cert <file> PEM file of the client certificate, for brokers that require one \(mutual TLS\); needs --tls-key; implies --tls \(default: \$SLUICE_TLS_CERT\) /,
+    );
+    assert.match(
+      help,
+      / --tls-key <file> PEM file of the unencrypted private key of --tls-cert; implies --tls \(default: \$SLUICE_TLS_KEY\) /,
     );
   });
 });

@@ -1,13 +1,15 @@
-// Flags shared by the client commands (topic, produce, consume, group, transaction, perf, cluster: --bootstrap
-// and the --sasl-* credentials, each with an environment variable behind it) and the parsers that turn flag
-// text into values. Parsers throw commander's InvalidArgumentError, which commander reports as
+// Flags shared by the client commands (topic, produce, consume, group, transaction, perf, cluster: --bootstrap,
+// the --sasl-* credentials and the --tls* settings, each with an environment variable behind it) and the parsers
+// that turn flag text into values. Parsers throw commander's InvalidArgumentError, which commander reports as
 // "option '--x <v>' argument 'y' is invalid. <reason>" and which exits with the usage status.
 
+import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { Admin } from '../client/admin.js';
 import { type ClientOptions, parseBrokerAddress } from '../client/cluster.js';
-import { KafkaClientError } from '../client/errors.js';
+import { ConfigError, KafkaClientError } from '../client/errors.js';
 import { SASL_MECHANISMS, type SaslMechanism, type SaslOptions } from '../client/sasl.js';
+import { resolveSslOptions, type SslOptions } from '../client/tls.js';
 import type { CompressionName } from '../protocol/records/layout.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
@@ -17,6 +19,10 @@ export const BOOTSTRAP_ENV = 'SLUICE_BOOTSTRAP';
 export const SASL_MECHANISM_ENV = 'SLUICE_SASL_MECHANISM';
 export const SASL_USERNAME_ENV = 'SLUICE_SASL_USERNAME';
 export const SASL_PASSWORD_ENV = 'SLUICE_SASL_PASSWORD';
+export const TLS_ENV = 'SLUICE_TLS';
+export const TLS_CA_ENV = 'SLUICE_TLS_CA';
+export const TLS_CERT_ENV = 'SLUICE_TLS_CERT';
+export const TLS_KEY_ENV = 'SLUICE_TLS_KEY';
 /** A CLI run should say that a broker is unreachable in seconds, not after the library's 10 s default. */
 const CLI_CONNECT_TIMEOUT_MS = 5_000;
 
@@ -25,9 +31,13 @@ export interface ClientFlags {
   saslMechanism?: SaslMechanism;
   saslUsername?: string;
   saslPassword?: string;
+  tls?: boolean;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
-/** Adds --bootstrap and the SASL credentials to a command that talks to brokers. */
+/** Adds --bootstrap, the SASL credentials and the TLS settings to a command that talks to brokers. */
 export function addClientOptions(command: Command): Command {
   return command
     .option(
@@ -44,6 +54,28 @@ export function addClientOptions(command: Command): Command {
     .option(
       '--sasl-password <password>',
       `SASL password (default: $${SASL_PASSWORD_ENV}, which other users cannot see in the process list)`,
+    )
+    .option(
+      '--tls',
+      `connect with TLS (SSL and SASL_SSL listeners), verifying the brokers' certificates against the ` +
+        `system CAs or --tls-ca (default: $${TLS_ENV}=true|false, else on when a --tls-* file is given)`,
+    )
+    .option(
+      '--tls-ca <file>',
+      `PEM file of the CA certificates that signed the brokers' certificates; implies --tls ` +
+        `(default: $${TLS_CA_ENV})`,
+      parseFilePath,
+    )
+    .option(
+      '--tls-cert <file>',
+      `PEM file of the client certificate, for brokers that require one (mutual TLS); needs --tls-key; ` +
+        `implies --tls (default: $${TLS_CERT_ENV})`,
+      parseFilePath,
+    )
+    .option(
+      '--tls-key <file>',
+      `PEM file of the unencrypted private key of --tls-cert; implies --tls (default: $${TLS_KEY_ENV})`,
+      parseFilePath,
     );
 }
 
@@ -66,11 +98,13 @@ export function clientOptions(flags: ClientFlags, env: Environment): ClientOptio
     }
   }
   const sasl = saslOptions(flags, env);
+  const ssl = tlsOptions(flags, env);
   return {
     bootstrap: bootstrap ?? DEFAULT_BOOTSTRAP,
     clientId: 'sluice-cli',
     connectTimeoutMs: CLI_CONNECT_TIMEOUT_MS,
     ...(sasl === undefined ? {} : { sasl }),
+    ...(ssl === undefined ? {} : { ssl }),
   };
 }
 
@@ -107,6 +141,120 @@ function saslOptions(flags: ClientFlags, env: Environment): SaslOptions | undefi
     throw new UsageError(`SASL mechanism ${mechanism} needs ${missing.join(' and ')}`);
   }
   return { mechanism, username, password };
+}
+
+/** A TLS file setting and where it came from ('--tls-ca' or '$SLUICE_TLS_CA'), for messages. */
+interface TlsFile {
+  path: string;
+  source: string;
+}
+
+function tlsFile(
+  flag: string,
+  flagValue: string | undefined,
+  env: Environment,
+  name: string,
+): TlsFile | undefined {
+  if (flagValue !== undefined) return { path: flagValue, source: flag };
+  const path = fromEnv(env, name);
+  return path === undefined ? undefined : { path, source: `$${name}` };
+}
+
+/**
+ * TLS from the flags and SLUICE_TLS*: on with --tls or any --tls-* file flag; otherwise $SLUICE_TLS decides when
+ * set (false turns TLS off even with SLUICE_TLS_* files set), else any SLUICE_TLS_* file turns it on. Each file
+ * falls back to its variable. The files are read and checked here, when the command runs, so that a wrong path
+ * or a file that is not PEM is a usage error naming its flag.
+ */
+function tlsOptions(flags: ClientFlags, env: Environment): true | SslOptions | undefined {
+  const ca = tlsFile('--tls-ca', flags.tlsCa, env, TLS_CA_ENV);
+  const cert = tlsFile('--tls-cert', flags.tlsCert, env, TLS_CERT_ENV);
+  const key = tlsFile('--tls-key', flags.tlsKey, env, TLS_KEY_ENV);
+  let enabled: boolean;
+  if (
+    flags.tls === true ||
+    flags.tlsCa !== undefined ||
+    flags.tlsCert !== undefined ||
+    flags.tlsKey !== undefined
+  ) {
+    enabled = true;
+  } else {
+    const switchText = fromEnv(env, TLS_ENV);
+    enabled =
+      switchText === undefined
+        ? [ca, cert, key].some((file) => file !== undefined)
+        : parseTlsSwitch(switchText);
+  }
+  if (!enabled) return undefined;
+  if (cert !== undefined && key === undefined) {
+    throw new UsageError(
+      `${cert.source} needs --tls-key (or $${TLS_KEY_ENV}): the client certificate's private key`,
+    );
+  }
+  if (key !== undefined && cert === undefined) {
+    throw new UsageError(`${key.source} needs --tls-cert (or $${TLS_CERT_ENV}): the client certificate`);
+  }
+  if (ca === undefined && cert === undefined) return true;
+  const ssl: SslOptions = {};
+  if (ca !== undefined) {
+    ssl.ca = readPemFile(ca);
+    checkTlsSetting({ ca: ssl.ca }, `${ca.source} ${ca.path}`);
+  }
+  if (cert !== undefined && key !== undefined) {
+    ssl.cert = readPemFile(cert);
+    ssl.key = readPemFile(key);
+    checkTlsSetting(
+      { cert: ssl.cert, key: ssl.key },
+      `${cert.source} ${cert.path} with ${key.source} ${key.path}`,
+    );
+  }
+  return ssl;
+}
+
+function parseTlsSwitch(text: string): boolean {
+  switch (text.trim().toLowerCase()) {
+    case 'true':
+    case '1':
+      return true;
+    case 'false':
+    case '0':
+      return false;
+    default:
+      throw new UsageError(`${TLS_ENV}=${text} is invalid: expected true, false, 1 or 0`);
+  }
+}
+
+/** Read once at command start, before any connection: sync is simplest and blocks nothing else. */
+function readPemFile(file: TlsFile): Buffer {
+  let contents: Buffer;
+  try {
+    contents = readFileSync(file.path);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : message;
+    throw new UsageError(`${file.source} ${file.path} cannot be read: ${reason}`);
+  }
+  if (!contents.includes('-----BEGIN ')) {
+    throw new UsageError(`${file.source} ${file.path} is not a PEM file (no '-----BEGIN ...' line)`);
+  }
+  return contents;
+}
+
+function checkTlsSetting(ssl: SslOptions, subject: string): void {
+  try {
+    resolveSslOptions(ssl);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new UsageError(
+      `${subject} cannot be used: ${error.message.replace(/^ssl: (cert and key cannot be used: )?/, '')}`,
+    );
+  }
+}
+
+/** A --tls-* file path: non-empty; whether it can be read is checked when the command runs. */
+function parseFilePath(text: string): string {
+  if (text === '') throw new InvalidArgumentError('expected a file path');
+  return text;
 }
 
 /** --sasl-mechanism: our names, case-insensitive ('SCRAM-SHA-256', as Kafka writes it, works too). */

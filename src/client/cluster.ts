@@ -20,9 +20,11 @@ import {
   StaleMetadataError,
 } from './errors.js';
 import { type SaslOptions, validateSaslOptions } from './sasl.js';
+import { resolveSslOptions, type SslOptions, type TlsSettings } from './tls.js';
 
 export type { ClientLogger } from './connection.js';
 export type { SaslMechanism, SaslOptions } from './sasl.js';
+export type { PemInput, SslOptions } from './tls.js';
 
 export interface RetryOptions {
   /** Attempts after the first. Default 5. */
@@ -48,11 +50,18 @@ export interface ClientOptions {
   /** Default: silent. */
   logger?: ClientLogger;
   /**
-   * Credentials for brokers whose listener requires SASL (SASL_PLAINTEXT). Every connection authenticates
-   * before its first request; a refusal is a non-retriable SaslAuthenticationError or
+   * Credentials for brokers whose listener requires SASL (SASL_PLAINTEXT, SASL_SSL). Every connection
+   * authenticates before its first request; a refusal is a non-retriable SaslAuthenticationError or
    * UnsupportedSaslMechanismError. Default: no authentication.
    */
   sasl?: SaslOptions;
+  /**
+   * TLS, for brokers whose listener is SSL or SASL_SSL: true for the defaults (Node's root CAs, the broker's
+   * certificate verified), or SslOptions (a CA, a client certificate for mutual TLS). A connection counts as up
+   * after the TLS handshake; a TLS failure is a non-retriable TlsError. Checked at construction (ConfigError).
+   * Default: plaintext.
+   */
+  ssl?: true | SslOptions;
 }
 
 export interface PartitionInfo {
@@ -148,6 +157,7 @@ export class Cluster {
   readonly connectTimeoutMs: number;
   readonly logger: ClientLogger;
   private readonly sasl: SaslOptions | undefined;
+  private readonly tls: TlsSettings | undefined;
   private readonly bootstrapAddresses: BrokerAddress[];
   private readonly retries: number;
   private readonly initialBackoffMs: number;
@@ -189,6 +199,7 @@ export class Cluster {
     this.metadataMaxAgeMs = options.metadataMaxAgeMs ?? DEFAULTS.metadataMaxAgeMs;
     this.logger = options.logger ?? silentLogger;
     this.sasl = options.sasl === undefined ? undefined : validateSaslOptions(options.sasl);
+    this.tls = options.ssl === undefined ? undefined : resolveSslOptions(options.ssl);
   }
 
   get metadata(): ClusterMetadata {
@@ -470,6 +481,7 @@ export class Cluster {
       requestTimeoutMs: this.requestTimeoutMs,
       logger: this.logger,
       sasl: this.sasl,
+      tls: this.tls,
     });
   }
 

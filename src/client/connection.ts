@@ -2,11 +2,13 @@
 // flight, and responses are matched by id (so the connection never assumes the broker answers in order).
 // connect() negotiates API versions with ApiVersions before anything else is sent (KIP-511 fallback included),
 // then, when the client has SASL credentials, authenticates (SaslHandshake v1, SaslAuthenticate round trips):
-// the connection counts as connected only after both, so no other request can go out before them.
+// the connection counts as connected only after both, so no other request can go out before them. With TLS
+// settings the socket is a TLS socket, and connect() first waits for the TLS handshake.
 
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, errorInfo } from '../protocol/errors.js';
 import {
@@ -33,10 +35,19 @@ import {
   ProtocolError,
   RequestTimeoutError,
   SaslAuthenticationError,
+  type TlsError,
   UnsupportedSaslMechanismError,
   UnsupportedVersionError,
 } from './errors.js';
 import { createSaslExchange, type SaslOptions } from './sasl.js';
+import {
+  isTlsRecordHeader,
+  type TlsSettings,
+  tlsClosedError,
+  tlsExpectedError,
+  tlsHandshakeError,
+  tlsRefusalError,
+} from './tls.js';
 
 /** Where the client writes what it is doing; every method is optional in spirit, the default is silent. */
 export interface ClientLogger {
@@ -70,8 +81,10 @@ export interface BrokerConnectionOptions {
   logger?: ClientLogger;
   /** Refuse response frames larger than this (a guard against a peer that is not a Kafka broker). */
   maxResponseBytes?: number;
-  /** Authenticate with these credentials after ApiVersions (for SASL_PLAINTEXT listeners). */
+  /** Authenticate with these credentials after ApiVersions (for SASL_PLAINTEXT and SASL_SSL listeners). */
   sasl?: SaslOptions;
+  /** Speak TLS (for SSL and SASL_SSL listeners): resolveSslOptions builds these from ClientOptions.ssl. */
+  tls?: TlsSettings;
 }
 
 export interface SendOptions {
@@ -102,20 +115,28 @@ const CLIENT_SOFTWARE_NAME = 'sluice';
 const SASL_HANDSHAKE_VERSION = 1;
 /** PLAIN takes one SaslAuthenticate round trip and SCRAM two; a server asking for more is not following either. */
 const MAX_SASL_ROUNDS = 4;
+/**
+ * Bound of a response before the connection is up: ApiVersions and SASL answers are a few KiB. It also makes a
+ * TLS record read as a size prefix (0x15030300: 352 MB) fail at once rather than wait for hundreds of MB.
+ */
+const HANDSHAKE_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /** Socket reads land here while no frame is partly received; frames found in it are copied out. */
 const READ_SCRATCH_BYTES = 64 * 1024;
 
 /** Splits a byte stream into response frames (`[int32 size][size bytes]`), whatever the chunking. */
 export class ResponseFrameDecoder {
+  /** The size prefix that made push() throw, if any: tells a TLS record from a corrupt frame. */
+  rejectedFrameBytes: number | null = null;
   private sizeBytesRead = 0;
   private sizeAccumulator = 0;
   private partialFrame: Buffer | null = null;
   private partialFilled = 0;
   private scratch: Buffer | null = null;
 
+  /** `maxFrameBytes` may be raised later (the connection allows larger frames once it is up). */
   constructor(
-    private readonly maxFrameBytes: number,
+    public maxFrameBytes: number,
     private readonly sink: (frame: Buffer) => void,
   ) {}
 
@@ -181,6 +202,7 @@ export class ResponseFrameDecoder {
         this.sizeBytesRead = 0;
       }
       if (frameBytes < MIN_RESPONSE_FRAME_BYTES || frameBytes > this.maxFrameBytes) {
+        this.rejectedFrameBytes = frameBytes;
         throw new ProtocolError(
           `response frame size ${frameBytes} is outside ${MIN_RESPONSE_FRAME_BYTES}..${this.maxFrameBytes}`,
         );
@@ -263,6 +285,7 @@ export class BrokerConnection {
   private readonly maxResponseBytes: number;
   private readonly logger: ClientLogger;
   private readonly sasl: SaslOptions | undefined;
+  private readonly tls: TlsSettings | undefined;
 
   private state: State = 'idle';
   private socket: net.Socket | null = null;
@@ -283,6 +306,7 @@ export class BrokerConnection {
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.logger = options.logger ?? silentLogger;
     this.sasl = options.sasl;
+    this.tls = options.tls;
   }
 
   get isConnected(): boolean {
@@ -389,10 +413,16 @@ export class BrokerConnection {
 
   private async establish(): Promise<void> {
     this.state = 'connecting';
-    const decoder = new ResponseFrameDecoder(this.maxResponseBytes, (frame) => this.onFrame(frame));
+    const decoder = new ResponseFrameDecoder(
+      Math.min(this.maxResponseBytes, HANDSHAKE_MAX_RESPONSE_BYTES),
+      (frame) => this.onFrame(frame),
+    );
+    let socketError: unknown;
     let socket: net.Socket;
     try {
-      socket = await this.openSocket(decoder);
+      socket = await this.openSocket(decoder, (error) => {
+        socketError = error;
+      });
     } catch (error) {
       if (this.state === 'connecting') this.state = 'idle';
       throw error;
@@ -402,10 +432,6 @@ export class BrokerConnection {
       throw new ClientClosedError('the connection was closed while connecting');
     }
     this.socket = socket;
-    let socketError: unknown;
-    socket.on('error', (error) => {
-      socketError = error;
-    });
     socket.once('close', () => this.lose(socket, 'connection closed by the broker', socketError));
     // Not connected until the versions are known and SASL (if any) has succeeded: a caller must never get a
     // connection whose versionFor cannot answer yet, nor one the broker would close at its first request.
@@ -417,12 +443,46 @@ export class BrokerConnection {
         step = 'SASL authentication';
         await this.authenticate(this.sasl);
       }
+      decoder.maxFrameBytes = this.maxResponseBytes;
       if (this.state === 'handshaking') this.state = 'connected';
       this.logger.debug('connected', { host: this.host, port: this.port, nodeId: this.nodeId });
     } catch (error) {
       this.lose(socket, `${step} failed`, error);
-      throw error;
+      throw this.handshakeFailure(error, step === 'ApiVersions negotiation', decoder) ?? error;
     }
+  }
+
+  /**
+   * A clearer error for a failure before the connection is up, or null when the original says it best: a TLS alert
+   * from the broker; a TLS broker closing before ApiVersions is answered (how it refuses a client certificate
+   * after a TLS 1.3 handshake); a plaintext client getting a TLS record back, or no answer at all.
+   */
+  private handshakeFailure(
+    error: unknown,
+    duringApiVersions: boolean,
+    decoder: ResponseFrameDecoder,
+  ): TlsError | ConnectionError | null {
+    if (!(error instanceof ConnectionError)) return null;
+    const cause = error.cause;
+    if (this.tls === undefined) {
+      const rejected = decoder.rejectedFrameBytes;
+      if (rejected !== null && isTlsRecordHeader(rejected)) return tlsExpectedError(this.address, cause);
+      if (duringApiVersions && cause === undefined) {
+        // No proof of TLS (the broker sent nothing), so it stays a retriable ConnectionError, with the hint.
+        return new ConnectionError(
+          `broker ${this.address} closed the connection before answering ApiVersions (an SSL or SASL_SSL ` +
+            'listener does this to a client without TLS)',
+        );
+      }
+      return null;
+    }
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string' && code.startsWith('ERR_SSL_'))
+      return tlsRefusalError(this.address, cause, this.tls);
+    if (duringApiVersions && (cause === undefined || code === 'ECONNRESET' || code === 'EPIPE')) {
+      return tlsClosedError(this.address, cause, this.tls);
+    }
+    return null;
   }
 
   /**
@@ -512,43 +572,79 @@ export class BrokerConnection {
     }
   }
 
-  /** Connects with reads going straight into the decoder's buffers (no per-read allocation or copy). */
-  private openSocket(decoder: ResponseFrameDecoder): Promise<net.Socket> {
+  /**
+   * Connects with reads going straight into the decoder's buffers (no per-read allocation or copy); with TLS
+   * settings, resolves once the TLS handshake is done. `onError` receives the socket's later errors: it is
+   * attached before the promise resolves, so an error emitted in between is not left without a listener.
+   */
+  private openSocket(decoder: ResponseFrameDecoder, onError: (error: Error) => void): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({
-        host: this.host,
-        port: this.port,
-        onread: {
-          buffer: () => decoder.readTarget(),
-          callback: (bytes: number, target: Uint8Array) => {
-            try {
-              decoder.onRead(bytes, target as Buffer);
-            } catch (error) {
-              this.lose(socket, 'the response stream is out of step', error);
-            }
-            return true;
-          },
+      const onread = {
+        buffer: () => decoder.readTarget(),
+        callback: (bytes: number, target: Uint8Array) => {
+          try {
+            decoder.onRead(bytes, target as Buffer);
+          } catch (error) {
+            this.lose(socket, 'the response stream is out of step', error);
+          }
+          return true;
         },
-      });
+      };
+      const tls = this.tls;
+      const socket =
+        tls === undefined
+          ? net.connect({ host: this.host, port: this.port, onread })
+          : tlsConnect(this.tlsConnectOptions(tls, onread));
       socket.setNoDelay(true);
       socket.setKeepAlive(true);
+      let tcpConnected = false;
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(
-          new ConnectionError(`connecting to ${this.address} timed out after ${this.connectTimeoutMs} ms`),
-        );
+        const what = tcpConnected ? 'the TLS handshake with' : 'connecting to';
+        reject(new ConnectionError(`${what} ${this.address} timed out after ${this.connectTimeoutMs} ms`));
       }, this.connectTimeoutMs);
-      const onError = (error: Error) => {
+      const onConnectError = (error: Error) => {
         clearTimeout(timer);
-        reject(new ConnectionError(`cannot connect to ${this.address}: ${error.message}`, { cause: error }));
+        // Once TCP is up, a failure is the TLS handshake's: typed and final, not a reason to retry.
+        if (tls !== undefined && tcpConnected) {
+          reject(tlsHandshakeError(this.address, error, tls));
+        } else {
+          reject(
+            new ConnectionError(`cannot connect to ${this.address}: ${error.message}`, { cause: error }),
+          );
+        }
       };
-      socket.once('error', onError);
+      socket.once('error', onConnectError);
       socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.off('error', onError);
-        resolve(socket);
+        tcpConnected = true;
+        if (tls === undefined) ready();
       });
+      if (tls !== undefined) socket.once('secureConnect', ready);
+      function ready(): void {
+        clearTimeout(timer);
+        socket.off('error', onConnectError);
+        socket.on('error', onError);
+        resolve(socket);
+      }
     });
+  }
+
+  /** node's tls.connect takes `onread` as net.connect does (documented; missing from @types/node 20). */
+  private tlsConnectOptions(
+    tls: TlsSettings,
+    onread: net.OnReadOpts,
+  ): ConnectionOptions & { onread: net.OnReadOpts } {
+    const options: ConnectionOptions & { onread: net.OnReadOpts } = {
+      host: this.host,
+      port: this.port,
+      onread,
+      secureContext: tls.secureContext,
+      rejectUnauthorized: tls.rejectUnauthorized,
+    };
+    // SNI carries host names only; an IP address is checked against the certificate's IP entries.
+    const servername = tls.servername ?? (net.isIP(this.host) === 0 ? this.host : undefined);
+    if (servername !== undefined) options.servername = servername;
+    return options;
   }
 
   /** ApiVersions v3 first; on UNSUPPORTED_VERSION retry at min(3, broker's max) or v0, per KIP-511. */

@@ -246,6 +246,19 @@ export class IllegalSaslStateError extends KafkaCodeError {
 }
 
 /**
+ * A TLS connection to a broker could not be set up: the broker's certificate is not trusted or does not name
+ * the host, the broker refused the client certificate (or wanted one), or one side speaks TLS and the other
+ * does not (a client with ssl against a PLAINTEXT listener, or without ssl against an SSL one). `cause` holds
+ * node's socket error. Not retriable: the same settings fail the same way.
+ */
+export class TlsError extends KafkaClientError {
+  override name = 'TlsError';
+  constructor(message: string, context: ErrorContext = {}) {
+    super({ ...context, code: CLIENT_ERROR_CODE, type: 'TLS_ERROR', retriable: false, message });
+  }
+}
+
+/**
  * A response could not be decoded although its frame was intact. Only that request fails; this usually means
  * the broker and client disagree about a schema.
  */

@@ -8,9 +8,11 @@ export {
   Cluster,
   type ClusterMetadata,
   type PartitionInfo,
+  type PemInput,
   type RetryOptions,
   type SaslMechanism,
   type SaslOptions,
+  type SslOptions,
   type TopicInfo,
 } from './cluster.js';
 export {

@@ -16,6 +16,7 @@ import { registerProduceCommand } from './commands/produce.js';
 import { registerStartCommand, StartFailedError } from './commands/start.js';
 import { registerTopicCommand } from './commands/topic.js';
 import { registerTransactionCommand } from './commands/transaction.js';
+import { registerUserCommand } from './commands/user.js';
 import type { CliContext } from './context.js';
 import { CommandFailedError, describeFailure, UsageError } from './errors.js';
 
@@ -36,6 +37,7 @@ export function buildProgram(context: CliContext): Command {
   registerConsumeCommand(program, context);
   registerGroupCommand(program, context);
   registerTransactionCommand(program, context);
+  registerUserCommand(program, context);
   registerClusterCommand(program, context);
   registerPerfCommand(program, context);
   program.addHelpText(

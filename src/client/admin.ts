@@ -1,14 +1,20 @@
 // Cluster administration: topics, partitions, configs, groups and their offsets, transactions and the
-// producers partitions keep state for.
+// producers partitions keep state for, and SCRAM users (KIP-554).
 //
 // Errors: a request that fails as a whole rejects with its typed error (ConnectionError, AuthorizationError...).
 // When individual items fail (some topics of createTopics, some groups of deleteGroups), the call rejects with a
 // KafkaAggregateError whose `errors` hold one typed error per failed item (with `topic` or `groupId` set); the
 // items that succeeded are done, since Kafka applies each item on its own. Per-item NOT_CONTROLLER and
-// coordinator errors are retried for the affected items only.
+// coordinator errors are retried for the affected items only. The SCRAM user calls reject with the typed error
+// itself when a single user failed (its message names the user), and with a KafkaAggregateError for several.
 
+import { pbkdf2, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { ErrorCode, errorInfo } from '../protocol/errors.js';
 import {
+  AlterUserScramCredentialsApi,
+  type AlterUserScramCredentialsRequestScramCredentialDeletion,
+  type AlterUserScramCredentialsRequestScramCredentialUpsertion,
   ConsumerProtocolAssignmentCodec,
   CreatePartitionsApi,
   CreateTopicsApi,
@@ -21,6 +27,8 @@ import {
   DescribeProducersApi,
   type DescribeProducersResponseProducerState,
   DescribeTransactionsApi,
+  DescribeUserScramCredentialsApi,
+  type DescribeUserScramCredentialsResponseCredentialInfo,
   IncrementalAlterConfigsApi,
   ListGroupsApi,
   ListTransactionsApi,
@@ -41,6 +49,7 @@ import {
   KafkaClientError,
   RebalanceError,
   StaleMetadataError,
+  throwIfError,
 } from './errors.js';
 import { groupBy } from './group-by.js';
 import { listOffsets, partitionKey } from './list-offsets.js';
@@ -267,6 +276,46 @@ export interface PartitionProducers {
   activeProducers: ActiveProducer[];
 }
 
+export type ScramMechanism = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+
+export const SCRAM_MECHANISMS: readonly ScramMechanism[] = ['SCRAM-SHA-256', 'SCRAM-SHA-512'];
+
+/** The iteration count of a new credential unless one is given: Kafka's default and minimum. */
+export const DEFAULT_SCRAM_ITERATIONS = 4096;
+
+/** Kafka's largest iteration count; more would also keep the client busy deriving for nothing. */
+export const MAX_SCRAM_ITERATIONS = 16_384;
+
+export interface ScramCredentialInfo {
+  mechanism: ScramMechanism;
+  iterations: number;
+}
+
+export interface UserScramCredentials {
+  user: string;
+  /** Sorted by mechanism. */
+  credentials: ScramCredentialInfo[];
+}
+
+/** A user's credential for one mechanism, added or replaced. The password never leaves the client. */
+export interface ScramCredentialUpsertion {
+  user: string;
+  mechanism: ScramMechanism;
+  password: string;
+  /** Default DEFAULT_SCRAM_ITERATIONS (4096); brokers accept 4096 to 16384. */
+  iterations?: number;
+}
+
+export interface ScramCredentialDeletion {
+  user: string;
+  mechanism: ScramMechanism;
+}
+
+export interface ScramCredentialAlterations {
+  upsertions?: ScramCredentialUpsertion[];
+  deletions?: ScramCredentialDeletion[];
+}
+
 const RESOURCE_TYPE_CODES: Record<ConfigResourceType, number> = {
   topic: 2,
   broker: 4,
@@ -300,6 +349,16 @@ const CONFIG_TYPES = [
 ];
 
 const CONFIG_OPERATION_CODES: Record<ConfigOperation, number> = { set: 0, delete: 1, append: 2, subtract: 3 };
+
+/** Kafka's ScramMechanism type codes, as AlterUserScramCredentials and DescribeUserScramCredentials carry them. */
+const SCRAM_MECHANISM_CODES: Record<ScramMechanism, number> = { 'SCRAM-SHA-256': 1, 'SCRAM-SHA-512': 2 };
+const SCRAM_HASHES: Record<ScramMechanism, { name: 'sha256' | 'sha512'; bytes: number }> = {
+  'SCRAM-SHA-256': { name: 'sha256', bytes: 32 },
+  'SCRAM-SHA-512': { name: 'sha512', bytes: 64 },
+};
+/** Kafka's Java admin salts each new credential with this many random bytes. */
+const SCRAM_SALT_BYTES = 32;
+const pbkdf2Async = promisify(pbkdf2);
 
 const NO_LEADER_EPOCH = -1;
 /** OffsetFetch v0-1 cannot ask for all topics of a group. */
@@ -1133,6 +1192,121 @@ export class Admin {
   }
 
   /**
+   * The SCRAM credentials (mechanism and iteration count, never secrets) of the named users, or of every user
+   * when none are named, sorted by user. A failed user rejects with its typed error, whose message names the
+   * user (ConfigError: RESOURCE_NOT_FOUND for a user without credentials, DUPLICATE_RESOURCE for a user named
+   * twice); several failed users reject with a KafkaAggregateError holding one error each.
+   */
+  async describeUserScramCredentials(users: string[] = []): Promise<UserScramCredentials[]> {
+    const describe = async (names: string[] | null) => {
+      const connection = await this.cluster.anyConnection();
+      const response = await connection.send(DescribeUserScramCredentialsApi, {
+        users: names === null ? null : names.map((name) => ({ name })),
+      });
+      throwIfError(response.errorCode, response.errorMessage);
+      const outcomes = new Map<string, Outcome<UserScramCredentials>>();
+      for (const r of response.results) {
+        outcomes.set(
+          r.user,
+          r.errorCode === ErrorCode.NONE
+            ? ok({ user: r.user, credentials: scramCredentialInfos(r.credentialInfos) })
+            : failed(userError(r.user, r.errorCode, r.errorMessage)),
+        );
+      }
+      return outcomes;
+    };
+    let described: Map<string, UserScramCredentials>;
+    if (users.length === 0) {
+      const outcomes = await this.cluster.retry(() => describe(null));
+      described = new Map();
+      const errors: KafkaClientError[] = [];
+      for (const [user, outcome] of outcomes) {
+        if (outcome.ok) described.set(user, outcome.value);
+        else errors.push(outcome.error);
+      }
+      if (errors.length > 0) throw oneOrAggregate('describeUserScramCredentials', errors);
+    } else {
+      described = await this.forEachItem(
+        'describeUserScramCredentials',
+        users,
+        (user) => user,
+        describe,
+      ).catch((error: unknown) => {
+        throw oneOrAggregate('describeUserScramCredentials', perItemErrors(error));
+      });
+    }
+    return [...described.values()].sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
+  }
+
+  /**
+   * Adds, replaces and deletes SCRAM credentials. As Kafka's Java admin does, the client salts each new
+   * credential (32 random bytes) and sends only the salted password. Each user's changes are applied or
+   * refused together, independently of other users'. A failed user rejects with its typed error, whose message
+   * names the user and carries the broker's (UNACCEPTABLE_CREDENTIAL for a user of the broker's sasl.users or
+   * an iteration count out of range, RESOURCE_NOT_FOUND for deleting a credential that does not exist,
+   * DUPLICATE_RESOURCE for a mechanism changed twice); several failed users reject with a KafkaAggregateError.
+   */
+  async alterUserScramCredentials(alterations: ScramCredentialAlterations): Promise<void> {
+    const upsertions = alterations.upsertions ?? [];
+    const deletions = alterations.deletions ?? [];
+    const users = [...new Set([...upsertions, ...deletions].map((change) => change.user))];
+    if (users.length === 0) return;
+    // Salted once, so that a retry sends the same credentials.
+    const prepared = await Promise.all(
+      users.map(async (user): Promise<[string, Outcome<UserScramChanges>]> => {
+        try {
+          return [
+            user,
+            ok({
+              deletions: deletions
+                .filter((d) => d.user === user)
+                .map((d) => ({ name: user, mechanism: scramMechanismCode(user, d.mechanism) })),
+              upsertions: await Promise.all(upsertions.filter((u) => u.user === user).map(saltedUpsertion)),
+            }),
+          ];
+        } catch (error) {
+          if (!(error instanceof KafkaClientError)) throw error;
+          return [user, failed(error)];
+        }
+      }),
+    );
+    const errors: KafkaClientError[] = [];
+    const changes = new Map<string, UserScramChanges>();
+    for (const [user, outcome] of prepared) {
+      if (outcome.ok) changes.set(user, outcome.value);
+      else errors.push(outcome.error);
+    }
+    if (changes.size > 0) {
+      await this.forEachItem(
+        'alterUserScramCredentials',
+        [...changes.keys()],
+        (user) => user,
+        async (pending) => {
+          const connection = await this.cluster.anyConnection();
+          const mine = pending.map((user) => changes.get(user)!);
+          const response = await connection.send(AlterUserScramCredentialsApi, {
+            deletions: mine.flatMap((c) => c.deletions),
+            upsertions: mine.flatMap((c) => c.upsertions),
+          });
+          const outcomes = new Map<string, Outcome<true>>();
+          for (const r of response.results) {
+            outcomes.set(
+              r.user,
+              r.errorCode === ErrorCode.NONE
+                ? ok(true)
+                : failed(userError(r.user, r.errorCode, r.errorMessage)),
+            );
+          }
+          return outcomes;
+        },
+      ).catch((error: unknown) => {
+        errors.push(...perItemErrors(error));
+      });
+    }
+    if (errors.length > 0) throw oneOrAggregate('alterUserScramCredentials', errors);
+  }
+
+  /**
    * Runs `send` once per leader of the partitions `items` name in `topic`, concurrently, with that leader's
    * connection and its items. A partition without a leader fails the whole call with LEADER_NOT_AVAILABLE,
    * which the caller's retry repairs.
@@ -1300,4 +1474,87 @@ function activeProducer(state: DescribeProducersResponseProducerState): ActivePr
 
 function byTopicPartition(a: TopicPartition, b: TopicPartition): number {
   return a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1;
+}
+
+/** One user's part of an AlterUserScramCredentials request, salted and ready to send. */
+interface UserScramChanges {
+  deletions: AlterUserScramCredentialsRequestScramCredentialDeletion[];
+  upsertions: AlterUserScramCredentialsRequestScramCredentialUpsertion[];
+}
+
+/**
+ * SCRAM's SaltedPassword (RFC 5802 Hi(): PBKDF2 with HMAC of the mechanism's hash, as long as one digest), which
+ * the broker turns into the stored key and server key it keeps.
+ */
+export function scramSaltedPassword(
+  mechanism: ScramMechanism,
+  password: string,
+  salt: Buffer,
+  iterations: number,
+): Promise<Buffer> {
+  const hash = SCRAM_HASHES[mechanism];
+  return pbkdf2Async(Buffer.from(password, 'utf8'), salt, iterations, hash.bytes, hash.name);
+}
+
+async function saltedUpsertion(
+  upsertion: ScramCredentialUpsertion,
+): Promise<AlterUserScramCredentialsRequestScramCredentialUpsertion> {
+  const { user, mechanism, password } = upsertion;
+  const code = scramMechanismCode(user, mechanism);
+  const iterations = upsertion.iterations ?? DEFAULT_SCRAM_ITERATIONS;
+  // Brokers want at least 4096 and say so; the upper bound keeps the derivation here bounded.
+  if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > MAX_SCRAM_ITERATIONS) {
+    throw userError(
+      user,
+      ErrorCode.UNACCEPTABLE_CREDENTIAL,
+      `Iterations must be a whole number from ${DEFAULT_SCRAM_ITERATIONS} to ${MAX_SCRAM_ITERATIONS}, not ${iterations}`,
+    );
+  }
+  const salt = randomBytes(SCRAM_SALT_BYTES);
+  return {
+    name: user,
+    mechanism: code,
+    iterations,
+    salt,
+    saltedPassword: await scramSaltedPassword(mechanism, password, salt, iterations),
+  };
+}
+
+function scramMechanismCode(user: string, mechanism: ScramMechanism): number {
+  if (!Object.hasOwn(SCRAM_MECHANISM_CODES, mechanism)) {
+    throw userError(
+      user,
+      ErrorCode.UNSUPPORTED_SASL_MECHANISM,
+      `Unknown SCRAM mechanism '${String(mechanism)}'; expected ${SCRAM_MECHANISMS.join(' or ')}`,
+    );
+  }
+  return SCRAM_MECHANISM_CODES[mechanism];
+}
+
+/** Mechanisms this client does not know (a newer broker's) are left out: they could not be used or altered. */
+function scramCredentialInfos(
+  infos: readonly DescribeUserScramCredentialsResponseCredentialInfo[],
+): ScramCredentialInfo[] {
+  const known: ScramCredentialInfo[] = [];
+  for (const info of infos) {
+    const mechanism = SCRAM_MECHANISMS.find((m) => SCRAM_MECHANISM_CODES[m] === info.mechanism);
+    if (mechanism !== undefined) known.push({ mechanism, iterations: info.iterations });
+  }
+  return known.sort((a, b) => (a.mechanism < b.mechanism ? -1 : a.mechanism > b.mechanism ? 1 : 0));
+}
+
+/** A per-user error, naming the user (errors have no user field) before the broker's message. */
+function userError(user: string, code: number, message: string | null): KafkaClientError {
+  return errorFromCode(code, `user '${user}': ${message ?? errorInfo(code).message}`);
+}
+
+/** The per-item errors of forEachItem's KafkaAggregateError; anything else (a whole-request failure) is rethrown. */
+function perItemErrors(error: unknown): readonly KafkaClientError[] {
+  if (error instanceof KafkaAggregateError) return error.errors;
+  throw error;
+}
+
+/** One failed user rejects with its own typed error; several with a KafkaAggregateError. */
+function oneOrAggregate(operation: string, errors: readonly KafkaClientError[]): KafkaClientError {
+  return errors.length === 1 ? errors[0]! : new KafkaAggregateError(operation, errors);
 }

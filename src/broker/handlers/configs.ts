@@ -1,7 +1,9 @@
 // DescribeConfigs, AlterConfigs (replace the override set) and IncrementalAlterConfigs (per-key operations)
-// for topics; broker configs are described but static (set in the config file, env or flags).
+// for topics; broker configs are described but static (set in the config file, env or flags). With an
+// authorizer, as Kafka: DESCRIBE_CONFIGS / ALTER_CONFIGS on the topic, or on the cluster for broker-wide
+// resources.
 import { brokerConfigEntries, type ConfigEntry, effectiveTopicConfig } from '../../common/topic-config.js';
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, errorInfo } from '../../protocol/errors.js';
 import {
   AlterConfigsApi,
   type AlterConfigsRequest,
@@ -13,11 +15,44 @@ import {
   type IncrementalAlterConfigsRequest,
   type IncrementalAlterConfigsResponse,
 } from '../../protocol/generated/index.js';
-import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
+import { type ApiHandler, isAuthorized, type RequestContext, registerHandler } from '../context.js';
 import { type AdminResult, type ConfigOperation, failure } from '../controller.js';
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl.js';
 
+// Kafka's ConfigResource.Type codes.
 const RESOURCE_TOPIC = 2;
 const RESOURCE_BROKER = 4;
+const RESOURCE_BROKER_LOGGER = 8;
+const RESOURCE_CLIENT_METRICS = 16;
+
+/** Config resources whose ACL is the cluster's, per API (legacy AlterConfigs rejects BROKER_LOGGER first). */
+const DESCRIBED_ON_CLUSTER = new Set([RESOURCE_BROKER, RESOURCE_BROKER_LOGGER, RESOURCE_CLIENT_METRICS]);
+const ALTERED_ON_CLUSTER = new Set([RESOURCE_BROKER, RESOURCE_CLIENT_METRICS]);
+const INCREMENTALLY_ALTERED_ON_CLUSTER = DESCRIBED_ON_CLUSTER;
+
+/**
+ * Kafka's refusal of `operation` (DESCRIBE_CONFIGS or ALTER_CONFIGS) on a config resource, or null when it
+ * is allowed or its type is governed by no ACL (such a resource fails on its own).
+ */
+function configAuthorizationFailure(
+  ctx: RequestContext,
+  operation: number,
+  resourceType: number,
+  resourceName: string,
+  onCluster: ReadonlySet<number>,
+): AdminResult | null {
+  let errorCode: number;
+  if (resourceType === RESOURCE_TOPIC) {
+    if (isAuthorized(ctx, operation, ResourceType.TOPIC, resourceName)) return null;
+    errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+  } else if (onCluster.has(resourceType)) {
+    if (isAuthorized(ctx, operation, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME)) return null;
+    errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  } else {
+    return null;
+  }
+  return failure(errorCode, errorInfo(errorCode).message);
+}
 // ConfigSource.DEFAULT_CONFIG: DescribeConfigs v0 reports it as is_default.
 const SOURCE_DEFAULT = 5;
 
@@ -80,7 +115,14 @@ const describeConfigs: ApiHandler<DescribeConfigsRequest, DescribeConfigsRespons
     const includeSynonyms = ctx.apiVersion >= 1 && request.includeSynonyms;
     const includeDocumentation = ctx.apiVersion >= 3 && request.includeDocumentation;
     const results = request.resources.map((resource): DescribeResult => {
-      const entries = describeEntries(ctx, resource.resourceType, resource.resourceName);
+      const entries =
+        configAuthorizationFailure(
+          ctx,
+          AclOperation.DESCRIBE_CONFIGS,
+          resource.resourceType,
+          resource.resourceName,
+          DESCRIBED_ON_CLUSTER,
+        ) ?? describeEntries(ctx, resource.resourceType, resource.resourceName);
       if (!Array.isArray(entries)) {
         return {
           ...entries,
@@ -129,6 +171,21 @@ function alterResult(resourceType: number, resourceName: string, result: AdminRe
   return { errorCode: result.errorCode, errorMessage: result.errorMessage, resourceType, resourceName };
 }
 
+/** AlterConfigs of one resource: its whole set of overrides replaced. */
+async function replaceConfigs(
+  ctx: RequestContext,
+  resource: AlterConfigsRequest['resources'][number],
+  validateOnly: boolean,
+): Promise<AdminResult> {
+  if (resource.resourceType === RESOURCE_TOPIC) {
+    const configs: Record<string, string | null> = {};
+    for (const c of resource.configs) configs[c.name] = c.value;
+    return ctx.broker.controller.replaceTopicConfigs(resource.resourceName, configs, validateOnly);
+  }
+  if (resource.resourceType === RESOURCE_BROKER) return staticBrokerConfigs(resource.resourceName);
+  return failure(ErrorCode.INVALID_REQUEST, `Resource type ${resource.resourceType} cannot be altered.`);
+}
+
 const alterConfigs: ApiHandler<AlterConfigsRequest, AlterConfigsResponse> = {
   api: AlterConfigsApi,
   minVersion: 0,
@@ -136,23 +193,14 @@ const alterConfigs: ApiHandler<AlterConfigsRequest, AlterConfigsResponse> = {
   async handle(ctx, request) {
     const responses: AlterResponse[] = [];
     for (const resource of request.resources) {
-      let result: AdminResult;
-      if (resource.resourceType === RESOURCE_TOPIC) {
-        const configs: Record<string, string | null> = {};
-        for (const c of resource.configs) configs[c.name] = c.value;
-        result = await ctx.broker.controller.replaceTopicConfigs(
+      const result =
+        configAuthorizationFailure(
+          ctx,
+          AclOperation.ALTER_CONFIGS,
+          resource.resourceType,
           resource.resourceName,
-          configs,
-          request.validateOnly,
-        );
-      } else if (resource.resourceType === RESOURCE_BROKER) {
-        result = staticBrokerConfigs(resource.resourceName);
-      } else {
-        result = failure(
-          ErrorCode.INVALID_REQUEST,
-          `Resource type ${resource.resourceType} cannot be altered.`,
-        );
-      }
+          ALTERED_ON_CLUSTER,
+        ) ?? (await replaceConfigs(ctx, resource, request.validateOnly));
       responses.push(alterResult(resource.resourceType, resource.resourceName, result));
     }
     return { throttleTimeMs: 0, responses };
@@ -169,6 +217,34 @@ const alterConfigs: ApiHandler<AlterConfigsRequest, AlterConfigsResponse> = {
 
 const OPERATIONS: readonly ConfigOperation[] = ['set', 'delete', 'append', 'subtract'];
 
+/** IncrementalAlterConfigs of one resource: each key set, deleted, appended to or subtracted from. */
+async function alterConfigsIncrementally(
+  ctx: RequestContext,
+  resource: IncrementalAlterConfigsRequest['resources'][number],
+  validateOnly: boolean,
+): Promise<AdminResult> {
+  if (resource.resourceType === RESOURCE_TOPIC) {
+    const invalid = resource.configs.find((c) => OPERATIONS[c.configOperation] === undefined);
+    if (invalid !== undefined) {
+      return failure(
+        ErrorCode.INVALID_REQUEST,
+        `Unknown config operation ${invalid.configOperation} for ${invalid.name}.`,
+      );
+    }
+    return ctx.broker.controller.alterTopicConfigs(
+      resource.resourceName,
+      resource.configs.map((c) => ({
+        name: c.name,
+        operation: OPERATIONS[c.configOperation]!,
+        value: c.value,
+      })),
+      validateOnly,
+    );
+  }
+  if (resource.resourceType === RESOURCE_BROKER) return staticBrokerConfigs(resource.resourceName);
+  return failure(ErrorCode.INVALID_REQUEST, `Resource type ${resource.resourceType} cannot be altered.`);
+}
+
 const incrementalAlterConfigs: ApiHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> = {
   api: IncrementalAlterConfigsApi,
   minVersion: 0,
@@ -176,32 +252,14 @@ const incrementalAlterConfigs: ApiHandler<IncrementalAlterConfigsRequest, Increm
   async handle(ctx, request) {
     const responses: AlterResponse[] = [];
     for (const resource of request.resources) {
-      let result: AdminResult;
-      if (resource.resourceType === RESOURCE_TOPIC) {
-        const invalid = resource.configs.find((c) => OPERATIONS[c.configOperation] === undefined);
-        result =
-          invalid !== undefined
-            ? failure(
-                ErrorCode.INVALID_REQUEST,
-                `Unknown config operation ${invalid.configOperation} for ${invalid.name}.`,
-              )
-            : await ctx.broker.controller.alterTopicConfigs(
-                resource.resourceName,
-                resource.configs.map((c) => ({
-                  name: c.name,
-                  operation: OPERATIONS[c.configOperation]!,
-                  value: c.value,
-                })),
-                request.validateOnly,
-              );
-      } else if (resource.resourceType === RESOURCE_BROKER) {
-        result = staticBrokerConfigs(resource.resourceName);
-      } else {
-        result = failure(
-          ErrorCode.INVALID_REQUEST,
-          `Resource type ${resource.resourceType} cannot be altered.`,
-        );
-      }
+      const result =
+        configAuthorizationFailure(
+          ctx,
+          AclOperation.ALTER_CONFIGS,
+          resource.resourceType,
+          resource.resourceName,
+          INCREMENTALLY_ALTERED_ON_CLUSTER,
+        ) ?? (await alterConfigsIncrementally(ctx, resource, request.validateOnly));
       responses.push(alterResult(resource.resourceType, resource.resourceName, result));
     }
     return { throttleTimeMs: 0, responses };

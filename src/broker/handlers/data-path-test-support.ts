@@ -51,7 +51,11 @@ function partitionRecord(partition: number, placement: TopicSpec['placement']): 
   };
 }
 
-export async function startDataPath(topics: readonly TopicSpec[]): Promise<DataPathBroker> {
+/** `services` are added to the broker's (an authorizer, say). */
+export async function startDataPath(
+  topics: readonly TopicSpec[],
+  services: object = {},
+): Promise<DataPathBroker> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sluice-data-path-'));
   const config = { ...loadBrokerConfig(), nodeId: NODE_ID, dataDir };
   const records: TopicRecord[] = topics.map((spec, i) => ({
@@ -85,7 +89,7 @@ export async function startDataPath(topics: readonly TopicSpec[]): Promise<DataP
     logger as unknown as Logger,
   );
   await replicaManager.syncWithMetadata();
-  const dispatch = dispatcherOver({ nodeId: NODE_ID, config, metadata, replicaManager, logger });
+  const dispatch = dispatcherOver({ nodeId: NODE_ID, config, metadata, replicaManager, logger, ...services });
   return {
     dispatch,
     replicaManager,

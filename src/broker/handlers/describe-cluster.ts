@@ -1,4 +1,5 @@
 // DescribeCluster (KIP-700): the brokers and controller, as the Admin client's describeCluster sees them.
+// Kafka asks no permission for it; the authorized operations, when requested, are what the authorizer allows.
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   DescribeClusterApi,
@@ -6,10 +7,9 @@ import {
   type DescribeClusterResponse,
 } from '../../protocol/generated/index.js';
 import { type ApiHandler, registerHandler } from '../context.js';
-import { CLUSTER_OPERATIONS } from './metadata.js';
+import { clusterAuthorizedOperations, OPERATIONS_NOT_REQUESTED } from './authorization.js';
 
 const ENDPOINT_BROKERS = 1;
-const OPERATIONS_NOT_REQUESTED = -2147483648;
 
 const handler: ApiHandler<DescribeClusterRequest, DescribeClusterResponse> = {
   api: DescribeClusterApi,
@@ -33,7 +33,7 @@ const handler: ApiHandler<DescribeClusterRequest, DescribeClusterResponse> = {
         .listBrokers()
         .map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
       clusterAuthorizedOperations: request.includeClusterAuthorizedOperations
-        ? CLUSTER_OPERATIONS
+        ? clusterAuthorizedOperations(ctx)
         : OPERATIONS_NOT_REQUESTED,
     };
   },

@@ -3,6 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { ErrorCode } from '../../protocol/errors.js';
 import { DescribeProducersApi, type DescribeProducersResponse } from '../../protocol/generated/index.js';
 import { makeBatch } from '../../storage/test-support.js';
+import { AclOperation, ResourceType } from '../security/acl.js';
+import { allowOnly } from './authorizer-test-support.js';
 import {
   type DataPathBroker,
   recordingVerifier,
@@ -135,5 +137,58 @@ describe('DescribeProducers', () => {
       { name: 'followed', partitions: [partition(0, ErrorCode.NONE)] },
     ]);
     assert.deepEqual(broker.errors, []);
+  });
+});
+
+describe('DescribeProducers with an authorizer', () => {
+  const READ = AclOperation.READ;
+  const authorizer = allowOnly([[READ, ResourceType.TOPIC, TOPIC]]);
+  let broker: DataPathBroker;
+  before(async () => {
+    broker = await startDataPath(
+      [
+        { name: TOPIC, partitions: 1 },
+        { name: 'secret', partitions: 1 },
+      ],
+      { authorizer },
+    );
+  });
+  after(async () => {
+    await broker.close();
+  });
+
+  test('a topic without READ: TOPIC_AUTHORIZATION_FAILED; an illegal name is INVALID_TOPIC_EXCEPTION first', async () => {
+    const response = await describeProducers(broker, [
+      { name: TOPIC, partitionIndexes: [0] },
+      { name: 'secret', partitionIndexes: [0, 5] },
+      { name: 'missing', partitionIndexes: [0] },
+      { name: 'bad/name', partitionIndexes: [0] },
+    ]);
+    assert.deepEqual(response.topics, [
+      { name: TOPIC, partitions: [partition(0, ErrorCode.NONE)] },
+      {
+        name: 'secret',
+        partitions: [
+          partition(0, ErrorCode.TOPIC_AUTHORIZATION_FAILED),
+          partition(5, ErrorCode.TOPIC_AUTHORIZATION_FAILED),
+        ],
+      },
+      { name: 'missing', partitions: [partition(0, ErrorCode.TOPIC_AUTHORIZATION_FAILED)] },
+      {
+        name: 'bad/name',
+        partitions: [
+          {
+            ...partition(0, ErrorCode.INVALID_TOPIC_EXCEPTION),
+            errorMessage:
+              "Topic name \"bad/name\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'",
+          },
+        ],
+      },
+    ]);
+    assert.deepEqual(authorizer.asked, [
+      [READ, ResourceType.TOPIC, TOPIC],
+      [READ, ResourceType.TOPIC, 'secret'],
+      [READ, ResourceType.TOPIC, 'missing'],
+    ]);
   });
 });

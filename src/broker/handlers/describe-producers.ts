@@ -1,6 +1,8 @@
 // DescribeProducers (KIP-664): the producers a partition keeps state for, with the start of each one's open
 // transaction, so an operator can find the transaction that holds a partition's last stable offset back
-// (kafka-transactions.sh describe-producers, Admin.describeProducers).
+// (kafka-transactions.sh describe-producers, Admin.describeProducers). With an authorizer each topic needs
+// READ, as in Kafka.
+import { validateTopicName } from '../../metadata/topic-name.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   DescribeProducersApi,
@@ -8,12 +10,18 @@ import {
   type DescribeProducersResponse,
 } from '../../protocol/generated/index.js';
 import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
+import { AclOperation } from '../security/acl.js';
+import { topicAuthorization } from './authorization.js';
 
 type PartitionResponse = DescribeProducersResponse['topics'][number]['partitions'][number];
 type ProducerState = PartitionResponse['activeProducers'][number];
 
-function failed(partitionIndex: number, errorCode: number): PartitionResponse {
-  return { partitionIndex, errorCode, errorMessage: null, activeProducers: [] };
+function failed(
+  partitionIndex: number,
+  errorCode: number,
+  errorMessage: string | null = null,
+): PartitionResponse {
+  return { partitionIndex, errorCode, errorMessage, activeProducers: [] };
 }
 
 function describePartition(ctx: RequestContext, topic: string, partitionIndex: number): PartitionResponse {
@@ -43,12 +51,27 @@ const handler: ApiHandler<DescribeProducersRequest, DescribeProducersResponse> =
   minVersion: 0,
   maxVersion: 0,
   handle(ctx, request) {
+    const mayRead = topicAuthorization(ctx, AclOperation.READ);
     return {
       throttleTimeMs: 0,
-      topics: request.topics.map((topic) => ({
-        name: topic.name,
-        partitions: topic.partitionIndexes.map((index) => describePartition(ctx, topic.name, index)),
-      })),
+      topics: request.topics.map((topic) => {
+        // As Kafka: a name that cannot be a topic first, then authorization, then the partitions.
+        const invalidName = validateTopicName(topic.name);
+        const topicError =
+          invalidName !== null
+            ? { code: ErrorCode.INVALID_TOPIC_EXCEPTION, message: invalidName }
+            : mayRead !== null && !mayRead(topic.name)
+              ? { code: ErrorCode.TOPIC_AUTHORIZATION_FAILED, message: null }
+              : null;
+        return {
+          name: topic.name,
+          partitions: topic.partitionIndexes.map((index) =>
+            topicError === null
+              ? describePartition(ctx, topic.name, index)
+              : failed(index, topicError.code, topicError.message),
+          ),
+        };
+      }),
     };
   },
   errorResponse(_ctx, request, errorCode) {

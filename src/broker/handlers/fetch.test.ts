@@ -6,6 +6,8 @@ import { ZERO_UUID } from '../../protocol/primitives/uuid.js';
 import type { RecordsPayload } from '../../protocol/primitives/writer.js';
 import { makeBatch, splitBatches } from '../../storage/test-support.js';
 import { READ_COMMITTED, READ_UNCOMMITTED } from '../replica-manager.js';
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl.js';
+import { allowOnly, type FakeAuthorizer } from './authorizer-test-support.js';
 import {
   type DataPathBroker,
   recordingVerifier,
@@ -238,5 +240,127 @@ describe('Fetch with transactions', () => {
       ],
     );
     assert.deepEqual(broker.errors, []);
+  });
+});
+
+describe('Fetch with an authorizer', () => {
+  const READ = AclOperation.READ;
+  // A topic id no topic has (16 bytes 1..16).
+  const UNKNOWN_TOPIC_ID = 'AQIDBAUGBwgJCgsMDQ4PEA';
+  let broker: DataPathBroker;
+  let authorizer: FakeAuthorizer;
+  before(async () => {
+    authorizer = allowOnly([[READ, ResourceType.TOPIC, TOPIC]]);
+    broker = await startDataPath(
+      [
+        { name: TOPIC, partitions: 2 },
+        { name: 'secret', partitions: 1 },
+      ],
+      { authorizer },
+    );
+    for (const [topic, partition] of [
+      [TOPIC, 0],
+      [TOPIC, 1],
+      ['secret', 0],
+    ] as const) {
+      const outcome = await broker.replicaManager.appendRecords(topic, partition, PLAIN_BATCH(), -1, 9, null);
+      assert.equal(outcome.errorCode, ErrorCode.NONE);
+    }
+  });
+  after(async () => {
+    await broker.close();
+  });
+
+  /** [topic, partition, errorCode, highWatermark, record bytes] of a fetch from offset 0. */
+  async function fetchFrom(
+    topics: { topic: string; topicId?: string; partitions: number[] }[],
+    options: { replicaId?: number; version?: number; maxWaitMs?: number } = {},
+  ) {
+    authorizer.asked.length = 0;
+    const response = await callApi(broker.dispatch, FetchApi, options.version ?? FETCH_VERSION, {
+      clusterId: null,
+      replicaId: options.replicaId ?? -1,
+      replicaState: { replicaId: options.replicaId ?? -1, replicaEpoch: -1n },
+      maxWaitMs: options.maxWaitMs ?? 0,
+      minBytes: 1,
+      maxBytes: 1024 * 1024,
+      isolationLevel: READ_UNCOMMITTED,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: topics.map(({ topic, topicId, partitions }) => ({
+        topic,
+        topicId: topicId ?? ZERO_UUID,
+        partitions: partitions.map((partition) => ({
+          partition,
+          currentLeaderEpoch: -1,
+          fetchOffset: 0n,
+          lastFetchedEpoch: -1,
+          logStartOffset: -1n,
+          partitionMaxBytes: 1000,
+          replicaDirectoryId: ZERO_UUID,
+        })),
+      })),
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    return response.responses.flatMap((t) =>
+      t.partitions.map((p) => [
+        t.topic,
+        p.partitionIndex,
+        p.errorCode,
+        Number(p.highWatermark),
+        p.records === null ? 0 : Buffer.concat([p.records].flat()).length,
+      ]),
+    );
+  }
+
+  test('a topic without READ: TOPIC_AUTHORIZATION_FAILED and no records; readable topics are read', async () => {
+    const batchBytes = PLAIN_BATCH().length;
+    assert.deepEqual(
+      await fetchFrom([
+        { topic: TOPIC, partitions: [0, 1] },
+        { topic: 'secret', partitions: [0] },
+        // Whether a topic exists is not told to who may not read it.
+        { topic: 'missing', partitions: [0] },
+      ]),
+      [
+        [TOPIC, 0, ErrorCode.NONE, 2, batchBytes],
+        [TOPIC, 1, ErrorCode.NONE, 2, batchBytes],
+        ['secret', 0, ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1, 0],
+        ['missing', 0, ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1, 0],
+      ],
+    );
+    assert.deepEqual(authorizer.asked, [
+      [READ, ResourceType.TOPIC, TOPIC],
+      [READ, ResourceType.TOPIC, 'secret'],
+      [READ, ResourceType.TOPIC, 'missing'],
+    ]);
+  });
+
+  test('an unknown topic id is UNKNOWN_TOPIC_ID before any authorization (v13+)', async () => {
+    assert.deepEqual(
+      await fetchFrom([{ topic: '', topicId: UNKNOWN_TOPIC_ID, partitions: [0] }], { version: 13 }),
+      [['', 0, ErrorCode.UNKNOWN_TOPIC_ID, -1, 0]],
+    );
+    assert.deepEqual(authorizer.asked, []);
+  });
+
+  test('a follower fetch needs CLUSTER_ACTION on the cluster, else every partition is refused', async () => {
+    const request = [{ topic: TOPIC, partitions: [0] }];
+    assert.deepEqual(await fetchFrom(request, { replicaId: 2 }), [
+      [TOPIC, 0, ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1, 0],
+    ]);
+    assert.deepEqual(authorizer.asked, [
+      [AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME],
+    ]);
+    authorizer.allowed.push([AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME]);
+    try {
+      // Authorized, it meets what this broker answers every follower.
+      assert.deepEqual(await fetchFrom(request, { replicaId: 2 }), [
+        [TOPIC, 0, ErrorCode.NOT_LEADER_OR_FOLLOWER, -1, 0],
+      ]);
+    } finally {
+      authorizer.allowed.pop();
+    }
   });
 });

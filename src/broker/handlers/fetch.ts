@@ -3,6 +3,8 @@
 // are filled in request order until max_bytes, and the first batch is returned whole even if larger.
 // read_committed fetches end at the last stable offset, so min_bytes counts only what is below it; the log
 // notifies the purgatory of transaction markers as of appends, so a marker that moves it wakes the poll.
+// With an authorizer, as Kafka: a consumer needs READ on each topic (else its partitions answer
+// TOPIC_AUTHORIZATION_FAILED and are not read), a follower CLUSTER_ACTION on the cluster.
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   FetchApi,
@@ -13,6 +15,8 @@ import type { RecordsPayload } from '../../protocol/primitives/writer.js';
 import { releaseRead } from '../../storage/index.js';
 import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
 import type { FetchPartitionResult, HostedPartition } from '../replica-manager.js';
+import { AclOperation } from '../security/acl.js';
+import { isClusterAuthorized, topicAuthorization } from './authorization.js';
 
 // Records go out as the log's batch buffers, by reference.
 type FetchResponse = GeneratedFetchResponse<RecordsPayload>;
@@ -71,13 +75,19 @@ function errorResponse(request: FetchRequest, errorCode: number, topLevel: boole
 function plan(ctx: RequestContext, request: FetchRequest): PlannedPartition[] {
   const { replicaManager, metadata } = ctx.broker;
   const byTopicId = ctx.apiVersion >= 13;
+  // Null without an authorizer (every topic readable); else asked once per topic.
+  const mayRead = topicAuthorization(ctx, AclOperation.READ);
   const planned: PlannedPartition[] = [];
   request.topics.forEach((topic, topicIndex) => {
     const name = byTopicId ? metadata.getTopicById(topic.topicId)?.name : topic.topic;
+    // As Kafka: an unknown topic id first, then authorization, and only then whether the partition exists.
+    const denied = name !== undefined && mayRead !== null && !mayRead(name);
     for (const p of topic.partitions) {
-      const hosted = name === undefined ? undefined : replicaManager.get(name, p.partition);
+      const hosted = name === undefined || denied ? undefined : replicaManager.get(name, p.partition);
       let errorCode: number = ErrorCode.NONE;
-      if (hosted === undefined) {
+      if (denied) {
+        errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+      } else if (hosted === undefined) {
         errorCode =
           byTopicId && name === undefined ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       } else if (!replicaManager.isLeader(hosted)) {
@@ -258,6 +268,9 @@ const handler: ApiHandler<FetchRequest, FetchResponse> = {
   async handle(ctx, request) {
     const replicaId = ctx.apiVersion >= 15 ? request.replicaState.replicaId : request.replicaId;
     if (replicaId >= 0) {
+      if (!isClusterAuthorized(ctx, AclOperation.CLUSTER_ACTION)) {
+        return errorResponse(request, ErrorCode.TOPIC_AUTHORIZATION_FAILED, false);
+      }
       // Follower fetching belongs to replication, which this broker does not run yet.
       return errorResponse(request, ErrorCode.NOT_LEADER_OR_FOLLOWER, false);
     }

@@ -7,8 +7,9 @@ import {
   type FindCoordinatorRequest,
   type FindCoordinatorResponse,
 } from '../../protocol/generated/index.js';
-import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
+import { type ApiHandler, isAuthorized, type RequestContext, registerHandler } from '../context.js';
 import { OFFSETS_TOPIC } from '../offsets-topic.js';
+import { AclOperation, ResourceType } from '../security/acl.js';
 import { TRANSACTION_STATE_TOPIC } from '../transaction-state-topic.js';
 
 const KEY_TYPE_GROUP = 0;
@@ -57,7 +58,32 @@ function leaderOf(ctx: RequestContext, topic: string, partitionIndex: number): L
   };
 }
 
+/**
+ * A key the principal may not DESCRIBE fails before anything is created. Kafka puts its error's message in
+ * the single-key answer (v0-v3) only.
+ */
+function unauthorized(ctx: RequestContext, errorCode: number, message: string): Lookup {
+  return failed(errorCode, ctx.apiVersion < 4 ? message : null);
+}
+
 function find(ctx: RequestContext, keyType: number, key: string): Promise<Lookup> {
+  if (keyType === KEY_TYPE_GROUP && !isAuthorized(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, key)) {
+    return Promise.resolve(
+      unauthorized(ctx, ErrorCode.GROUP_AUTHORIZATION_FAILED, 'Group authorization failed.'),
+    );
+  }
+  if (
+    keyType === KEY_TYPE_TRANSACTION &&
+    !isAuthorized(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key)
+  ) {
+    return Promise.resolve(
+      unauthorized(
+        ctx,
+        ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        'Transactional Id authorization failed.',
+      ),
+    );
+  }
   if (keyType === KEY_TYPE_TRANSACTION) return findTransactionCoordinator(ctx, key);
   if (keyType !== KEY_TYPE_GROUP) {
     // Share groups (2) belong to a feature this broker does not run yet.

@@ -25,14 +25,29 @@ import {
   type SyncGroupRequest,
   type SyncGroupResponse,
 } from '../../protocol/generated/index.js';
-import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
+import { type ApiHandler, isAuthorized, type RequestContext, registerHandler } from '../context.js';
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl.js';
 
 const EMPTY_BUFFER = Buffer.alloc(0);
 
-// AclOperation codes READ (3), DELETE (6) and DESCRIBE (8): every operation a group supports. Without an
-// authorizer Kafka grants them all; the schema's default (INT32 min) means "not requested".
-const GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
+/** Every operation ACLs can grant on a group, as Kafka lists them. */
+const GROUP_OPERATIONS = [AclOperation.READ, AclOperation.DELETE, AclOperation.DESCRIBE];
+/** The schema's default (INT32 min): authorized operations were not requested or the group failed. */
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+
+/** Kafka's bit field of the group operations the principal may perform: bit (1 << code) per operation. */
+function authorizedGroupOperations(ctx: RequestContext, groupId: string): number {
+  let bits = 0;
+  for (const operation of GROUP_OPERATIONS) {
+    if (isAuthorized(ctx, operation, ResourceType.GROUP, groupId)) bits |= 1 << operation;
+  }
+  return bits;
+}
+
+/** Membership APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) need READ on the group. */
+function mayReadGroup(ctx: RequestContext, groupId: string): boolean {
+  return isAuthorized(ctx, AclOperation.READ, ResourceType.GROUP, groupId);
+}
 
 /** Kafka reports a member's host as Java's InetAddress.toString() of the connection: "/" + address. */
 function clientHost(ctx: RequestContext): string {
@@ -50,6 +65,9 @@ const joinGroup: ApiHandler<JoinGroupRequest, JoinGroupResponse> = {
   maxVersion: 9,
   async handle(ctx, request) {
     const version = ctx.apiVersion;
+    if (!mayReadGroup(ctx, request.groupId)) {
+      return this.errorResponse(ctx, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    }
     const result = await ctx.broker.groupCoordinator.joinGroup({
       groupId: request.groupId,
       memberId: request.memberId,
@@ -106,6 +124,9 @@ const syncGroup: ApiHandler<SyncGroupRequest, SyncGroupResponse> = {
     if (version >= 5 && (request.protocolType === null || request.protocolName === null)) {
       return this.errorResponse(ctx, request, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     }
+    if (!mayReadGroup(ctx, request.groupId)) {
+      return this.errorResponse(ctx, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    }
     const result = await ctx.broker.groupCoordinator.syncGroup({
       groupId: request.groupId,
       generationId: request.generationId,
@@ -133,6 +154,9 @@ const heartbeat: ApiHandler<HeartbeatRequest, HeartbeatResponse> = {
   minVersion: 0,
   maxVersion: 4,
   async handle(ctx, request) {
+    if (!mayReadGroup(ctx, request.groupId)) {
+      return this.errorResponse(ctx, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    }
     const { errorCode } = await ctx.broker.groupCoordinator.heartbeat({
       groupId: request.groupId,
       generationId: request.generationId,
@@ -152,6 +176,9 @@ const leaveGroup: ApiHandler<LeaveGroupRequest, LeaveGroupResponse> = {
   maxVersion: 5,
   async handle(ctx, request) {
     const version = ctx.apiVersion;
+    if (!mayReadGroup(ctx, request.groupId)) {
+      return this.errorResponse(ctx, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    }
     // v0-v2 name the one leaving member; v3+ (KIP-345) may remove several, static ones by instance id.
     const leaving =
       version >= 3
@@ -195,10 +222,16 @@ const listGroups: ApiHandler<ListGroupsRequest, ListGroupsResponse> = {
       statesFilter: version >= 4 ? request.statesFilter : [],
       typesFilter: version >= 5 ? request.typesFilter : [],
     });
+    // DESCRIBE on the cluster lists every group (Kafka keeps this for compatibility); otherwise only the
+    // groups the principal may describe.
+    const listsAll = isAuthorized(ctx, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME);
+    const listed = listsAll
+      ? result.groups
+      : result.groups.filter((g) => isAuthorized(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId));
     return {
       throttleTimeMs: 0,
       errorCode: result.errorCode,
-      groups: result.groups.map((g) => ({
+      groups: listed.map((g) => ({
         groupId: g.groupId,
         protocolType: g.protocolType,
         groupState: g.groupState,
@@ -211,48 +244,62 @@ const listGroups: ApiHandler<ListGroupsRequest, ListGroupsResponse> = {
   },
 };
 
+/** A group answered with an error alone, as Kafka's DescribeGroupsResponse.groupError. */
+function describeGroupError(groupId: string, errorCode: number): DescribeGroupsResponse['groups'][number] {
+  return {
+    errorCode,
+    groupId,
+    groupState: '',
+    protocolType: '',
+    protocolData: '',
+    members: [],
+    authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+  };
+}
+
 const describeGroups: ApiHandler<DescribeGroupsRequest, DescribeGroupsResponse> = {
   api: DescribeGroupsApi,
   minVersion: 0,
   maxVersion: 5,
   async handle(ctx, request) {
     const includeOperations = ctx.apiVersion >= 3 && request.includeAuthorizedOperations;
-    const described = await ctx.broker.groupCoordinator.describeGroups(request.groups);
+    // As Kafka: the groups the principal may not describe come first, then the coordinator's answers.
+    const denied: DescribeGroupsResponse['groups'] = [];
+    const authorized: string[] = [];
+    for (const groupId of request.groups) {
+      if (isAuthorized(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) authorized.push(groupId);
+      else denied.push(describeGroupError(groupId, ErrorCode.GROUP_AUTHORIZATION_FAILED));
+    }
+    const described = await ctx.broker.groupCoordinator.describeGroups(authorized);
     return {
       throttleTimeMs: 0,
-      groups: described.map((g) => ({
-        errorCode: g.errorCode,
-        groupId: g.groupId,
-        groupState: g.groupState,
-        protocolType: g.protocolType,
-        protocolData: g.protocolData,
-        members: g.members.map((m) => ({
-          memberId: m.memberId,
-          groupInstanceId: m.groupInstanceId,
-          clientId: m.clientId,
-          clientHost: m.clientHost,
-          memberMetadata: m.memberMetadata,
-          memberAssignment: m.memberAssignment,
+      groups: denied.concat(
+        described.map((g) => ({
+          errorCode: g.errorCode,
+          groupId: g.groupId,
+          groupState: g.groupState,
+          protocolType: g.protocolType,
+          protocolData: g.protocolData,
+          members: g.members.map((m) => ({
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId,
+            clientId: m.clientId,
+            clientHost: m.clientHost,
+            memberMetadata: m.memberMetadata,
+            memberAssignment: m.memberAssignment,
+          })),
+          authorizedOperations:
+            includeOperations && g.errorCode === ErrorCode.NONE
+              ? authorizedGroupOperations(ctx, g.groupId)
+              : AUTHORIZED_OPERATIONS_OMITTED,
         })),
-        authorizedOperations:
-          includeOperations && g.errorCode === ErrorCode.NONE
-            ? GROUP_AUTHORIZED_OPERATIONS
-            : AUTHORIZED_OPERATIONS_OMITTED,
-      })),
+      ),
     };
   },
   errorResponse(_ctx, request, errorCode) {
     return {
       throttleTimeMs: 0,
-      groups: request.groups.map((groupId) => ({
-        errorCode,
-        groupId,
-        groupState: '',
-        protocolType: '',
-        protocolData: '',
-        members: [],
-        authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
-      })),
+      groups: request.groups.map((groupId) => describeGroupError(groupId, errorCode)),
     };
   },
 };
@@ -262,10 +309,19 @@ const deleteGroups: ApiHandler<DeleteGroupsRequest, DeleteGroupsResponse> = {
   minVersion: 0,
   maxVersion: 2,
   async handle(ctx, request) {
-    const results = await ctx.broker.groupCoordinator.deleteGroups(request.groupsNames);
+    // Each group once; the coordinator answers those the principal may delete, the others follow.
+    const authorized: string[] = [];
+    const denied: string[] = [];
+    for (const groupId of new Set(request.groupsNames)) {
+      if (isAuthorized(ctx, AclOperation.DELETE, ResourceType.GROUP, groupId)) authorized.push(groupId);
+      else denied.push(groupId);
+    }
+    const results = await ctx.broker.groupCoordinator.deleteGroups(authorized);
     return {
       throttleTimeMs: 0,
-      results: results.map((r) => ({ groupId: r.groupId, errorCode: r.errorCode })),
+      results: results
+        .map((r) => ({ groupId: r.groupId, errorCode: r.errorCode }))
+        .concat(denied.map((groupId) => ({ groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED }))),
     };
   },
   errorResponse(_ctx, request, errorCode) {

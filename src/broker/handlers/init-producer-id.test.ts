@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ProducerIdBlock } from '../../metadata/index.js';
+import type { AclRecord, ProducerIdBlock } from '../../metadata/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   InitProducerIdApi,
@@ -8,10 +8,25 @@ import {
   type InitProducerIdResponse,
 } from '../../protocol/generated/index.js';
 import { ProducerIdManager } from '../producer-ids.js';
+import {
+  AclOperation,
+  AclPermission,
+  CLUSTER_RESOURCE_NAME,
+  PatternType,
+  ResourceType,
+} from '../security/acl.js';
+import { allowOnly, type FakeAuthorizer } from './authorizer-test-support.js';
 import { advertisedVersions, callApi, type Dispatch, dispatcherOver } from './test-support.js';
 
 /** A broker whose store hands out blocks from `firstProducerId`, or fails every allocation when `failWith`. */
-function broker(options: { firstProducerId?: number; failWith?: Error } = {}) {
+function broker(
+  options: {
+    firstProducerId?: number;
+    failWith?: Error;
+    authorizer?: FakeAuthorizer;
+    acls?: AclRecord[];
+  } = {},
+) {
   let next = options.firstProducerId ?? 0;
   const allocations: number[] = [];
   const logged: unknown[] = [];
@@ -27,6 +42,8 @@ function broker(options: { firstProducerId?: number; failWith?: Error } = {}) {
   const services = {
     producerIds: new ProducerIdManager(allocator),
     logger: { error: (fields: unknown, message: string) => logged.push({ fields, message }) },
+    authorizer: options.authorizer,
+    metadata: { listAcls: () => options.acls ?? [] },
   };
   return { dispatch: dispatcherOver(services), allocations, logged };
 }
@@ -110,6 +127,60 @@ describe('InitProducerId', () => {
     assert.deepEqual(await initProducerId(dispatch, 4), refused(ErrorCode.UNKNOWN_SERVER_ERROR));
     assert.deepEqual(logged, [
       { fields: { err: failure, api: 'InitProducerId' }, message: 'could not allocate a producer id' },
+    ]);
+  });
+});
+
+describe('InitProducerId with an authorizer', () => {
+  const IDEMPOTENT_WRITE: [number, number, string] = [
+    AclOperation.IDEMPOTENT_WRITE,
+    ResourceType.CLUSTER,
+    CLUSTER_RESOURCE_NAME,
+  ];
+  const topicWrite = (principal: string): AclRecord => ({
+    resourceType: ResourceType.TOPIC,
+    resourceName: 'orders',
+    patternType: PatternType.LITERAL,
+    principal,
+    host: '*',
+    operation: AclOperation.WRITE,
+    permission: AclPermission.ALLOW,
+  });
+
+  test('a transactional id needs WRITE on it, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED', async () => {
+    const authorizer = allowOnly([IDEMPOTENT_WRITE]);
+    const { dispatch, allocations } = broker({ authorizer });
+    assert.deepEqual(
+      await initProducerId(dispatch, 4, { transactionalId: 'payments' }),
+      refused(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+    );
+    assert.deepEqual(authorizer.asked, [[AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, 'payments']]);
+    assert.deepEqual(allocations, []);
+  });
+
+  test('an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic', async () => {
+    const authorizer = allowOnly([]);
+    const { dispatch, allocations } = broker({ authorizer, acls: [topicWrite('User:bob')] });
+    // Refused before the request is looked at further, as Kafka does.
+    for (const request of [{}, { producerId: 12n, producerEpoch: -1 }]) {
+      assert.deepEqual(
+        await initProducerId(dispatch, 4, request),
+        refused(ErrorCode.CLUSTER_AUTHORIZATION_FAILED),
+      );
+    }
+    assert.deepEqual(allocations, []);
+    authorizer.allowed.push(IDEMPOTENT_WRITE);
+    assert.deepEqual(await initProducerId(dispatch, 4), granted(0n));
+  });
+
+  test('KIP-679: an ACL allowing WRITE on a topic is enough without IDEMPOTENT_WRITE', async () => {
+    const authorizer = allowOnly([]);
+    const { dispatch } = broker({ authorizer, acls: [topicWrite('User:ANONYMOUS')] });
+    assert.deepEqual(await initProducerId(dispatch, 4), granted(0n));
+    assert.deepEqual(authorizer.asked, [
+      IDEMPOTENT_WRITE,
+      // Kafka's authorizeByResourceType first asks for a name no ACL should carry (super users, defaults).
+      [AclOperation.WRITE, ResourceType.TOPIC, 'hardcode'],
     ]);
   });
 });

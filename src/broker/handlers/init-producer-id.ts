@@ -2,22 +2,41 @@
 // per-partition sequence numbers, which let the partition leader recognise a retried batch it already
 // appended. With a transactional id the transaction coordinator answers: the id's producer id with a bumped
 // epoch, which fences any older producer instance of that id (and aborts its open transaction).
+// With an authorizer, as Kafka: a transactional id needs WRITE on it; an idempotent producer needs
+// IDEMPOTENT_WRITE on the cluster or (KIP-679) WRITE on some topic.
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   InitProducerIdApi,
   type InitProducerIdRequest,
   type InitProducerIdResponse,
 } from '../../protocol/generated/index.js';
-import { type ApiHandler, registerHandler } from '../context.js';
+import { type ApiHandler, isAuthorized, type RequestContext, registerHandler } from '../context.js';
+import { AclOperation, ResourceType } from '../security/acl.js';
+import { isAuthorizedForAnyResource, isClusterAuthorized } from './authorization.js';
 
 const NO_PRODUCER_ID = -1n;
 const NO_PRODUCER_EPOCH = -1;
+
+/** The authorization error of the request, or NONE. */
+function authorizationError(ctx: RequestContext, transactionalId: string | null): number {
+  if (transactionalId !== null) {
+    return isAuthorized(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)
+      ? ErrorCode.NONE
+      : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+  }
+  return isClusterAuthorized(ctx, AclOperation.IDEMPOTENT_WRITE) ||
+    isAuthorizedForAnyResource(ctx, AclOperation.WRITE, ResourceType.TOPIC)
+    ? ErrorCode.NONE
+    : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+}
 
 const handler: ApiHandler<InitProducerIdRequest, InitProducerIdResponse> = {
   api: InitProducerIdApi,
   minVersion: 0,
   maxVersion: 5,
   async handle(ctx, request) {
+    const refused = authorizationError(ctx, request.transactionalId);
+    if (refused !== ErrorCode.NONE) return this.errorResponse(ctx, request, refused);
     // v3+ (KIP-360): a producer names its current id and epoch together, or neither; Kafka refuses half of it.
     if (
       ctx.apiVersion >= 3 &&

@@ -4,6 +4,8 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ListOffsetsApi } from '../../protocol/generated/index.js';
 import { makeBatch } from '../../storage/test-support.js';
 import { READ_COMMITTED, READ_UNCOMMITTED } from '../replica-manager.js';
+import { AclOperation, ResourceType } from '../security/acl.js';
+import { allowOnly } from './authorizer-test-support.js';
 import {
   type DataPathBroker,
   recordingVerifier,
@@ -106,5 +108,74 @@ describe('ListOffsets with transactions', () => {
       [4, T + 2000],
     ]);
     assert.deepEqual(broker.errors, []);
+  });
+});
+
+describe('ListOffsets with an authorizer', () => {
+  const DESCRIBE = AclOperation.DESCRIBE;
+  const authorizer = allowOnly([[DESCRIBE, ResourceType.TOPIC, TOPIC]]);
+  let broker: DataPathBroker;
+  before(async () => {
+    broker = await startDataPath(
+      [
+        { name: TOPIC, partitions: 2 },
+        { name: 'secret', partitions: 1 },
+      ],
+      { authorizer },
+    );
+    const outcome = await broker.replicaManager.appendRecords(
+      TOPIC,
+      1,
+      makeBatch({ records: 3 }),
+      -1,
+      9,
+      null,
+    );
+    assert.equal(outcome.errorCode, ErrorCode.NONE);
+  });
+  after(async () => {
+    await broker.close();
+  });
+
+  test('a topic without DESCRIBE: TOPIC_AUTHORIZATION_FAILED in each partition; the others answer', async () => {
+    for (const version of [0, LIST_OFFSETS_VERSION]) {
+      authorizer.asked.length = 0;
+      const latest = (partitionIndex: number) => ({
+        partitionIndex,
+        currentLeaderEpoch: -1,
+        timestamp: BigInt(LATEST),
+        maxNumOffsets: 1,
+      });
+      const response = await callApi(broker.dispatch, ListOffsetsApi, version, {
+        replicaId: -1,
+        isolationLevel: READ_UNCOMMITTED,
+        topics: [
+          { name: TOPIC, partitions: [latest(0), latest(1)] },
+          { name: 'secret', partitions: [latest(0)] },
+          { name: 'missing', partitions: [latest(0)] },
+        ],
+      });
+      const answers = response.topics.flatMap((t) =>
+        t.partitions.map((p) => [
+          t.name,
+          p.partitionIndex,
+          p.errorCode,
+          version === 0 ? p.oldStyleOffsets : p.offset,
+        ]),
+      );
+      const offset = (n: number) => (version === 0 ? [BigInt(n)] : BigInt(n));
+      const none = version === 0 ? [] : -1n;
+      assert.deepEqual(answers, [
+        [TOPIC, 0, ErrorCode.NONE, offset(0)],
+        [TOPIC, 1, ErrorCode.NONE, offset(3)],
+        ['secret', 0, ErrorCode.TOPIC_AUTHORIZATION_FAILED, none],
+        ['missing', 0, ErrorCode.TOPIC_AUTHORIZATION_FAILED, none],
+      ]);
+      assert.deepEqual(authorizer.asked, [
+        [DESCRIBE, ResourceType.TOPIC, TOPIC],
+        [DESCRIBE, ResourceType.TOPIC, 'secret'],
+        [DESCRIBE, ResourceType.TOPIC, 'missing'],
+      ]);
+    }
   });
 });

@@ -1,5 +1,5 @@
 // ListOffsets: earliest, latest, by timestamp, max timestamp (KIP-734), and the tiered-storage specials
-// answered as a broker without tiered storage does.
+// answered as a broker without tiered storage does. With an authorizer each topic needs DESCRIBE, as in Kafka.
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   ListOffsetsApi,
@@ -8,6 +8,8 @@ import {
 } from '../../protocol/generated/index.js';
 import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
 import { READ_COMMITTED, type TimestampAndOffset } from '../replica-manager.js';
+import { AclOperation } from '../security/acl.js';
+import { topicAuthorization } from './authorization.js';
 
 type PartitionRequest = ListOffsetsRequest['topics'][number]['partitions'][number];
 type PartitionResponse = ListOffsetsResponse['topics'][number]['partitions'][number];
@@ -80,12 +82,14 @@ const handler: ApiHandler<ListOffsetsRequest, ListOffsetsResponse> = {
   maxVersion: 9,
   async handle(ctx, request) {
     const isolationLevel = ctx.apiVersion >= 2 ? request.isolationLevel : 0;
+    const mayDescribe = topicAuthorization(ctx, AclOperation.DESCRIBE);
     const topics = await Promise.all(
       request.topics.map(async (topic) => ({
         name: topic.name,
-        partitions: await Promise.all(
-          topic.partitions.map((p) => listOffset(ctx, topic.name, p, isolationLevel)),
-        ),
+        partitions:
+          mayDescribe !== null && !mayDescribe(topic.name)
+            ? topic.partitions.map((p) => answer(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED))
+            : await Promise.all(topic.partitions.map((p) => listOffset(ctx, topic.name, p, isolationLevel))),
       })),
     );
     return { throttleTimeMs: 0, topics };

@@ -10,6 +10,8 @@ import {
   type DescribeLogDirsResponse,
 } from '../../protocol/generated/index.js';
 import { partitionKey } from '../replica-manager.js';
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl.js';
+import { allowOnly, type FakeAuthorizer } from './authorizer-test-support.js';
 import { advertisedVersions, callApi, type Dispatch, dispatcherOver } from './test-support.js';
 
 /** [topic, partition, sizeBytes] of each partition the fake broker hosts, in no particular order. */
@@ -21,7 +23,7 @@ const HOSTED: [string, number, number][] = [
   ['orders', 2, 12],
 ];
 
-function broker(dataDir: string) {
+function broker(dataDir: string, authorizer?: FakeAuthorizer) {
   const logged: unknown[] = [];
   const hosted = HOSTED.map(([topic, partition, sizeBytes]) => ({
     topic,
@@ -30,6 +32,7 @@ function broker(dataDir: string) {
     log: { sizeBytes },
   }));
   const services = {
+    authorizer,
     config: { dataDir },
     replicaManager: { hostedPartitions: () => hosted.values() },
     logger: {
@@ -194,4 +197,29 @@ describe('DescribeLogDirs', () => {
       ['ENOENT', missing, 'cannot describe the log directory'],
     );
   });
+});
+
+test('DescribeLogDirs with an authorizer needs DESCRIBE on the cluster, else CLUSTER_AUTHORIZATION_FAILED', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'sluice-log-dirs-'));
+  try {
+    const describeCluster = [AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME] as const;
+    const authorizer = allowOnly([]);
+    const { dispatch } = broker(dataDir, authorizer);
+    for (const version of [0, 4]) {
+      assert.deepEqual(await describeLogDirs(dispatch, version, null), {
+        throttleTimeMs: 0,
+        errorCode: version >= 3 ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : ErrorCode.NONE,
+        results: [],
+      });
+    }
+    assert.deepEqual(authorizer.asked, [describeCluster, describeCluster]);
+    authorizer.allowed.push(describeCluster);
+    const allowed = await describeLogDirs(dispatch, 4, null);
+    assert.deepEqual(
+      [allowed.errorCode, allowed.results.map((r) => r.topics.map((t) => t.name))],
+      [ErrorCode.NONE, [['__consumer_offsets', 'audit', 'orders']]],
+    );
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
 });

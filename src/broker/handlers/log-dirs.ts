@@ -1,6 +1,6 @@
 // DescribeLogDirs (KIP-113): the broker's log directories and the size of each partition's log in them, as
 // kafka-log-dirs.sh and admin UIs show it. Sluice has one log directory, its data dir, and leads every
-// partition it hosts.
+// partition it hosts. With an authorizer it needs DESCRIBE on the cluster, as in Kafka.
 import { statfs } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -14,6 +14,8 @@ import {
 import type { ApiHandler, RequestContext } from '../context.js';
 import { registerHandler } from '../context.js';
 import { type HostedPartition, partitionKey } from '../replica-manager.js';
+import { AclOperation } from '../security/acl.js';
+import { isClusterAuthorized } from './authorization.js';
 
 /** totalBytes/usableBytes when the file system could not be asked (the schema's default). */
 const UNKNOWN_SPACE_BYTES = -1n;
@@ -23,6 +25,9 @@ const handler: ApiHandler<DescribeLogDirsRequest, DescribeLogDirsResponse> = {
   minVersion: 0,
   maxVersion: 4,
   async handle(ctx, request) {
+    if (!isClusterAuthorized(ctx, AclOperation.DESCRIBE)) {
+      return this.errorResponse(ctx, request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    }
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,

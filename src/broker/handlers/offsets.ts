@@ -17,7 +17,8 @@ import {
   type OffsetFetchRequest,
   type OffsetFetchResponse,
 } from '../../protocol/generated/index.js';
-import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
+import { type ApiHandler, isAuthorized, type RequestContext, registerHandler } from '../context.js';
+import { AclOperation, ResourceType } from '../security/acl.js';
 
 type FetchedTopic = OffsetFetchResponse['topics'][number];
 type FetchedGroup = OffsetFetchResponse['groups'][number];
@@ -32,9 +33,24 @@ interface PartitionAnswer {
   errorCode: number;
 }
 
+/** Whether the principal may `operation` each topic, asking the authorizer once per topic name. */
+export function topicAuthorizer(ctx: RequestContext, operation: number): (topic: string) => boolean {
+  const decided = new Map<string, boolean>();
+  return (topic) => {
+    let allowed = decided.get(topic);
+    if (allowed === undefined) {
+      allowed = isAuthorized(ctx, operation, ResourceType.TOPIC, topic);
+      decided.set(topic, allowed);
+    }
+    return allowed;
+  };
+}
+
 /**
- * An offset commit's answers (OffsetCommit, TxnOffsetCommit): every partition UNKNOWN_TOPIC_OR_PARTITION
- * until the coordinator answers, and the entries of the partitions that exist, with `answers` in their order.
+ * An offset commit's answers (OffsetCommit, TxnOffsetCommit), once the group is authorized: partitions of
+ * topics the principal may not READ are TOPIC_AUTHORIZATION_FAILED, every other partition
+ * UNKNOWN_TOPIC_OR_PARTITION until the coordinator answers; the entries of the partitions that exist, with
+ * `answers` in their order.
  */
 export function planOffsetCommit<P extends { partitionIndex: number }>(
   ctx: RequestContext,
@@ -47,9 +63,13 @@ export function planOffsetCommit<P extends { partitionIndex: number }>(
 } {
   const offsets: OffsetCommitEntry[] = [];
   const answers: PartitionAnswer[] = [];
+  const mayRead = topicAuthorizer(ctx, AclOperation.READ);
   const answered = topics.map((topic) => ({
     name: topic.name,
     partitions: topic.partitions.map((p) => {
+      if (!mayRead(topic.name)) {
+        return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
+      }
       const answer = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
       if (partitionExists(ctx, topic.name, p.partitionIndex)) {
         offsets.push(entryOf(topic.name, p));
@@ -67,6 +87,9 @@ const offsetCommit: ApiHandler<OffsetCommitRequest, OffsetCommitResponse> = {
   maxVersion: 9,
   async handle(ctx, request) {
     const version = ctx.apiVersion;
+    if (!isAuthorized(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) {
+      return this.errorResponse(ctx, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    }
     const { topics, offsets, answers } = planOffsetCommit(ctx, request.topics, (topic, p) => ({
       topic,
       partition: p.partitionIndex,
@@ -140,38 +163,67 @@ function partitionErrors(
   }));
 }
 
+interface GroupOffsets {
+  errorCode: number;
+  topics: FetchedTopic[];
+}
+
+/**
+ * One group's committed offsets as the principal may see them (Kafka's fetchOffsetsForGroup and
+ * fetchAllOffsetsForGroup): DESCRIBE on the group, else GROUP_AUTHORIZATION_FAILED alone. Topics it may not
+ * DESCRIBE are left out of an all-topics fetch; named ones come last, TOPIC_AUTHORIZATION_FAILED.
+ */
+async function fetchGroupOffsets(
+  ctx: RequestContext,
+  groupId: string,
+  topics: readonly { name: string; partitionIndexes: number[] }[] | null,
+  requireStable: boolean,
+): Promise<GroupOffsets> {
+  if (!isAuthorized(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) {
+    return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
+  }
+  const coordinator = ctx.broker.groupCoordinator;
+  const mayDescribe = topicAuthorizer(ctx, AclOperation.DESCRIBE);
+  if (topics === null) {
+    const result = await coordinator.fetchOffsets(groupId, null, requireStable);
+    if (result.errorCode !== ErrorCode.NONE) return { errorCode: result.errorCode, topics: [] };
+    return { errorCode: ErrorCode.NONE, topics: fetchedTopics(result).filter((t) => mayDescribe(t.name)) };
+  }
+  const authorized = topics.filter((t) => mayDescribe(t.name));
+  const result = await coordinator.fetchOffsets(groupId, toTopicPartitions(authorized), requireStable);
+  if (result.errorCode !== ErrorCode.NONE) return { errorCode: result.errorCode, topics: [] };
+  const denied = topics.filter((t) => !mayDescribe(t.name));
+  return {
+    errorCode: ErrorCode.NONE,
+    topics: fetchedTopics(result).concat(partitionErrors(denied, ErrorCode.TOPIC_AUTHORIZATION_FAILED)),
+  };
+}
+
 const offsetFetch: ApiHandler<OffsetFetchRequest, OffsetFetchResponse> = {
   api: OffsetFetchApi,
   minVersion: 1,
   maxVersion: 9,
   async handle(ctx, request) {
     const version = ctx.apiVersion;
-    const coordinator = ctx.broker.groupCoordinator;
     const requireStable = version >= 7 && request.requireStable;
     if (version >= 8) {
       // KIP-709: several groups at once, each answered on its own. v9's member id and epoch only matter
       // to consumer-protocol (KIP-848) groups, which this coordinator does not host.
       const groups = await Promise.all(
-        request.groups.map(async (group): Promise<FetchedGroup> => {
-          const result = await coordinator.fetchOffsets(
-            group.groupId,
-            toTopicPartitions(group.topics),
-            requireStable,
-          );
-          return { groupId: group.groupId, topics: fetchedTopics(result), errorCode: result.errorCode };
-        }),
+        request.groups.map(
+          async (group): Promise<FetchedGroup> => ({
+            groupId: group.groupId,
+            ...(await fetchGroupOffsets(ctx, group.groupId, group.topics, requireStable)),
+          }),
+        ),
       );
       return { throttleTimeMs: 0, topics: [], errorCode: ErrorCode.NONE, groups };
     }
-    const result = await coordinator.fetchOffsets(
-      request.groupId,
-      toTopicPartitions(request.topics),
-      requireStable,
-    );
+    const result = await fetchGroupOffsets(ctx, request.groupId, request.topics, requireStable);
     if (version < 2 && result.errorCode !== ErrorCode.NONE) {
       return this.errorResponse(ctx, request, result.errorCode);
     }
-    return { throttleTimeMs: 0, topics: fetchedTopics(result), errorCode: result.errorCode, groups: [] };
+    return { throttleTimeMs: 0, topics: result.topics, errorCode: result.errorCode, groups: [] };
   },
   errorResponse(ctx, request, errorCode) {
     if (ctx.apiVersion >= 8) {
@@ -196,8 +248,13 @@ const offsetDelete: ApiHandler<OffsetDeleteRequest, OffsetDeleteResponse> = {
   minVersion: 0,
   maxVersion: 0,
   async handle(ctx, request) {
+    if (!isAuthorized(ctx, AclOperation.DELETE, ResourceType.GROUP, request.groupId)) {
+      return this.errorResponse(ctx, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    }
+    const mayRead = topicAuthorizer(ctx, AclOperation.READ);
     const known: TopicPartitions[] = [];
     for (const topic of request.topics) {
+      if (!mayRead(topic.name)) continue;
       const partitions = topic.partitions
         .map((p) => p.partitionIndex)
         .filter((p) => partitionExists(ctx, topic.name, p));
@@ -218,8 +275,10 @@ const offsetDelete: ApiHandler<OffsetDeleteRequest, OffsetDeleteResponse> = {
         name: topic.name,
         partitions: topic.partitions.map(({ partitionIndex }) => ({
           partitionIndex,
-          errorCode:
-            errorByPartition.get(`${partitionIndex}:${topic.name}`) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorCode: !mayRead(topic.name)
+            ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            : (errorByPartition.get(`${partitionIndex}:${topic.name}`) ??
+              ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
         })),
       })),
     };

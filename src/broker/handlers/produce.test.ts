@@ -4,6 +4,8 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ProduceApi } from '../../protocol/generated/index.js';
 import { CONTROL_FLAG_MASK, TRANSACTIONAL_FLAG_MASK } from '../../protocol/records/layout.js';
 import { makeBatch } from '../../storage/test-support.js';
+import { AclOperation, ResourceType } from '../security/acl.js';
+import { allowOnly, type FakeAuthorizer } from './authorizer-test-support.js';
 import {
   type DataPathBroker,
   recordingVerifier,
@@ -11,6 +13,7 @@ import {
   transactionalBatch,
   withAttributes,
 } from './data-path-test-support.js';
+import { AcksZeroProduceError } from './produce.js';
 import { callApi } from './test-support.js';
 
 const TOPIC = 'payments';
@@ -225,5 +228,122 @@ describe('ReplicaManager.writeTransactionMarker', () => {
       broker.errors.map((e) => e.message),
       ['writing a transaction marker failed'],
     );
+  });
+});
+
+describe('Produce with an authorizer', () => {
+  const WRITE = AclOperation.WRITE;
+  let broker: DataPathBroker;
+  let authorizer: FakeAuthorizer;
+  before(async () => {
+    authorizer = allowOnly([
+      [WRITE, ResourceType.TOPIC, TOPIC],
+      [WRITE, ResourceType.TRANSACTIONAL_ID, 'tx-allowed'],
+    ]);
+    broker = await startDataPath(
+      [
+        { name: TOPIC, partitions: 2 },
+        { name: 'secret', partitions: 1 },
+      ],
+      { authorizer },
+    );
+  });
+  after(async () => {
+    await broker.close();
+  });
+
+  /** [topic, partition, errorCode, baseOffset] of each partition of a produce to both topics. */
+  async function produceToBoth(options: { acks?: number; transactionalId?: string | null; records: Buffer }) {
+    authorizer.asked.length = 0;
+    const response = await callApi(broker.dispatch, ProduceApi, PRODUCE_VERSION, {
+      transactionalId: options.transactionalId ?? null,
+      acks: options.acks ?? -1,
+      timeoutMs: 5000,
+      topicData: [
+        {
+          name: TOPIC,
+          partitionData: [
+            { index: 0, records: options.records },
+            { index: 1, records: options.records },
+          ],
+        },
+        { name: 'secret', partitionData: [{ index: 0, records: options.records }] },
+      ],
+    });
+    return response.responses.flatMap((topic) =>
+      topic.partitionResponses.map((p) => [
+        topic.name,
+        p.index,
+        p.errorCode,
+        Number(p.baseOffset),
+        p.errorMessage,
+      ]),
+    );
+  }
+
+  test('a topic without WRITE: TOPIC_AUTHORIZATION_FAILED, nothing written; the others are written', async () => {
+    const secretEnd = broker.replicaManager.get('secret', 0)!.log.logEndOffset;
+    assert.deepEqual(await produceToBoth({ records: makeBatch({ records: 2 }) }), [
+      [TOPIC, 0, ErrorCode.NONE, logEnd(broker, 0) - 2, null],
+      [TOPIC, 1, ErrorCode.NONE, logEnd(broker, 1) - 2, null],
+      ['secret', 0, ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1, null],
+    ]);
+    assert.equal(broker.replicaManager.get('secret', 0)!.log.logEndOffset, secretEnd);
+    // Once per topic, whatever the number of partitions; no transactional id is asked for plain batches.
+    assert.deepEqual(authorizer.asked, [
+      [WRITE, ResourceType.TOPIC, TOPIC],
+      [WRITE, ResourceType.TOPIC, 'secret'],
+    ]);
+  });
+
+  test('transactional records without WRITE on their transactional id fail everywhere, unwritten', async () => {
+    const ends = [logEnd(broker, 0), logEnd(broker, 1)];
+    const batch = transactionalBatch({ producerId: 7, producerEpoch: 0, baseSequence: 0 });
+    const message = 'Not authorized to use the transactional id.';
+    for (const transactionalId of ['tx-denied', null]) {
+      assert.deepEqual(await produceToBoth({ records: batch, transactionalId }), [
+        [TOPIC, 0, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1, message],
+        [TOPIC, 1, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1, message],
+        ['secret', 0, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1, message],
+      ]);
+    }
+    assert.deepEqual([logEnd(broker, 0), logEnd(broker, 1)], ends);
+  });
+
+  test('with WRITE on the transactional id, topics are checked and the batches go on to verification', async () => {
+    const batch = transactionalBatch({ producerId: 8, producerEpoch: 0, baseSequence: 0 });
+    const results = await produceToBoth({ records: batch, transactionalId: 'tx-allowed' });
+    assert.deepEqual(
+      results.map(([topic, partition, errorCode]) => [topic, partition, errorCode]),
+      [
+        // No verifier in this broker: past authorization, the transaction is what is refused.
+        [TOPIC, 0, ErrorCode.INVALID_TXN_STATE],
+        [TOPIC, 1, ErrorCode.INVALID_TXN_STATE],
+        ['secret', 0, ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+      ],
+    );
+    assert.deepEqual(authorizer.asked[0], [WRITE, ResourceType.TRANSACTIONAL_ID, 'tx-allowed']);
+  });
+
+  test('invalid acks: INVALID_REQUIRED_ACKS where the topic is writable, else TOPIC_AUTHORIZATION_FAILED', async () => {
+    assert.deepEqual(
+      (await produceToBoth({ records: makeBatch({}), acks: 2 })).map(([topic, partition, errorCode]) => [
+        topic,
+        partition,
+        errorCode,
+      ]),
+      [
+        [TOPIC, 0, ErrorCode.INVALID_REQUIRED_ACKS],
+        [TOPIC, 1, ErrorCode.INVALID_REQUIRED_ACKS],
+        ['secret', 0, ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+      ],
+    );
+  });
+
+  test('acks=0 to a topic without WRITE closes the connection, as any failed acks=0 produce', async () => {
+    const end = logEnd(broker, 0);
+    await assert.rejects(produceToBoth({ records: makeBatch({}), acks: 0 }), AcksZeroProduceError);
+    // The writable partitions were still written.
+    assert.equal(logEnd(broker, 0), end + 1);
   });
 });

@@ -11,7 +11,9 @@ import {
   type AlterUserScramCredentialsRequest,
   DescribeUserScramCredentialsApi,
 } from '../../protocol/generated/index.js';
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl.js';
 import { SaslSession, UserCredentials } from '../security/index.js';
+import { allowOnly } from './authorizer-test-support.js';
 import { advertisedVersions, callApi, type Dispatch, dispatcherOver } from './test-support.js';
 
 const SHA256 = 1;
@@ -186,5 +188,82 @@ describe('SCRAM credential APIs', () => {
     assert.equal(await login('PLAIN', 'bob', 'new-secret'), false);
     assert.equal((await describeUsers(['bob'])).results[0]!.errorCode, ErrorCode.RESOURCE_NOT_FOUND);
     assert.deepEqual(logged, []);
+  });
+});
+
+describe('SCRAM credential APIs with an authorizer', () => {
+  const DESCRIBE_CLUSTER = [AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME] as const;
+  const ALTER_CLUSTER = [AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME] as const;
+  const CLUSTER_DENIED = 'Not authorized to perform cluster operations.';
+
+  function broker() {
+    const stored: unknown[] = [];
+    const authorizer = allowOnly([]);
+    const dispatch = dispatcherOver({
+      authorizer,
+      metadata: {
+        listScramCredentials: () => [],
+        getScramCredential: () => undefined,
+        alterScramCredentials: async (upserts: unknown[]) => {
+          stored.push(...upserts);
+        },
+      },
+      config: {
+        saslUsers: [{ name: 'alice', password: 'alice-secret' }],
+        saslEnabledMechanisms: ['SCRAM-SHA-256'],
+      },
+      logger: { error: () => {} },
+    });
+    return { dispatch, authorizer, stored };
+  }
+
+  test('DescribeUserScramCredentials needs DESCRIBE on the cluster', async () => {
+    const { dispatch, authorizer } = broker();
+    const request = { users: [{ name: 'alice' }] };
+    assert.deepEqual(await callApi(dispatch, DescribeUserScramCredentialsApi, 0, request), {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+      errorMessage: CLUSTER_DENIED,
+      results: [
+        {
+          user: 'alice',
+          errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+          errorMessage: CLUSTER_DENIED,
+          credentialInfos: [],
+        },
+      ],
+    });
+    assert.deepEqual(authorizer.asked, [DESCRIBE_CLUSTER]);
+    authorizer.allowed.push(DESCRIBE_CLUSTER);
+    const allowed = await callApi(dispatch, DescribeUserScramCredentialsApi, 0, request);
+    assert.deepEqual(
+      [allowed.errorCode, allowed.results.map((r) => [r.user, r.errorCode, r.credentialInfos])],
+      [ErrorCode.NONE, [['alice', ErrorCode.NONE, [{ mechanism: SHA256, iterations: 4096 }]]]],
+    );
+  });
+
+  test('AlterUserScramCredentials needs ALTER on the cluster; refused, nothing is stored', async () => {
+    const { dispatch, authorizer, stored } = broker();
+    const request = {
+      deletions: [{ name: 'zoe', mechanism: SHA256 }],
+      upsertions: [upsertion('bob', SHA256, 'bob-secret')],
+    };
+    assert.deepEqual(await callApi(dispatch, AlterUserScramCredentialsApi, 0, request), {
+      throttleTimeMs: 0,
+      // Every user named, in name order, as Kafka lists them.
+      results: [
+        { user: 'bob', errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: CLUSTER_DENIED },
+        { user: 'zoe', errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: CLUSTER_DENIED },
+      ],
+    });
+    assert.deepEqual(authorizer.asked, [ALTER_CLUSTER]);
+    assert.deepEqual(stored, []);
+    authorizer.allowed.push(ALTER_CLUSTER);
+    const allowed = await callApi(dispatch, AlterUserScramCredentialsApi, 0, {
+      deletions: [],
+      upsertions: request.upsertions,
+    });
+    assert.deepEqual(allowed.results, [{ user: 'bob', errorCode: ErrorCode.NONE, errorMessage: null }]);
+    assert.equal(stored.length, 1);
   });
 });

@@ -1,8 +1,9 @@
 // DescribeUserScramCredentials and AlterUserScramCredentials (KIP-554): SCRAM accounts managed at run time,
 // kept in the metadata store and usable by the next login. Accounts of `sasl.users` are listed too but come
-// from the broker's configuration, so they cannot be altered here.
+// from the broker's configuration, so they cannot be altered here. With an authorizer, as Kafka: describing
+// needs DESCRIBE on the cluster, altering ALTER on the cluster.
 import type { ScramCredentialKey, ScramCredentialRecord } from '../../metadata/index.js';
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, errorInfo } from '../../protocol/errors.js';
 import {
   AlterUserScramCredentialsApi,
   type AlterUserScramCredentialsRequest,
@@ -12,12 +13,14 @@ import {
   type DescribeUserScramCredentialsResponse,
 } from '../../protocol/generated/index.js';
 import { type ApiHandler, type BrokerServices, registerHandler } from '../context.js';
+import { AclOperation } from '../security/acl.js';
 import {
   DEFAULT_SCRAM_ITERATIONS,
   SCRAM_MECHANISMS,
   type ScramMechanism,
   scramCredentialFromSaltedPassword,
 } from '../security/index.js';
+import { isClusterAuthorized } from './authorization.js';
 
 /** Kafka's ScramMechanism type codes. */
 const MECHANISM_CODES: Record<ScramMechanism, number> = { 'SCRAM-SHA-256': 1, 'SCRAM-SHA-512': 2 };
@@ -62,6 +65,22 @@ const describe: ApiHandler<DescribeUserScramCredentialsRequest, DescribeUserScra
   minVersion: 0,
   maxVersion: 0,
   handle(ctx, request) {
+    if (!isClusterAuthorized(ctx, AclOperation.DESCRIBE)) {
+      const errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      const errorMessage = errorInfo(errorCode).message;
+      // Kafka's error answer: the error at the top, and again for each user asked about.
+      return {
+        throttleTimeMs: 0,
+        errorCode,
+        errorMessage,
+        results: (request.users ?? []).map(({ name }) => ({
+          user: name,
+          errorCode,
+          errorMessage,
+          credentialInfos: [],
+        })),
+      };
+    }
     const credentials = allCredentials(ctx.broker);
     const requested = request.users ?? [];
     if (requested.length === 0) {
@@ -178,6 +197,10 @@ const alter: ApiHandler<AlterUserScramCredentialsRequest, AlterUserScramCredenti
   minVersion: 0,
   maxVersion: 0,
   async handle(ctx, request) {
+    if (!isClusterAuthorized(ctx, AclOperation.ALTER)) {
+      const errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      return alterErrorResponse(request, errorCode, errorInfo(errorCode).message);
+    }
     const { metadata } = ctx.broker;
     const byUser = new Map<string, UserAlteration>();
     const alterationOf = (user: string) => {
@@ -237,13 +260,22 @@ const alter: ApiHandler<AlterUserScramCredentialsRequest, AlterUserScramCredenti
     return { throttleTimeMs: 0, results };
   },
   errorResponse(_ctx, request, errorCode) {
-    const users = new Set([...request.deletions, ...request.upsertions].map((change) => change.name));
-    return {
-      throttleTimeMs: 0,
-      results: [...users].map((user) => ({ user, errorCode, errorMessage: null })),
-    };
+    return alterErrorResponse(request, errorCode, null);
   },
 };
+
+/** Every user the request alters, in name order as Kafka lists them, failed with `errorCode`. */
+function alterErrorResponse(
+  request: AlterUserScramCredentialsRequest,
+  errorCode: number,
+  errorMessage: string | null,
+): AlterUserScramCredentialsResponse {
+  const users = new Set([...request.deletions, ...request.upsertions].map((change) => change.name));
+  return {
+    throttleTimeMs: 0,
+    results: [...users].sort().map((user) => ({ user, errorCode, errorMessage })),
+  };
+}
 
 export const describeUserScramCredentialsHandler = registerHandler(describe);
 export const alterUserScramCredentialsHandler = registerHandler(alter);

@@ -1,6 +1,8 @@
-// CreateTopics, DeleteTopics and CreatePartitions: per-topic results from the controller.
+// CreateTopics, DeleteTopics and CreatePartitions: per-topic results from the controller. With an authorizer
+// they check what Kafka's controller checks: CREATE on the cluster or the topic (and DESCRIBE_CONFIGS to see
+// the new topic's configs), DELETE on the cluster or the topic (DESCRIBE to learn whether it exists), ALTER.
 import { effectiveTopicConfig } from '../../common/topic-config.js';
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, errorInfo } from '../../protocol/errors.js';
 import {
   CreatePartitionsApi,
   type CreatePartitionsRequest,
@@ -16,6 +18,8 @@ import { ZERO_UUID } from '../../protocol/primitives/uuid.js';
 import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
 import { TOO_MANY_PARTITIONS_PER_REQUEST } from '../controller.js';
 import { MAX_PARTITIONS_PER_REQUEST } from '../partition-capacity.js';
+import { AclOperation } from '../security/acl.js';
+import { isClusterAuthorized, topicAuthorization } from './authorization.js';
 
 type CreatableTopicResult = CreateTopicsResponse['topics'][number];
 
@@ -58,9 +62,16 @@ const createTopics: ApiHandler<CreateTopicsRequest, CreateTopicsResponse> = {
   maxVersion: 7,
   async handle(ctx, request) {
     const dup = duplicates(request.topics.map((t) => t.name));
-    // As Kafka's controller: the whole request is refused when it would create too many partitions at once.
+    // Null without an authorizer, and when CREATE on the cluster allows every topic.
+    let mayCreate = topicAuthorization(ctx, AclOperation.CREATE);
+    if (mayCreate !== null && isClusterAuthorized(ctx, AclOperation.CREATE)) mayCreate = null;
+    const mayDescribeConfigs = topicAuthorization(ctx, AclOperation.DESCRIBE_CONFIGS);
+    const denied = (name: string) => mayCreate !== null && !dup.has(name) && !mayCreate(name);
+    // As Kafka's controller: the whole request is refused when the topics it may create would add too many
+    // partitions at once.
     let requested = 0;
     for (const topic of request.topics) {
+      if (denied(topic.name)) continue;
       const count = ctx.broker.controller.requestedPartitions(topic.numPartitions, topic.assignments.length);
       requested += Math.max(0, count);
     }
@@ -82,6 +93,9 @@ const createTopics: ApiHandler<CreateTopicsRequest, CreateTopicsResponse> = {
             'Create topics request from client contains duplicate topic name.',
           );
         }
+        if (denied(topic.name)) {
+          return createResult(topic.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
+        }
         const configs: Record<string, string | null> = {};
         for (const c of topic.configs) configs[c.name] = c.value;
         const outcome = await ctx.broker.controller.createTopic(
@@ -95,7 +109,16 @@ const createTopics: ApiHandler<CreateTopicsRequest, CreateTopicsResponse> = {
           ctx.apiVersion >= 1 && request.validateOnly,
         );
         const result = createResult(topic.name, outcome.errorCode, outcome.errorMessage);
-        if (outcome.errorCode === ErrorCode.NONE) {
+        if (
+          outcome.errorCode === ErrorCode.NONE &&
+          mayDescribeConfigs !== null &&
+          !mayDescribeConfigs(topic.name)
+        ) {
+          // Created, but the principal may not see its configs: Kafka leaves them and the sizes out.
+          result.topicId = outcome.topic?.topicId ?? ZERO_UUID;
+          result.topicConfigErrorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          result.configs = [];
+        } else if (outcome.errorCode === ErrorCode.NONE) {
           result.numPartitions = outcome.numPartitions;
           result.replicationFactor = outcome.replicationFactor;
           result.topicId = outcome.topic?.topicId ?? ZERO_UUID;
@@ -123,9 +146,23 @@ const deleteTopics: ApiHandler<DeleteTopicsRequest, DeleteTopicsResponse> = {
       ctx.apiVersion >= 6
         ? request.topics.map((t) => ({ name: t.name, topicId: t.topicId }))
         : request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
+    // Null without an authorizer, and when DELETE on the cluster allows (and shows) every topic.
+    let mayDelete = topicAuthorization(ctx, AclOperation.DELETE);
+    if (mayDelete !== null && isClusterAuthorized(ctx, AclOperation.DELETE)) mayDelete = null;
+    const mayDescribe = mayDelete === null ? null : topicAuthorization(ctx, AclOperation.DESCRIBE);
+    const unauthorized = (name: string | null, topicId: string) => ({
+      name,
+      topicId,
+      errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+      errorMessage: errorInfo(ErrorCode.TOPIC_AUTHORIZATION_FAILED).message,
+    });
     const responses = await Promise.all(
       targets.map(async (target): Promise<DeleteTopicsResponse['responses'][number]> => {
         const byId = target.name === null;
+        // As Kafka's controller: whether a named topic exists is only told to who may describe it.
+        if (!byId && mayDescribe !== null && !mayDescribe(target.name!)) {
+          return unauthorized(target.name, ZERO_UUID);
+        }
         const topic = byId ? metadata.getTopicById(target.topicId) : metadata.getTopic(target.name!);
         if (topic === undefined) {
           return {
@@ -134,6 +171,12 @@ const deleteTopics: ApiHandler<DeleteTopicsRequest, DeleteTopicsResponse> = {
             errorCode: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
             errorMessage: null,
           };
+        }
+        if (mayDelete !== null && !mayDelete(topic.name)) {
+          // A topic id is no secret, its name is: told only to who may describe the topic.
+          return byId
+            ? unauthorized(mayDescribe!(topic.name) ? topic.name : null, target.topicId)
+            : unauthorized(topic.name, ZERO_UUID);
         }
         const outcome = await controller.deleteTopic(topic.name);
         return {
@@ -161,8 +204,11 @@ const createPartitions: ApiHandler<CreatePartitionsRequest, CreatePartitionsResp
   maxVersion: 3,
   async handle(ctx, request) {
     const dup = duplicates(request.topics.map((t) => t.name));
+    const mayAlter = topicAuthorization(ctx, AclOperation.ALTER);
+    const denied = (name: string) => mayAlter !== null && !dup.has(name) && !mayAlter(name);
     let added = 0;
     for (const topic of request.topics) {
+      if (denied(topic.name)) continue;
       const current = ctx.broker.metadata.getTopic(topic.name)?.partitions.length;
       if (current !== undefined) added += Math.max(0, topic.count - current);
     }
@@ -180,6 +226,14 @@ const createPartitions: ApiHandler<CreatePartitionsRequest, CreatePartitionsResp
           name: topic.name,
           errorCode: ErrorCode.INVALID_REQUEST,
           errorMessage: 'Duplicate topic in request.',
+        });
+        continue;
+      }
+      if (denied(topic.name)) {
+        results.push({
+          name: topic.name,
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          errorMessage: null,
         });
         continue;
       }

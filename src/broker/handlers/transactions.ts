@@ -25,13 +25,24 @@ import {
   type ListTransactionsRequest,
   type ListTransactionsResponse,
 } from '../../protocol/generated/index.js';
-import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
+import { type ApiHandler, isAuthorized, type RequestContext, registerHandler } from '../context.js';
 import { OFFSETS_TOPIC } from '../offsets-topic.js';
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl.js';
+import { TRANSACTION_STATE_TOPIC } from '../transaction-state-topic.js';
+import { topicAuthorizer } from './offsets.js';
 
 /** The first version of AddPartitionsToTxn, AddOffsetsToTxn and EndTxn that knows PRODUCER_FENCED. */
 const PRODUCER_FENCED_VERSION = 2;
 /** AddPartitionsToTxn v5 (KIP-890) knows TRANSACTION_ABORTABLE; v4 says INVALID_TXN_STATE instead. */
 const TRANSACTION_ABORTABLE_VERSION = 5;
+/** AddPartitionsToTxn v4+ (batched transactions) is sent by brokers, v0-v3 by producers. */
+const BROKER_ADD_PARTITIONS_VERSION = 4;
+/** A producer may not add these to a transaction, whatever its ACLs (Kafka's Topic.isInternal). */
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set([OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC]);
+
+function mayWriteTransaction(ctx: RequestContext, transactionalId: string): boolean {
+  return isAuthorized(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId);
+}
 
 function clientErrorCode(errorCode: number, version: number): number {
   if (errorCode === ErrorCode.PRODUCER_FENCED && version < PRODUCER_FENCED_VERSION) {
@@ -89,13 +100,25 @@ async function addPartitions(
     transactionalId: transaction.transactionalId,
     topicResults: resultsByTopic(partitions, errorCodes),
   });
-  // One unknown partition fails the whole request: the others are reported as not attempted.
-  const unknown = partitions.map(
-    ({ topic, partition }) => metadata.getTopic(topic)?.partitions[partition] === undefined,
-  );
-  if (unknown.some(Boolean)) {
+  // A producer's request (v0-v3) needs WRITE on the transactional id and on each topic; a broker's (v4+)
+  // was authorized as a whole.
+  const fromProducer = ctx.apiVersion < BROKER_ADD_PARTITIONS_VERSION;
+  if (fromProducer && !mayWriteTransaction(ctx, transaction.transactionalId)) {
+    return result(partitions.map(() => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+  }
+  const mayWrite = topicAuthorizer(ctx, AclOperation.WRITE);
+  const failures = partitions.map(({ topic, partition }) => {
+    if (fromProducer && (INTERNAL_TOPICS.has(topic) || !mayWrite(topic))) {
+      return ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    }
+    return metadata.getTopic(topic)?.partitions[partition] === undefined
+      ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+      : ErrorCode.NONE;
+  });
+  // One failed partition fails the whole request: the others are reported as not attempted.
+  if (failures.some((code) => code !== ErrorCode.NONE)) {
     return result(
-      unknown.map((u) => (u ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED)),
+      failures.map((code) => (code === ErrorCode.NONE ? ErrorCode.OPERATION_NOT_ATTEMPTED : code)),
     );
   }
   const producerId = Number(transaction.producerId);
@@ -144,6 +167,9 @@ const addPartitionsToTxn: ApiHandler<AddPartitionsToTxnRequest, AddPartitionsToT
         resultsByTopicV3AndBelow: result.topicResults,
       };
     }
+    if (!isAuthorized(ctx, AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME)) {
+      return this.errorResponse(ctx, request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    }
     const results = await Promise.all(
       request.transactions.map((transaction) => addPartitions(ctx, transaction)),
     );
@@ -177,6 +203,12 @@ const addOffsetsToTxn: ApiHandler<AddOffsetsToTxnRequest, AddOffsetsToTxnRespons
   maxVersion: 4,
   async handle(ctx, request) {
     const { groupCoordinator, transactionCoordinator } = ctx.broker;
+    if (!mayWriteTransaction(ctx, request.transactionalId)) {
+      return this.errorResponse(ctx, request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    }
+    if (!isAuthorized(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) {
+      return this.errorResponse(ctx, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    }
     // The group's offsets partition joins the transaction: its marker settles the TxnOffsetCommits.
     const errorCode = await transactionCoordinator.addPartitions(
       request.transactionalId,
@@ -196,6 +228,9 @@ const endTxn: ApiHandler<EndTxnRequest, EndTxnResponse> = {
   minVersion: 0,
   maxVersion: 4,
   async handle(ctx, request) {
+    if (!mayWriteTransaction(ctx, request.transactionalId)) {
+      return this.errorResponse(ctx, request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    }
     const errorCode = await ctx.broker.transactionCoordinator.endTxn(
       request.transactionalId,
       Number(request.producerId),
@@ -223,11 +258,16 @@ const listTransactions: ApiHandler<ListTransactionsRequest, ListTransactionsResp
       throttleTimeMs: 0,
       errorCode: result.errorCode,
       unknownStateFilters: result.unknownStateFilters,
-      transactionStates: result.transactionStates.map((t) => ({
-        transactionalId: t.transactionalId,
-        producerId: BigInt(t.producerId),
-        transactionState: t.transactionState,
-      })),
+      // Only the transactional ids the principal may describe.
+      transactionStates: result.transactionStates
+        .filter((t) =>
+          isAuthorized(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, t.transactionalId),
+        )
+        .map((t) => ({
+          transactionalId: t.transactionalId,
+          producerId: BigInt(t.producerId),
+          transactionState: t.transactionState,
+        })),
     };
   },
   errorResponse(_ctx, _request, errorCode) {
@@ -235,20 +275,42 @@ const listTransactions: ApiHandler<ListTransactionsRequest, ListTransactionsResp
   },
 };
 
+function failedDescription(
+  transactionalId: string,
+  errorCode: number,
+): DescribeTransactionsResponse['transactionStates'][number] {
+  return {
+    errorCode,
+    transactionalId,
+    transactionState: '',
+    transactionTimeoutMs: 0,
+    transactionStartTimeMs: 0n,
+    producerId: 0n,
+    producerEpoch: 0,
+    topics: [],
+  };
+}
+
 const describeTransactions: ApiHandler<DescribeTransactionsRequest, DescribeTransactionsResponse> = {
   api: DescribeTransactionsApi,
   minVersion: 0,
   maxVersion: 0,
   handle(ctx, request) {
     const { transactionCoordinator } = ctx.broker;
+    const mayDescribeTopic = topicAuthorizer(ctx, AclOperation.DESCRIBE);
     return {
       throttleTimeMs: 0,
       transactionStates: request.transactionalIds.map((id) => {
+        if (!isAuthorized(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, id)) {
+          return failedDescription(id, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        }
         const described = transactionCoordinator.describeTransaction(id);
         return {
           ...described,
           transactionStartTimeMs: BigInt(described.transactionStartTimeMs),
           producerId: BigInt(described.producerId),
+          // Only the partitions of topics the principal may describe.
+          topics: described.topics.filter((t) => mayDescribeTopic(t.topic)),
         };
       }),
     };
@@ -256,16 +318,7 @@ const describeTransactions: ApiHandler<DescribeTransactionsRequest, DescribeTran
   errorResponse(_ctx, request, errorCode) {
     return {
       throttleTimeMs: 0,
-      transactionStates: request.transactionalIds.map((transactionalId) => ({
-        errorCode,
-        transactionalId,
-        transactionState: '',
-        transactionTimeoutMs: 0,
-        transactionStartTimeMs: 0n,
-        producerId: 0n,
-        producerEpoch: 0,
-        topics: [],
-      })),
+      transactionStates: request.transactionalIds.map((id) => failedDescription(id, errorCode)),
     };
   },
 };

@@ -3,12 +3,14 @@ import { describe, test } from 'node:test';
 import { GroupCoordinator, ManualScheduler, MemoryCoordinatorLog } from '../../coordinator/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { TxnOffsetCommitApi, type TxnOffsetCommitRequest } from '../../protocol/generated/index.js';
+import { AclOperation, ResourceType } from '../security/acl.js';
+import { type FakeAuthorizer, grantsOnly } from './coordinator-acl-test-support.js';
 import { advertisedVersions, callApi, type Dispatch, dispatcherOver } from './test-support.js';
 
 const PRODUCER = 7000n;
 
 /** A broker with topic `t` (2 partitions) and a coordinator of one offsets partition, loaded unless `loading`. */
-async function broker(options: { loading?: boolean } = {}) {
+async function broker(options: { loading?: boolean; authorizer?: FakeAuthorizer } = {}) {
   const scheduler = new ManualScheduler(1_000_000);
   const log = new MemoryCoordinatorLog(() => scheduler.nowMs());
   const coordinator = new GroupCoordinator({ log, scheduler, config: { offsetsTopicPartitions: 1 } });
@@ -26,7 +28,11 @@ async function broker(options: { loading?: boolean } = {}) {
   const metadata = {
     getTopic: (name: string) => (name === 't' ? { partitions: [{}, {}] } : undefined),
   };
-  const dispatch = dispatcherOver({ metadata, groupCoordinator: coordinator });
+  const dispatch = dispatcherOver({
+    metadata,
+    groupCoordinator: coordinator,
+    authorizer: options.authorizer,
+  });
   return { dispatch, coordinator, log };
 }
 
@@ -143,5 +149,62 @@ describe('TxnOffsetCommit handler', () => {
       answer(ErrorCode.INVALID_PRODUCER_ID_MAPPING, ErrorCode.INVALID_PRODUCER_ID_MAPPING),
     );
     assert.equal(log.records(0).length, 0);
+  });
+});
+
+describe('TxnOffsetCommit with an authorizer', () => {
+  const { READ, WRITE, DESCRIBE } = AclOperation;
+  const { TOPIC, GROUP, TRANSACTIONAL_ID } = ResourceType;
+  const denied = (errorCode: number) => answer(errorCode, errorCode);
+
+  test('needs WRITE on the transactional id, checked first: every partition fails, nothing is written', async () => {
+    const authorizer = grantsOnly(
+      [DESCRIBE, TRANSACTIONAL_ID, 'txn'],
+      [READ, GROUP, 'g'],
+      [READ, TOPIC, 't'],
+    );
+    const { dispatch, log } = await broker({ authorizer });
+    assert.deepEqual(
+      await txnOffsetCommit(dispatch, 3),
+      denied(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+    );
+    assert.deepEqual(
+      await txnOffsetCommit(dispatch, 3, { producerId: 2n ** 60n }),
+      denied(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+    );
+    assert.equal(log.records(0).length, 0);
+  });
+
+  test('needs READ on the group: every partition fails, nothing is written', async () => {
+    const authorizer = grantsOnly(
+      [WRITE, TRANSACTIONAL_ID, 'txn'],
+      [DESCRIBE, GROUP, 'g'],
+      [READ, TOPIC, 't'],
+    );
+    const { dispatch, log } = await broker({ authorizer });
+    assert.deepEqual(await txnOffsetCommit(dispatch, 1), denied(ErrorCode.GROUP_AUTHORIZATION_FAILED));
+    assert.equal(log.records(0).length, 0);
+  });
+
+  test('needs READ per topic, before it exists: the authorized partitions are committed', async () => {
+    const authorizer = grantsOnly([WRITE, TRANSACTIONAL_ID, 'txn'], [READ, GROUP, 'g'], [READ, TOPIC, 't']);
+    const { dispatch, log } = await broker({ authorizer });
+    assert.deepEqual(await txnOffsetCommit(dispatch, 3), {
+      throttleTimeMs: 0,
+      topics: [
+        {
+          name: 't',
+          partitions: [
+            { partitionIndex: 0, errorCode: ErrorCode.NONE },
+            { partitionIndex: 5, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION },
+          ],
+        },
+        {
+          name: 'missing',
+          partitions: [{ partitionIndex: 0, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }],
+        },
+      ],
+    });
+    assert.equal(log.records(0).length, 1);
   });
 });

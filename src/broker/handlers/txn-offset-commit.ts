@@ -7,7 +7,8 @@ import {
   type TxnOffsetCommitRequest,
   type TxnOffsetCommitResponse,
 } from '../../protocol/generated/index.js';
-import { type ApiHandler, registerHandler } from '../context.js';
+import { type ApiHandler, isAuthorized, registerHandler } from '../context.js';
+import { AclOperation, ResourceType } from '../security/acl.js';
 import { planOffsetCommit } from './offsets.js';
 
 /**
@@ -26,6 +27,14 @@ const txnOffsetCommit: ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommitRespons
   maxVersion: 4,
   async handle(ctx, request) {
     const version = ctx.apiVersion;
+    // As Kafka: WRITE on the transactional id (which implies the producer id), then READ on the group; the
+    // topics are checked with the partitions.
+    if (!isAuthorized(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)) {
+      return this.errorResponse(ctx, request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    }
+    if (!isAuthorized(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) {
+      return this.errorResponse(ctx, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    }
     const producerId = Number(request.producerId);
     // No producer id this broker hands out is outside the safe range, so none can be in a transaction.
     if (!Number.isSafeInteger(producerId))

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { KafkaClientError } from '../client/errors.js';
 import { ConfigError } from '../common/config-file.js';
+import { registerAclCommand } from './commands/acl.js';
 import { registerClusterCommand } from './commands/cluster.js';
 import { registerConsumeCommand } from './commands/consume.js';
 import { registerGroupCommand } from './commands/group.js';
@@ -38,6 +39,7 @@ export function buildProgram(context: CliContext): Command {
   registerGroupCommand(program, context);
   registerTransactionCommand(program, context);
   registerUserCommand(program, context);
+  registerAclCommand(program, context);
   registerClusterCommand(program, context);
   registerPerfCommand(program, context);
   program.addHelpText(
@@ -50,6 +52,7 @@ Examples:
   $ sluice consume --topic orders --from earliest --exit-at-end
   $ sluice group describe billing
   $ sluice transaction list --state Ongoing
+  $ sluice acl add --allow-principal User:alice --operation read --topic orders
   $ sluice perf produce --topic orders --count 100000
   $ sluice start --help
 

@@ -4,8 +4,27 @@ import { after, describe, test } from 'node:test';
 import { ErrorCode } from '../protocol/errors.js';
 import { ConsumerProtocolAssignmentCodec } from '../protocol/generated/index.js';
 import { Writer } from '../protocol/primitives/writer.js';
-import { Admin, decodeConsumerAssignment, scramSaltedPassword } from './admin.js';
-import { KafkaAggregateError, KafkaClientError, UnsupportedSaslMechanismError } from './errors.js';
+import {
+  ACL_OPERATIONS,
+  ACL_RESOURCE_TYPES,
+  type AclBinding,
+  type AclOperation,
+  type AclResourceType,
+  Admin,
+  aclBindingFromWire,
+  aclBindingToWire,
+  aclFilterToWire,
+  CLUSTER_RESOURCE_NAME,
+  compareAclBindings,
+  decodeConsumerAssignment,
+  scramSaltedPassword,
+} from './admin.js';
+import {
+  ConfigError,
+  KafkaAggregateError,
+  KafkaClientError,
+  UnsupportedSaslMechanismError,
+} from './errors.js';
 
 function assignmentBytes(version: number, topics: { topic: string; partitions: number[] }[]): Buffer {
   const w = new Writer();
@@ -134,6 +153,261 @@ describe('Admin.alterUserScramCredentials before sending', () => {
               "user 'bob': Unknown SCRAM mechanism 'SCRAM-SHA-1'; expected SCRAM-SHA-256 or SCRAM-SHA-512",
             ],
             [true, "user 'carol': Unknown SCRAM mechanism 'MD5'; expected SCRAM-SHA-256 or SCRAM-SHA-512"],
+          ],
+        );
+        return true;
+      },
+    );
+  });
+});
+
+describe('ACL names and Kafka wire codes', () => {
+  // Kafka's codes: ResourceType, PatternType, AclOperation and AclPermissionType.
+  const resourceTypes: [AclResourceType, number][] = [
+    ['topic', 2],
+    ['group', 3],
+    ['cluster', 4],
+    ['transactional-id', 5],
+    ['delegation-token', 6],
+    ['user', 7],
+  ];
+  const operations: [AclOperation, number][] = [
+    ['all', 2],
+    ['read', 3],
+    ['write', 4],
+    ['create', 5],
+    ['delete', 6],
+    ['alter', 7],
+    ['describe', 8],
+    ['cluster-action', 9],
+    ['describe-configs', 10],
+    ['alter-configs', 11],
+    ['idempotent-write', 12],
+    ['create-tokens', 13],
+    ['describe-tokens', 14],
+  ];
+  const binding: AclBinding = {
+    resourceType: 'topic',
+    resourceName: 'orders',
+    patternType: 'prefixed',
+    principal: 'User:alice',
+    host: '10.0.0.1',
+    operation: 'read',
+    permission: 'deny',
+  };
+
+  test('every resource type and operation to its code and back', () => {
+    assert.deepEqual(
+      [...ACL_RESOURCE_TYPES],
+      resourceTypes.map(([t]) => t),
+    );
+    assert.deepEqual(
+      [...ACL_OPERATIONS],
+      operations.map(([o]) => o),
+    );
+    for (const [resourceType, code] of resourceTypes) {
+      const wire = aclBindingToWire({ ...binding, resourceType });
+      assert.equal(wire.resourceType, code, resourceType);
+      assert.deepEqual(aclBindingFromWire({ ...wire, patternType: wire.resourcePatternType }), {
+        ...binding,
+        resourceType,
+      });
+    }
+    for (const [operation, code] of operations) {
+      const wire = aclBindingToWire({ ...binding, operation });
+      assert.equal(wire.operation, code, operation);
+      assert.equal(
+        aclBindingFromWire({ ...wire, patternType: wire.resourcePatternType })?.operation,
+        operation,
+      );
+    }
+  });
+
+  test('a binding: pattern types literal 3 and prefixed 4, permissions deny 2 and allow 3, defaults', () => {
+    assert.deepEqual(aclBindingToWire(binding), {
+      resourceType: 2,
+      resourceName: 'orders',
+      resourcePatternType: 4,
+      principal: 'User:alice',
+      host: '10.0.0.1',
+      operation: 3,
+      permissionType: 2,
+    });
+    assert.deepEqual(
+      aclBindingToWire({
+        resourceType: 'cluster',
+        resourceName: CLUSTER_RESOURCE_NAME,
+        principal: 'User:*',
+        operation: 'idempotent-write',
+        permission: 'allow',
+      }),
+      {
+        resourceType: 4,
+        resourceName: 'kafka-cluster',
+        resourcePatternType: 3,
+        principal: 'User:*',
+        host: '*',
+        operation: 12,
+        permissionType: 3,
+      },
+    );
+  });
+
+  test('a filter: everything left out is ANY (code 1) or null; match is 2', () => {
+    assert.deepEqual(aclFilterToWire({}), {
+      resourceTypeFilter: 1,
+      resourceNameFilter: null,
+      patternTypeFilter: 1,
+      principalFilter: null,
+      hostFilter: null,
+      operation: 1,
+      permissionType: 1,
+    });
+    assert.deepEqual(
+      aclFilterToWire({
+        resourceType: 'group',
+        resourceName: 'billing',
+        patternType: 'match',
+        principal: 'User:bob',
+        host: '*',
+        operation: 'describe',
+        permission: 'allow',
+      }),
+      {
+        resourceTypeFilter: 3,
+        resourceNameFilter: 'billing',
+        patternTypeFilter: 2,
+        principalFilter: 'User:bob',
+        hostFilter: '*',
+        operation: 8,
+        permissionType: 3,
+      },
+    );
+    assert.equal(aclFilterToWire({ patternType: 'literal' }).patternTypeFilter, 3);
+    assert.equal(aclFilterToWire({ patternType: 'prefixed', permission: 'deny' }).patternTypeFilter, 4);
+  });
+
+  test('codes that are not a concrete binding (ANY, MATCH, UNKNOWN 0, a newer one) decode to null', () => {
+    const wire = { ...aclBindingToWire(binding), patternType: 4 };
+    assert.notEqual(aclBindingFromWire(wire), null);
+    for (const change of [
+      { resourceType: 1 },
+      { resourceType: 0 },
+      { resourceType: 8 },
+      { patternType: 1 },
+      { patternType: 2 },
+      { patternType: 5 },
+      { operation: 1 },
+      { operation: 15 },
+      { permissionType: 1 },
+      { permissionType: 0 },
+    ]) {
+      assert.equal(aclBindingFromWire({ ...wire, ...change }), null, JSON.stringify(change));
+    }
+  });
+
+  test('an unknown name is a ConfigError naming the choices; filter-only names do not bind', () => {
+    const refused = (run: () => unknown, message: string) =>
+      assert.throws(run, (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.code, ErrorCode.INVALID_REQUEST);
+        assert.equal(error.message, message);
+        return true;
+      });
+    refused(
+      () => aclBindingToWire({ ...binding, resourceType: 'any' as AclResourceType }),
+      "Unknown resource type 'any'; expected one of topic, group, cluster, transactional-id, delegation-token, user",
+    );
+    refused(
+      () => aclBindingToWire({ ...binding, patternType: 'match' as 'literal' }),
+      "Unknown pattern type 'match'; expected one of literal, prefixed",
+    );
+    refused(
+      () => aclBindingToWire({ ...binding, permission: 'any' as 'allow' }),
+      "Unknown permission 'any'; expected one of allow, deny",
+    );
+    refused(
+      () => aclFilterToWire({ operation: 'READ' as 'read' }),
+      `Unknown operation 'READ'; expected one of any, ${ACL_OPERATIONS.join(', ')}`,
+    );
+  });
+
+  test('compareAclBindings: resource type by code, then name, pattern, principal, host, operation, permission', () => {
+    const a = (change: Partial<AclBinding>): AclBinding => ({ ...binding, ...change });
+    const sorted = [
+      a({ resourceType: 'cluster', resourceName: 'kafka-cluster' }),
+      a({ resourceName: 'b', permission: 'allow' }),
+      a({ resourceType: 'group' }),
+      a({ resourceName: 'b', operation: 'all' }),
+      a({ resourceName: 'b', patternType: 'literal' }),
+      a({ resourceName: 'a' }),
+      a({ resourceName: 'b', principal: 'User:zed' }),
+      a({ resourceName: 'b', host: '*' }),
+      a({ resourceName: 'b' }),
+    ].sort(compareAclBindings);
+    assert.deepEqual(
+      sorted.map((b) => [
+        b.resourceType,
+        b.resourceName,
+        b.patternType,
+        b.principal,
+        b.host,
+        b.operation,
+        b.permission,
+      ]),
+      [
+        ['topic', 'a', 'prefixed', 'User:alice', '10.0.0.1', 'read', 'deny'],
+        ['topic', 'b', 'literal', 'User:alice', '10.0.0.1', 'read', 'deny'],
+        ['topic', 'b', 'prefixed', 'User:alice', '*', 'read', 'deny'],
+        ['topic', 'b', 'prefixed', 'User:alice', '10.0.0.1', 'all', 'deny'],
+        ['topic', 'b', 'prefixed', 'User:alice', '10.0.0.1', 'read', 'deny'],
+        ['topic', 'b', 'prefixed', 'User:alice', '10.0.0.1', 'read', 'allow'],
+        ['topic', 'b', 'prefixed', 'User:zed', '10.0.0.1', 'read', 'deny'],
+        ['group', 'orders', 'prefixed', 'User:alice', '10.0.0.1', 'read', 'deny'],
+        ['cluster', 'kafka-cluster', 'prefixed', 'User:alice', '10.0.0.1', 'read', 'deny'],
+      ],
+    );
+  });
+});
+
+describe('Admin ACL calls before sending', () => {
+  // Nothing listens on port 1: these must fail (or finish) without a broker.
+  const admin = new Admin({ bootstrap: '127.0.0.1:1', retry: { retries: 0 }, connectTimeoutMs: 500 });
+  after(() => admin.close());
+
+  test('nothing to create or delete resolves without a request', async () => {
+    await admin.createAcls([]);
+    assert.deepEqual(await admin.deleteAcls([]), []);
+  });
+
+  test('bindings with unknown names fail each, naming the binding, without a request', async () => {
+    await assert.rejects(
+      admin.createAcls([
+        {
+          ...{ resourceType: 'topic', resourceName: 't', principal: 'User:a', permission: 'allow' },
+          operation: 'peek' as 'read',
+        },
+        {
+          resourceType: 'queue' as 'topic',
+          resourceName: 'q',
+          principal: 'User:a',
+          operation: 'read',
+          permission: 'allow',
+        },
+      ]),
+      (error: unknown) => {
+        assert.ok(error instanceof KafkaAggregateError);
+        assert.deepEqual(
+          error.errors.map((e) => [e.type, e.message]),
+          [
+            [
+              'INVALID_REQUEST',
+              `ACL allow User:a peek on literal topic 't' from host *: Unknown operation 'peek'; expected one of ${ACL_OPERATIONS.join(', ')}`,
+            ],
+            [
+              'INVALID_REQUEST',
+              "ACL allow User:a read on literal queue 'q' from host *: Unknown resource type 'queue'; expected one of topic, group, cluster, transactional-id, delegation-token, user",
+            ],
           ],
         );
         return true;

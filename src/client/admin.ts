@@ -1,12 +1,13 @@
 // Cluster administration: topics, partitions, configs, groups and their offsets, transactions and the
-// producers partitions keep state for, and SCRAM users (KIP-554).
+// producers partitions keep state for, SCRAM users (KIP-554) and ACLs.
 //
 // Errors: a request that fails as a whole rejects with its typed error (ConnectionError, AuthorizationError...).
 // When individual items fail (some topics of createTopics, some groups of deleteGroups), the call rejects with a
 // KafkaAggregateError whose `errors` hold one typed error per failed item (with `topic` or `groupId` set); the
 // items that succeeded are done, since Kafka applies each item on its own. Per-item NOT_CONTROLLER and
 // coordinator errors are retried for the affected items only. The SCRAM user calls reject with the typed error
-// itself when a single user failed (its message names the user), and with a KafkaAggregateError for several.
+// itself when a single user failed (its message names the user), and with a KafkaAggregateError for several;
+// the ACL calls do the same per binding or filter.
 
 import { pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -16,11 +17,16 @@ import {
   type AlterUserScramCredentialsRequestScramCredentialDeletion,
   type AlterUserScramCredentialsRequestScramCredentialUpsertion,
   ConsumerProtocolAssignmentCodec,
+  CreateAclsApi,
+  type CreateAclsRequestAclCreation,
   CreatePartitionsApi,
   CreateTopicsApi,
+  DeleteAclsApi,
   DeleteGroupsApi,
   DeleteRecordsApi,
   DeleteTopicsApi,
+  DescribeAclsApi,
+  type DescribeAclsRequest,
   DescribeClusterApi,
   DescribeConfigsApi,
   DescribeGroupsApi,
@@ -50,6 +56,7 @@ import {
   RebalanceError,
   StaleMetadataError,
   throwIfError,
+  UnsupportedVersionError,
 } from './errors.js';
 import { groupBy } from './group-by.js';
 import { listOffsets, partitionKey } from './list-offsets.js';
@@ -316,6 +323,115 @@ export interface ScramCredentialAlterations {
   deletions?: ScramCredentialDeletion[];
 }
 
+/** What an ACL protects. `cluster` has one resource, named CLUSTER_RESOURCE_NAME. */
+export type AclResourceType =
+  | 'topic'
+  | 'group'
+  | 'cluster'
+  | 'transactional-id'
+  | 'delegation-token'
+  | 'user';
+export type AclResourceTypeFilter = AclResourceType | 'any';
+
+/** `literal`: the resource of exactly that name ('*' is every one); `prefixed`: every name starting with it. */
+export type AclPatternType = 'literal' | 'prefixed';
+/**
+ * `any`: bindings of either pattern type for exactly the given name; `match`: every binding that applies to the
+ * given name (its literal binding, the literal '*' and every prefixed binding that is a prefix of it).
+ */
+export type AclPatternTypeFilter = AclPatternType | 'any' | 'match';
+
+export type AclOperation =
+  | 'all'
+  | 'read'
+  | 'write'
+  | 'create'
+  | 'delete'
+  | 'alter'
+  | 'describe'
+  | 'cluster-action'
+  | 'describe-configs'
+  | 'alter-configs'
+  | 'idempotent-write'
+  | 'create-tokens'
+  | 'describe-tokens';
+export type AclOperationFilter = AclOperation | 'any';
+
+export type AclPermission = 'allow' | 'deny';
+export type AclPermissionFilter = AclPermission | 'any';
+
+/** The one resource name of the `cluster` resource type. */
+export const CLUSTER_RESOURCE_NAME = 'kafka-cluster';
+
+export const ACL_RESOURCE_TYPES: readonly AclResourceType[] = [
+  'topic',
+  'group',
+  'cluster',
+  'transactional-id',
+  'delegation-token',
+  'user',
+];
+export const ACL_PATTERN_TYPES: readonly AclPatternType[] = ['literal', 'prefixed'];
+export const ACL_OPERATIONS: readonly AclOperation[] = [
+  'all',
+  'read',
+  'write',
+  'create',
+  'delete',
+  'alter',
+  'describe',
+  'cluster-action',
+  'describe-configs',
+  'alter-configs',
+  'idempotent-write',
+  'create-tokens',
+  'describe-tokens',
+];
+export const ACL_PERMISSIONS: readonly AclPermission[] = ['allow', 'deny'];
+
+/** One ACL: `principal` (e.g. 'User:alice', 'User:*') may, or may not, do `operation` on the resources. */
+export interface AclBinding {
+  resourceType: AclResourceType;
+  resourceName: string;
+  patternType: AclPatternType;
+  principal: string;
+  /** The client address it applies to; '*' for every host. */
+  host: string;
+  operation: AclOperation;
+  permission: AclPermission;
+}
+
+/** An ACL to create; pattern type and host have defaults. */
+export interface NewAclBinding extends Omit<AclBinding, 'patternType' | 'host'> {
+  /** Default 'literal'. */
+  patternType?: AclPatternType;
+  /** Default '*' (every host). */
+  host?: string;
+}
+
+/** Which ACLs to describe or delete; each field left out (or null) matches every value. */
+export interface AclBindingFilter {
+  resourceType?: AclResourceTypeFilter;
+  resourceName?: string | null;
+  /** Default 'any'. */
+  patternType?: AclPatternTypeFilter;
+  principal?: string | null;
+  host?: string | null;
+  operation?: AclOperationFilter;
+  permission?: AclPermissionFilter;
+}
+
+/**
+ * The broker runs without an authorizer (SECURITY_DISABLED): it keeps no ACLs to list, create or delete, and
+ * checks none. Enabling one is broker configuration (authorizer.class.name). Not retriable.
+ */
+export class SecurityDisabledError extends KafkaClientError {
+  override name = 'SecurityDisabledError';
+  constructor(message = 'the broker has no authorizer, so ACLs are not enabled') {
+    super({ code: ErrorCode.SECURITY_DISABLED, type: 'SECURITY_DISABLED', retriable: false, message });
+  }
+}
+
 const RESOURCE_TYPE_CODES: Record<ConfigResourceType, number> = {
   topic: 2,
   broker: 4,
@@ -359,6 +475,47 @@ const SCRAM_HASHES: Record<ScramMechanism, { name: 'sha256' | 'sha512'; bytes: n
 /** Kafka's Java admin salts each new credential with this many random bytes. */
 const SCRAM_SALT_BYTES = 32;
 const pbkdf2Async = promisify(pbkdf2);
+
+/** Kafka's wire codes of the ACL enums (ResourceType, PatternType, AclOperation, AclPermissionType). */
+const ACL_RESOURCE_TYPE_CODES: Record<AclResourceTypeFilter, number> = {
+  any: 1,
+  topic: 2,
+  group: 3,
+  cluster: 4,
+  'transactional-id': 5,
+  'delegation-token': 6,
+  user: 7,
+};
+const ACL_PATTERN_TYPE_CODES: Record<AclPatternTypeFilter, number> = {
+  any: 1,
+  match: 2,
+  literal: 3,
+  prefixed: 4,
+};
+const ACL_OPERATION_CODES: Record<AclOperationFilter, number> = {
+  any: 1,
+  all: 2,
+  read: 3,
+  write: 4,
+  create: 5,
+  delete: 6,
+  alter: 7,
+  describe: 8,
+  'cluster-action': 9,
+  'describe-configs': 10,
+  'alter-configs': 11,
+  'idempotent-write': 12,
+  'create-tokens': 13,
+  'describe-tokens': 14,
+};
+const ACL_PERMISSION_CODES: Record<AclPermissionFilter, number> = { any: 1, deny: 2, allow: 3 };
+/** Failures of an ACL request as a whole, which Create/DeleteAcls repeat in every result. */
+const ACL_REQUEST_ERRORS: ReadonlySet<number> = new Set([
+  ErrorCode.SECURITY_DISABLED,
+  ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+]);
+/** Create/Describe/DeleteAcls v0 have no pattern type field; brokers read LITERAL. */
+const ACL_PATTERN_TYPE_MIN_VERSION = 1;
 
 const NO_LEADER_EPOCH = -1;
 /** OffsetFetch v0-1 cannot ask for all topics of a group. */
@@ -1307,6 +1464,129 @@ export class Admin {
   }
 
   /**
+   * Creates ACLs (an ACL that exists already stays as it is). A binding the broker refuses rejects with its
+   * typed error, whose message names the binding and carries the broker's reason (ConfigError INVALID_REQUEST
+   * for a principal without a type, a cluster resource not named CLUSTER_RESOURCE_NAME, ...); several reject
+   * with a KafkaAggregateError, and the others are created. A broker without an authorizer rejects with
+   * SecurityDisabledError, a principal without ALTER on the cluster with AuthorizationError, both once.
+   */
+  async createAcls(bindings: NewAclBinding[]): Promise<void> {
+    const errors: KafkaClientError[] = [];
+    const creations: { binding: NewAclBinding; wire: CreateAclsRequestAclCreation }[] = [];
+    for (const binding of bindings) {
+      try {
+        creations.push({ binding, wire: aclBindingToWire(binding) });
+      } catch (error) {
+        if (!(error instanceof KafkaClientError)) throw error;
+        errors.push(aclBindingError(binding, error.code, error.message));
+      }
+    }
+    if (creations.length > 0) {
+      const wires = creations.map((c) => c.wire);
+      const response = await this.cluster.retry(async () => {
+        const connection = await this.cluster.anyConnection();
+        requireAclPatternTypes(
+          connection,
+          CreateAclsApi,
+          wires.map((w) => w.resourcePatternType),
+        );
+        return connection.send(CreateAclsApi, { creations: wires });
+      });
+      const requestError = response.results.find((r) => ACL_REQUEST_ERRORS.has(r.errorCode));
+      if (requestError !== undefined)
+        throw aclRequestError(requestError.errorCode, requestError.errorMessage);
+      creations.forEach(({ binding }, i) => {
+        const result = response.results[i];
+        if (result === undefined) errors.push(missingAclResult(aclBindingText(binding)));
+        else if (result.errorCode !== ErrorCode.NONE) {
+          errors.push(aclBindingError(binding, result.errorCode, result.errorMessage));
+        }
+      });
+    }
+    if (errors.length > 0) throw oneOrAggregate('createAcls', errors);
+  }
+
+  /**
+   * The ACLs `filter` selects (every ACL by default), one binding each, sorted by resource type, resource
+   * name, pattern type, principal, host, operation and permission (the enums in Kafka's code order). Bindings
+   * with a value this client does not know (from a newer broker) are left out. Rejects with
+   * SecurityDisabledError when the broker has no authorizer, AuthorizationError without DESCRIBE on the
+   * cluster, ConfigError for a filter the broker refuses.
+   */
+  async describeAcls(filter: AclBindingFilter = {}): Promise<AclBinding[]> {
+    const wire = aclFilterToWire(filter);
+    const response = await this.cluster.retry(async () => {
+      const connection = await this.cluster.anyConnection();
+      requireAclPatternTypes(connection, DescribeAclsApi, [wire.patternTypeFilter]);
+      return connection.send(DescribeAclsApi, wire);
+    });
+    if (response.errorCode !== ErrorCode.NONE) {
+      throw aclRequestError(response.errorCode, response.errorMessage);
+    }
+    const bindings: AclBinding[] = [];
+    for (const resource of response.resources) {
+      for (const acl of resource.acls) {
+        const binding = aclBindingFromWire({ ...resource, ...acl });
+        if (binding !== null) bindings.push(binding);
+      }
+    }
+    return bindings.sort(compareAclBindings);
+  }
+
+  /**
+   * Deletes the ACLs each filter selects and returns them (each once, however many filters selected it), sorted
+   * as describeAcls sorts. A filter the broker refuses rejects with its typed error naming the filter, several
+   * with a KafkaAggregateError; the other filters' ACLs are deleted. SecurityDisabledError and
+   * AuthorizationError as for createAcls.
+   */
+  async deleteAcls(filters: AclBindingFilter[]): Promise<AclBinding[]> {
+    if (filters.length === 0) return [];
+    const wires = filters.map(aclFilterToWire);
+    const response = await this.cluster.retry(async () => {
+      const connection = await this.cluster.anyConnection();
+      requireAclPatternTypes(
+        connection,
+        DeleteAclsApi,
+        wires.map((w) => w.patternTypeFilter),
+      );
+      return connection.send(DeleteAclsApi, { filters: wires });
+    });
+    const requestError = response.filterResults.find((r) => ACL_REQUEST_ERRORS.has(r.errorCode));
+    if (requestError !== undefined) throw aclRequestError(requestError.errorCode, requestError.errorMessage);
+    const errors: KafkaClientError[] = [];
+    const deleted = new Map<string, AclBinding>();
+    filters.forEach((filter, i) => {
+      const result = response.filterResults[i];
+      if (result === undefined) {
+        errors.push(missingAclResult(aclFilterText(filter)));
+        return;
+      }
+      if (result.errorCode !== ErrorCode.NONE) {
+        errors.push(
+          errorFromCode(
+            result.errorCode,
+            `${aclFilterText(filter)}: ${result.errorMessage ?? errorInfo(result.errorCode).message}`,
+          ),
+        );
+        return;
+      }
+      for (const acl of result.matchingAcls) {
+        const binding = aclBindingFromWire(acl);
+        if (acl.errorCode !== ErrorCode.NONE) {
+          const text = binding === null ? `an ACL on '${acl.resourceName}'` : aclBindingText(binding);
+          errors.push(
+            errorFromCode(acl.errorCode, `${text}: ${acl.errorMessage ?? errorInfo(acl.errorCode).message}`),
+          );
+        } else if (binding !== null) {
+          deleted.set(aclBindingKey(binding), binding);
+        }
+      }
+    });
+    if (errors.length > 0) throw oneOrAggregate('deleteAcls', errors);
+    return [...deleted.values()].sort(compareAclBindings);
+  }
+
+  /**
    * Runs `send` once per leader of the partitions `items` name in `topic`, concurrently, with that leader's
    * connection and its items. A partition without a leader fails the whole call with LEADER_NOT_AVAILABLE,
    * which the caller's retry repairs.
@@ -1557,4 +1837,183 @@ function perItemErrors(error: unknown): readonly KafkaClientError[] {
 /** One failed user rejects with its own typed error; several with a KafkaAggregateError. */
 function oneOrAggregate(operation: string, errors: readonly KafkaClientError[]): KafkaClientError {
   return errors.length === 1 ? errors[0]! : new KafkaAggregateError(operation, errors);
+}
+
+/** The wire form of a binding to create; an unknown name fails with ConfigError INVALID_REQUEST. */
+export function aclBindingToWire(binding: NewAclBinding): CreateAclsRequestAclCreation {
+  return {
+    resourceType: aclCode(ACL_RESOURCE_TYPE_CODES, ACL_RESOURCE_TYPES, binding.resourceType, 'resource type'),
+    resourceName: binding.resourceName,
+    resourcePatternType: aclCode(
+      ACL_PATTERN_TYPE_CODES,
+      ACL_PATTERN_TYPES,
+      binding.patternType ?? 'literal',
+      'pattern type',
+    ),
+    principal: binding.principal,
+    host: binding.host ?? '*',
+    operation: aclCode(ACL_OPERATION_CODES, ACL_OPERATIONS, binding.operation, 'operation'),
+    permissionType: aclCode(ACL_PERMISSION_CODES, ACL_PERMISSIONS, binding.permission, 'permission'),
+  };
+}
+
+/** The wire form of a filter (DescribeAcls' request, one DeleteAcls filter); unknown names fail as above. */
+export function aclFilterToWire(filter: AclBindingFilter): DescribeAclsRequest {
+  return {
+    resourceTypeFilter: aclCode(
+      ACL_RESOURCE_TYPE_CODES,
+      ['any', ...ACL_RESOURCE_TYPES],
+      filter.resourceType ?? 'any',
+      'resource type',
+    ),
+    resourceNameFilter: filter.resourceName ?? null,
+    patternTypeFilter: aclCode(
+      ACL_PATTERN_TYPE_CODES,
+      ['any', 'match', ...ACL_PATTERN_TYPES],
+      filter.patternType ?? 'any',
+      'pattern type',
+    ),
+    principalFilter: filter.principal ?? null,
+    hostFilter: filter.host ?? null,
+    operation: aclCode(
+      ACL_OPERATION_CODES,
+      ['any', ...ACL_OPERATIONS],
+      filter.operation ?? 'any',
+      'operation',
+    ),
+    permissionType: aclCode(
+      ACL_PERMISSION_CODES,
+      ['any', ...ACL_PERMISSIONS],
+      filter.permission ?? 'any',
+      'permission',
+    ),
+  };
+}
+
+/** A binding as DescribeAcls and DeleteAcls return it; null when a code is not one of a concrete binding. */
+export function aclBindingFromWire(wire: {
+  resourceType: number;
+  resourceName: string;
+  patternType: number;
+  principal: string;
+  host: string;
+  operation: number;
+  permissionType: number;
+}): AclBinding | null {
+  const resourceType = ACL_RESOURCE_TYPES.find((t) => ACL_RESOURCE_TYPE_CODES[t] === wire.resourceType);
+  const patternType = ACL_PATTERN_TYPES.find((t) => ACL_PATTERN_TYPE_CODES[t] === wire.patternType);
+  const operation = ACL_OPERATIONS.find((o) => ACL_OPERATION_CODES[o] === wire.operation);
+  const permission = ACL_PERMISSIONS.find((p) => ACL_PERMISSION_CODES[p] === wire.permissionType);
+  if (
+    resourceType === undefined ||
+    patternType === undefined ||
+    operation === undefined ||
+    permission === undefined
+  ) {
+    return null;
+  }
+  return {
+    resourceType,
+    resourceName: wire.resourceName,
+    patternType,
+    principal: wire.principal,
+    host: wire.host,
+    operation,
+    permission,
+  };
+}
+
+function aclCode<N extends string>(
+  codes: Record<N, number>,
+  names: readonly N[],
+  name: N,
+  what: string,
+): number {
+  if (!names.includes(name)) {
+    throw new ConfigError(
+      ErrorCode.INVALID_REQUEST,
+      `Unknown ${what} '${String(name)}'; expected one of ${names.join(', ')}`,
+    );
+  }
+  return codes[name];
+}
+
+/** v0 of the ACL APIs cannot carry a pattern type: refuse rather than let the broker read LITERAL. */
+function requireAclPatternTypes(
+  connection: BrokerConnection,
+  api: { key: number; name: string; minVersion: number; maxVersion: number },
+  patternTypes: readonly number[],
+): void {
+  if (connection.versionFor(api) >= ACL_PATTERN_TYPE_MIN_VERSION) return;
+  const readAsLiteral = new Set([ACL_PATTERN_TYPE_CODES.literal, ACL_PATTERN_TYPE_CODES.any]);
+  if (patternTypes.every((code) => readAsLiteral.has(code))) return;
+  throw new UnsupportedVersionError(
+    `the broker's ${api.name} (version 0) supports literal resource patterns only`,
+  );
+}
+
+function aclRequestError(code: number, message: string | null): KafkaClientError {
+  if (code === ErrorCode.SECURITY_DISABLED) return new SecurityDisabledError();
+  return errorFromCode(code, message ?? undefined);
+}
+
+/** "ACL allow User:alice read on literal topic 'orders' from host *" */
+function aclBindingText(binding: NewAclBinding): string {
+  return (
+    `ACL ${String(binding.permission)} ${binding.principal} ${String(binding.operation)} on ` +
+    `${String(binding.patternType ?? 'literal')} ${String(binding.resourceType)} '${binding.resourceName}' ` +
+    `from host ${binding.host ?? '*'}`
+  );
+}
+
+/** "ACL filter (topic, name 'orders', pattern match)"; "ACL filter (every ACL)" when it selects everything. */
+function aclFilterText(filter: AclBindingFilter): string {
+  const parts: string[] = [];
+  if (filter.resourceType !== undefined && filter.resourceType !== 'any') parts.push(filter.resourceType);
+  if (filter.resourceName != null) parts.push(`name '${filter.resourceName}'`);
+  if (filter.patternType !== undefined && filter.patternType !== 'any')
+    parts.push(`pattern ${filter.patternType}`);
+  if (filter.principal != null) parts.push(`principal ${filter.principal}`);
+  if (filter.host != null) parts.push(`host ${filter.host}`);
+  if (filter.operation !== undefined && filter.operation !== 'any')
+    parts.push(`operation ${filter.operation}`);
+  if (filter.permission !== undefined && filter.permission !== 'any') parts.push(filter.permission);
+  return `ACL filter (${parts.length === 0 ? 'every ACL' : parts.join(', ')})`;
+}
+
+/** A per-binding error: the binding first (errors have no field for it), then the broker's reason. */
+function aclBindingError(binding: NewAclBinding, code: number, message: string | null): KafkaClientError {
+  return errorFromCode(code, `${aclBindingText(binding)}: ${message ?? errorInfo(code).message}`);
+}
+
+function missingAclResult(subject: string): KafkaClientError {
+  return new KafkaClientError({
+    code: ErrorCode.UNKNOWN_SERVER_ERROR,
+    type: 'MISSING_RESULT',
+    retriable: false,
+    message: `the broker's response has no result for ${subject}`,
+  });
+}
+
+function aclBindingKey(b: AclBinding): string {
+  return [b.resourceType, b.resourceName, b.patternType, b.principal, b.host, b.operation, b.permission].join(
+    '\u0000',
+  );
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Resource type, name, pattern type, principal, host, operation, permission; enums by Kafka's codes. */
+export function compareAclBindings(a: AclBinding, b: AclBinding): number {
+  return (
+    ACL_RESOURCE_TYPE_CODES[a.resourceType] - ACL_RESOURCE_TYPE_CODES[b.resourceType] ||
+    compareStrings(a.resourceName, b.resourceName) ||
+    ACL_PATTERN_TYPE_CODES[a.patternType] - ACL_PATTERN_TYPE_CODES[b.patternType] ||
+    compareStrings(a.principal, b.principal) ||
+    compareStrings(a.host, b.host) ||
+    ACL_OPERATION_CODES[a.operation] - ACL_OPERATION_CODES[b.operation] ||
+    ACL_PERMISSION_CODES[a.permission] - ACL_PERMISSION_CODES[b.permission]
+  );
 }

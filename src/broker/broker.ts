@@ -1,12 +1,12 @@
-// Starts one Sluice broker: metadata store, logs, coordinator and the Kafka listener, in that order, and
+// Starts one Sluice broker: metadata store, logs, coordinator and the Kafka listeners, in that order, and
 // stops them in reverse on close.
 import { BufferPool } from '../common/buffer-pool.js';
 import type { BrokerConfig } from '../common/config.js';
-import { usesSasl, usesTls } from '../common/config-values.js';
+import { formatHostPort, type SecurityProtocol, usesSasl, usesTls } from '../common/config-values.js';
 import type { Logger } from '../common/logger.js';
 import { GroupCoordinator, realScheduler } from '../coordinator/index.js';
 import { TransactionCoordinator } from '../coordinator/transactions/index.js';
-import { EmbeddedMetadataStore } from '../metadata/index.js';
+import { type BrokerEndpoint, EmbeddedMetadataStore } from '../metadata/index.js';
 import { DEFAULT_TAIL_CACHE_BUDGET_BYTES, LogManager } from '../storage/index.js';
 import type { BrokerServices } from './context.js';
 import { Controller } from './controller.js';
@@ -16,6 +16,7 @@ import { OFFSETS_TOPIC, OffsetsTopic } from './offsets-topic.js';
 import { partitionCapacity, readOpenFileLimit } from './partition-capacity.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { ReplicaManager } from './replica-manager.js';
+import { RequestMemory } from './request-memory.js';
 import { Authorizer } from './security/authorizer.js';
 import { SaslSession, SCRAM_MECHANISMS, tlsServerOptions, UserCredentials } from './security/index.js';
 import { KafkaServer } from './server.js';
@@ -26,22 +27,33 @@ import {
   TransactionStateTopic,
 } from './transaction-state-topic.js';
 
-export interface RunningBroker {
+/** A listener as bound: `port` is the one the OS chose for a port-0 listener. */
+export interface BoundListener {
+  readonly name: string;
+  readonly securityProtocol: SecurityProtocol;
   readonly host: string;
   readonly port: number;
+}
+
+export interface RunningBroker {
+  /** Where the first listener is bound. */
+  readonly host: string;
+  readonly port: number;
+  /** Every listener, in the order of `listeners`. */
+  readonly listeners: readonly BoundListener[];
   close(): Promise<void>;
 }
 
 export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
+  const protocols = config.listeners.map((listener) => listener.securityProtocol);
   // TLS first: a keystore that cannot be used stops the start before any data file is opened.
-  const protocol = config.listenerSecurityProtocol;
-  const tls = usesTls(protocol) ? await tlsServerOptions(config) : undefined;
+  const tls = protocols.some(usesTls) ? await tlsServerOptions(config) : undefined;
   const metadata = await EmbeddedMetadataStore.open(config.dataDir, {
     nodeId: config.nodeId,
     clusterId: config.clusterId,
     logger,
   });
-  const saslSessionOptions = usesSasl(protocol)
+  const saslSessionOptions = protocols.some(usesSasl)
     ? {
         enabledMechanisms: config.saslEnabledMechanisms,
         credentials: await UserCredentials.fromUsers(config.saslUsers, {
@@ -79,7 +91,12 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       'this broker hosts more partitions than its open-file limit leaves room for: raise the limit (ulimit -n)',
     );
   }
-  const advertised = { host: config.advertisedHost, port: config.advertisedPort };
+  // Port-0 listeners get their port once bound, before the broker registers these endpoints.
+  const advertised: BrokerEndpoint[] = config.listeners.map((listener) => ({
+    listener: listener.name,
+    host: listener.advertisedHost,
+    port: listener.advertisedPort,
+  }));
   const offsetsTopic = new OffsetsTopic(config, replicaManager, controller, logger);
   const groupCoordinator = new GroupCoordinator({
     log: offsetsTopic,
@@ -152,32 +169,51 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
         })
       : null,
   };
-  const server = new KafkaServer({
-    host: config.listenHost,
-    port: config.listenPort,
-    listenerName: protocol,
-    ...(saslSessionOptions !== null && {
-      createSaslSession: () => new SaslSession(saslSessionOptions),
-      maxUnauthenticatedRequestBytes: config.saslServerMaxReceiveSize,
-    }),
-    ...(tls !== undefined && { tls }),
-    handler: createDispatcher(services, brokerHandlers()),
-    logger,
-    maxRequestBytes: config.socketRequestMaxBytes,
-    maxInFlightRequests: config.maxInFlightRequestsPerConnection,
-    maxQueuedResponseBytes: config.queuedMaxResponseBytes,
-    ...(config.queuedMaxRequestBytes > 0 && { maxQueuedRequestBytes: config.queuedMaxRequestBytes }),
-    idleTimeoutMs: config.connectionsMaxIdleMs,
-    bufferPool,
-  });
-  const bound = await server.listen();
-  // With port 0 the OS picks the port; clients must be told the real one.
-  if (advertised.port === 0) advertised.port = bound.port;
+  const handler = createDispatcher(services, brokerHandlers());
+  // queued.max.request.bytes bounds the broker, not each listener.
+  const requestMemory =
+    config.queuedMaxRequestBytes > 0 ? new RequestMemory(config.queuedMaxRequestBytes) : undefined;
+  const servers: KafkaServer[] = [];
+  const bound: BoundListener[] = [];
+  try {
+    for (const [index, listener] of config.listeners.entries()) {
+      const server = new KafkaServer({
+        host: listener.host,
+        port: listener.port,
+        listenerName: listener.name,
+        ...(usesSasl(listener.securityProtocol) &&
+          saslSessionOptions !== null && {
+            createSaslSession: () => new SaslSession(saslSessionOptions),
+            maxUnauthenticatedRequestBytes: config.saslServerMaxReceiveSize,
+          }),
+        ...(usesTls(listener.securityProtocol) && tls !== undefined && { tls }),
+        handler,
+        logger,
+        maxRequestBytes: config.socketRequestMaxBytes,
+        maxInFlightRequests: config.maxInFlightRequestsPerConnection,
+        maxQueuedResponseBytes: config.queuedMaxResponseBytes,
+        ...(requestMemory !== undefined && { requestMemory }),
+        idleTimeoutMs: config.connectionsMaxIdleMs,
+        bufferPool,
+      });
+      const address = await server.listen();
+      servers.push(server);
+      bound.push({ name: listener.name, securityProtocol: listener.securityProtocol, ...address });
+      // With port 0 the OS picks the port; clients must be told the real one.
+      if (advertised[index]!.port === 0) advertised[index]!.port = address.port;
+    }
+  } catch (error) {
+    // A listener that cannot bind (port in use) stops the start; the ones already bound let go of theirs.
+    await Promise.all(servers.map((server) => server.close(0)));
+    throw error;
+  }
+  const first = advertised[0]!;
   await metadata.registerBroker({
     nodeId: config.nodeId,
-    host: advertised.host,
-    port: advertised.port,
+    host: first.host,
+    port: first.port,
     rack: null,
+    endpoints: advertised,
   });
 
   const unsubscribe = metadata.onChange(() => {
@@ -185,12 +221,14 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   });
   logs.startBackgroundTasks();
 
+  const firstBound = bound[0]!;
   logger.info(
     {
-      host: bound.host,
-      port: bound.port,
-      advertised: `${advertised.host}:${advertised.port}`,
-      securityProtocol: config.listenerSecurityProtocol,
+      host: firstBound.host,
+      port: firstBound.port,
+      advertised: formatHostPort(first),
+      securityProtocol: firstBound.securityProtocol,
+      listeners: bound,
       nodeId: config.nodeId,
     },
     'Sluice broker ready',
@@ -198,8 +236,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
 
   let closing: Promise<void> | null = null;
   return {
-    host: bound.host,
-    port: bound.port,
+    host: firstBound.host,
+    port: firstBound.port,
+    listeners: bound,
     close() {
       closing ??= (async () => {
         logger.info('shutting down');
@@ -213,7 +252,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
         // In-flight EndTxn/InitProducerId calls answer NOT_COORDINATOR; a restart completes their transactions.
         transactionCoordinator.shutdown();
         groupCoordinator.shutdown();
-        await server.close(config.shutdownTimeoutMs);
+        await Promise.all(servers.map((server) => server.close(config.shutdownTimeoutMs)));
         await replicaManager.close();
         await logs.close();
         await metadata.close();

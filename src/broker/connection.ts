@@ -10,6 +10,7 @@ export interface ConnectionInfo {
   id: number;
   remoteAddress: string;
   remotePort: number;
+  /** Name of the listener the connection came in on (`listeners`); brokers are advertised per listener. */
   listener: string;
   /** On a SASL listener, the connection's authentication; null where none is required. */
   sasl: SaslSession | null;

@@ -4,7 +4,7 @@ import type { BrokerConfig } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { GroupCoordinator } from '../coordinator/index.js';
 import type { TransactionCoordinator } from '../coordinator/transactions/index.js';
-import type { MetadataStore } from '../metadata/index.js';
+import type { BrokerEndpoint, BrokerRecord, MetadataStore } from '../metadata/index.js';
 import type { Reader } from '../protocol/primitives/reader.js';
 import type { Writer } from '../protocol/primitives/writer.js';
 import type { Controller } from './controller.js';
@@ -28,8 +28,8 @@ export interface BrokerServices {
   readonly transactionStateTopic: TransactionStateTopic;
   /** Hands out producer ids to idempotent producers (InitProducerId). */
   readonly producerIds: ProducerIdManager;
-  /** Where clients reach this broker (Metadata, FindCoordinator, DescribeCluster). */
-  readonly advertised: { host: string; port: number };
+  /** Where clients of each listener reach this broker, as registered in the metadata store. */
+  readonly advertised: readonly BrokerEndpoint[];
   /** null (or absent in handler tests): no authorizer, every request is allowed. */
   readonly authorizer?: Authorizer | null;
 }
@@ -48,6 +48,17 @@ export function principalOf(connection: ConnectionInfo): string {
 export function hostOf(connection: ConnectionInfo): string {
   const address = connection.remoteAddress;
   return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/**
+ * Where the client of this request reaches `broker`: as in Kafka, the broker's endpoint for the listener the
+ * request came in on, so that a client keeps to its listener; the record's own address if it has none.
+ */
+export function brokerAddressFor(ctx: RequestContext, broker: BrokerRecord): { host: string; port: number } {
+  const listener = ctx.connection.listener;
+  const endpoint = broker.endpoints?.find((candidate) => candidate.listener === listener);
+  const { host, port } = endpoint ?? broker;
+  return { host, port };
 }
 
 /**

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RequestMemory } from './request-memory.js';
 import { SaslSession, UserCredentials } from './security/index.js';
 import {
   KafkaServer,
@@ -398,6 +399,32 @@ describe('KafkaServer', () => {
     // At the bound, each connection may still have one more frame decoded from the chunk it was reading.
     assert.ok(maxHeldBytes <= 100_000 + clients.length * 10_008, `held up to ${maxHeldBytes} bytes`);
     assert.ok(maxHeldBytes >= 50_000, `held only ${maxHeldBytes} bytes: the bound should not starve them`);
+  });
+
+  test('a shared requestMemory bounds the request bytes of several servers together', async () => {
+    let heldBytes = 0;
+    let maxHeldBytes = 0;
+    const handler: RequestHandler = async (request) => {
+      heldBytes += request.payload.length;
+      maxHeldBytes = Math.max(maxHeldBytes, heldBytes);
+      await sleep(2);
+      heldBytes -= request.payload.length;
+      return [request.payload.subarray(4, 8)];
+    };
+    const requestMemory = new RequestMemory(100_000);
+    const ports = await Promise.all([
+      start(handler, { requestMemory }).then((started) => started.port),
+      start(handler, { requestMemory }).then((started) => started.port),
+    ]);
+    // One connection per server pipelining 40 Produce requests of ~10 kB: 100 kB each would fit a bound per server.
+    const clients = await Promise.all(ports.map((port) => client(port)));
+    const count = 40;
+    for (const c of clients) {
+      c.send(...Array.from({ length: count }, (_, id) => request(id, Buffer.alloc(10_000), 0)));
+    }
+    for (const c of clients) assert.equal((await c.waitForResponses(count)).length, count);
+    assert.ok(maxHeldBytes <= 100_000 + clients.length * 10_008, `held up to ${maxHeldBytes} bytes`);
+    assert.equal(requestMemory.usedBytes, 0);
   });
 
   test('one request larger than maxQueuedRequestBytes is still served', async () => {

@@ -55,6 +55,11 @@ export interface ServerOptions {
    * their response (request-memory.ts). Unbounded when not given.
    */
   maxQueuedRequestBytes?: number;
+  /**
+   * Instead of maxQueuedRequestBytes: a bound shared with other servers, so that one limit holds across all
+   * of a broker's listeners.
+   */
+  requestMemory?: RequestMemory;
 }
 
 /**
@@ -142,7 +147,9 @@ export class KafkaServer {
     ) {
       throw new InvalidServerOptionError('maxQueuedRequestBytes', queuedRequestBytes);
     }
-    this.requestMemory = queuedRequestBytes === undefined ? null : new RequestMemory(queuedRequestBytes);
+    this.requestMemory =
+      options.requestMemory ??
+      (queuedRequestBytes === undefined ? null : new RequestMemory(queuedRequestBytes));
     const socketOptions = { allowHalfOpen: true, noDelay: true, keepAlive: true };
     if (options.tls === undefined) {
       this.server = createServer(socketOptions, (socket) => this.accept(socket));
@@ -176,7 +183,10 @@ export class KafkaServer {
         this.server.on('error', (error) => this.options.logger.error({ err: error }, 'server socket error'));
         this.startIdleSweep();
         const address = this.server.address() as AddressInfo;
-        this.options.logger.info({ host: address.address, port: address.port }, 'listening');
+        this.options.logger.info(
+          { listener: this.listenerName, host: address.address, port: address.port },
+          'listening',
+        );
         resolve({ host: address.address, port: address.port });
       });
     });

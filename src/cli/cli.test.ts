@@ -132,9 +132,16 @@ describe('sluice start', () => {
     assert.deepEqual(errors, []);
     assert.equal(started.length, 1);
     const config = started[0]!;
-    assert.equal(config.listenHost, '127.0.0.1');
-    assert.equal(config.listenPort, 0);
-    assert.equal(config.advertisedPort, 0);
+    assert.deepEqual(config.listeners, [
+      {
+        name: 'PLAINTEXT',
+        securityProtocol: 'PLAINTEXT',
+        host: '127.0.0.1',
+        port: 0,
+        advertisedHost: '127.0.0.1',
+        advertisedPort: 0,
+      },
+    ]);
     assert.equal(config.dataDir, dir);
     assert.equal(config.nodeId, 7);
     assert.equal(config.numPartitions, 6);
@@ -152,6 +159,54 @@ describe('sluice start', () => {
     assert.equal(lines[0]!.level, 40);
     assert.match(lines[0]!.msg, /advertising 127\.0\.0\.1:0/);
     assert.equal(lines[1]!.msg, 'starting broker');
+  });
+
+  test('--listen and --advertised-listener take lists of named listeners', async () => {
+    const { context, started, errors, logLines } = fakeContext();
+    const status = await runCli(
+      argv(
+        'start',
+        '--listen',
+        'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://0.0.0.0:19093',
+        '--advertised-listener',
+        'SASL_PLAINTEXT://broker.example.com:19093',
+        '--set',
+        'sasl.users=alice:alice-secret',
+        '--data-dir',
+        dir,
+      ),
+      context,
+    );
+    assert.equal(status, EXIT_OK);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(started[0]!.listeners, [
+      {
+        name: 'PLAINTEXT',
+        securityProtocol: 'PLAINTEXT',
+        host: '127.0.0.1',
+        port: 0,
+        advertisedHost: '127.0.0.1',
+        advertisedPort: 0,
+      },
+      {
+        name: 'SASL_PLAINTEXT',
+        securityProtocol: 'SASL_PLAINTEXT',
+        host: '0.0.0.0',
+        port: 19093,
+        advertisedHost: 'broker.example.com',
+        advertisedPort: 19093,
+      },
+    ]);
+    const starting = logLines
+      .map((line) => JSON.parse(line) as { msg: string; listeners?: unknown; advertisedListeners?: unknown })
+      .find((line) => line.msg === 'starting broker');
+    assert.deepEqual(
+      [starting?.listeners, starting?.advertisedListeners],
+      [
+        ['PLAINTEXT://127.0.0.1:0 (PLAINTEXT)', 'SASL_PLAINTEXT://0.0.0.0:19093 (SASL_PLAINTEXT)'],
+        ['PLAINTEXT://127.0.0.1:0', 'SASL_PLAINTEXT://broker.example.com:19093'],
+      ],
+    );
   });
 
   const usageCases: [string, string[], RegExp][] = [

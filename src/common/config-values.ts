@@ -172,35 +172,91 @@ export function usesSasl(protocol: SecurityProtocol): boolean {
   return protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL';
 }
 
-/** A listener address with the security protocol named by its `PROTOCOL://` prefix (PLAINTEXT without one). */
-export interface ListenerAddress extends HostPort {
-  securityProtocol: SecurityProtocol;
-  /** Whether the text named the protocol; an advertised address without one takes the listener's. */
-  protocolGiven: boolean;
+/** The listener name a `listeners` entry without a `NAME://` prefix gets, as in Kafka. */
+export const DEFAULT_LISTENER_NAME = 'PLAINTEXT';
+
+/** One entry of `listeners` or `advertised.listeners`: an address and the upper-cased name before `://`. */
+export interface ListenerEndpoint extends HostPort {
+  name: string;
 }
 
-const LISTENER_EXPECTED =
-  'HOST:PORT or PROTOCOL://HOST:PORT (PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL), a single address, port 0-65535';
+/** An `advertised.listeners` entry; `name` is null for a bare HOST:PORT (it stands for the only listener). */
+export interface AdvertisedEndpoint extends HostPort {
+  name: string | null;
+}
+
+const LISTENER_LIST_EXPECTED = 'HOST:PORT or NAME://HOST:PORT, several separated by commas, port 0-65535';
+const LISTENER_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * `HOST:PORT`, `[IPv6]:PORT`, or Kafka's listener form `PROTOCOL://HOST:PORT` (`SASL_SSL://HOST:PORT`).
- * An empty host means every interface, as in Kafka. Only one listener is supported.
+ * A comma-separated list of `[NAME://]HOST:PORT` (`[IPv6]:PORT` too). Names are upper-cased, as Kafka
+ * normalises them; an empty host means every interface. Empty entries are skipped, as Kafka skips them.
  */
-export function parseListenerAddress(text: string): ListenerAddress {
-  const expected = LISTENER_EXPECTED;
-  let rest = text.trim();
-  if (rest.includes(',')) throw new InvalidValueError(`${expected}; Sluice serves one listener`);
-  let securityProtocol: SecurityProtocol = 'PLAINTEXT';
-  const scheme = /^([A-Za-z_][A-Za-z0-9_]*):\/\//.exec(rest);
-  if (scheme) {
-    const name = scheme[1]!.toUpperCase();
-    if (!(SECURITY_PROTOCOLS as readonly string[]).includes(name)) {
-      throw new InvalidValueError(`${expected}; unknown security protocol ${scheme[1]}`);
+function parseEndpointList(text: string, expected: string): AdvertisedEndpoint[] {
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (entries.length === 0) throw new InvalidValueError(expected);
+  const endpoints: AdvertisedEndpoint[] = [];
+  for (const entry of entries) {
+    let rest = entry;
+    let name: string | null = null;
+    const scheme = /^([^:/]*):\/\//.exec(rest);
+    if (scheme) {
+      if (!LISTENER_NAME.test(scheme[1]!)) {
+        throw new InvalidValueError(
+          `${expected}; a listener name is letters, digits and _, not "${scheme[1]}"`,
+        );
+      }
+      name = scheme[1]!.toUpperCase();
+      rest = rest.slice(scheme[0].length);
     }
-    securityProtocol = name as SecurityProtocol;
-    rest = rest.slice(scheme[0].length);
+    const endpoint = { name, ...parseBareHostPort(rest, expected) };
+    if (name !== null && endpoints.some((other) => other.name === name)) {
+      throw new InvalidValueError(`${expected}; listener ${name} is named twice`);
+    }
+    endpoints.push(endpoint);
   }
-  return { ...parseBareHostPort(rest, expected), securityProtocol, protocolGiven: scheme !== null };
+  return endpoints;
+}
+
+/**
+ * Kafka's `listeners`: `[NAME://]HOST:PORT[,...]`, a bare address being the PLAINTEXT listener. Names are
+ * unique (ignoring case) and no two listeners share a port other than 0.
+ */
+export function parseListeners(text: string): ListenerEndpoint[] {
+  const expected = LISTENER_LIST_EXPECTED;
+  const listeners: ListenerEndpoint[] = [];
+  for (const endpoint of parseEndpointList(text, expected)) {
+    const name = endpoint.name ?? DEFAULT_LISTENER_NAME;
+    if (listeners.some((other) => other.name === name)) {
+      throw new InvalidValueError(
+        `${expected}; listener ${name} is named twice (HOST:PORT alone is ${name})`,
+      );
+    }
+    const samePort = listeners.find((other) => endpoint.port !== 0 && other.port === endpoint.port);
+    if (samePort !== undefined) {
+      throw new InvalidValueError(
+        `${expected}; listeners ${samePort.name} and ${name} both use port ${endpoint.port}`,
+      );
+    }
+    listeners.push({ name, host: endpoint.host, port: endpoint.port });
+  }
+  return listeners;
+}
+
+/**
+ * Kafka's `advertised.listeners`: `NAME://HOST:PORT[,...]`, or one bare HOST:PORT for the only listener.
+ * Which names exist is checked against `listeners` by the caller.
+ */
+export function parseAdvertisedListeners(text: string): AdvertisedEndpoint[] {
+  const expected = LISTENER_LIST_EXPECTED;
+  const endpoints = parseEndpointList(text, expected);
+  if (endpoints.length > 1 && endpoints.some((endpoint) => endpoint.name === null)) {
+    throw new InvalidValueError(`${expected}; with several addresses each needs its listener name (NAME://)`);
+  }
+  return endpoints;
 }
 
 function parseBareHostPort(rest: string, expected: string): HostPort {
@@ -228,10 +284,58 @@ export function formatHostPort(address: HostPort): string {
   return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
 
-/** PLAINTEXT listeners print as HOST:PORT, as they are usually given; others with their protocol. */
-export function formatListenerAddress(address: HostPort & { securityProtocol: SecurityProtocol }): string {
-  const hostPort = formatHostPort(address);
-  return address.securityProtocol === 'PLAINTEXT' ? hostPort : `${address.securityProtocol}://${hostPort}`;
+/** One entry as Kafka writes it: `NAME://HOST:PORT`, or HOST:PORT alone when the name is unknown. */
+export function formatEndpoint(endpoint: AdvertisedEndpoint): string {
+  const hostPort = formatHostPort(endpoint);
+  return endpoint.name === null ? hostPort : `${endpoint.name}://${hostPort}`;
+}
+
+/**
+ * A listener list as text. A lone PLAINTEXT listener prints as HOST:PORT, the way it is usually given;
+ * otherwise every entry carries its name, so that the text parses back as either setting.
+ */
+export function formatListenerList(endpoints: readonly AdvertisedEndpoint[]): string {
+  const only = endpoints.length === 1 ? endpoints[0]! : undefined;
+  if (only !== undefined && (only.name === null || only.name === DEFAULT_LISTENER_NAME)) {
+    return formatHostPort(only);
+  }
+  return endpoints.map(formatEndpoint).join(',');
+}
+
+/** Kafka's default `listener.security.protocol.map`: every security protocol is also a listener name. */
+export const DEFAULT_LISTENER_SECURITY_PROTOCOL_MAP =
+  'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL';
+
+/** `NAME:PROTOCOL[,...]`: listener names (upper-cased, each once) to security protocols (any case). */
+export function parseListenerSecurityProtocolMap(text: string): Record<string, SecurityProtocol> {
+  const expected = `NAME:PROTOCOL[,NAME:PROTOCOL...] with PROTOCOL one of ${SECURITY_PROTOCOLS.join(', ')}`;
+  const map: Record<string, SecurityProtocol> = {};
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (entries.length === 0) throw new InvalidValueError(expected);
+  for (const entry of entries) {
+    const colon = entry.indexOf(':');
+    const name = colon < 0 ? '' : entry.slice(0, colon).trim();
+    const protocolText = colon < 0 ? '' : entry.slice(colon + 1).trim();
+    if (!LISTENER_NAME.test(name))
+      throw new InvalidValueError(`${expected}; "${entry}" is not NAME:PROTOCOL`);
+    const protocol = SECURITY_PROTOCOLS.find((candidate) => candidate === protocolText.toUpperCase());
+    if (protocol === undefined)
+      throw new InvalidValueError(`${expected}; unknown security protocol ${protocolText}`);
+    const upperName = name.toUpperCase();
+    if (Object.hasOwn(map, upperName))
+      throw new InvalidValueError(`${expected}; ${upperName} is mapped twice`);
+    map[upperName] = protocol;
+  }
+  return map;
+}
+
+export function formatListenerSecurityProtocolMap(map: Readonly<Record<string, SecurityProtocol>>): string {
+  return Object.entries(map)
+    .map(([name, protocol]) => `${name}:${protocol}`)
+    .join(',');
 }
 
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;

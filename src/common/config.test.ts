@@ -17,11 +17,22 @@ describe('loadBrokerConfig defaults', () => {
   test('every documented default', () => {
     const { explicitSettings, ...config } = loadBrokerConfig();
     assert.deepEqual(config, {
-      listenHost: '127.0.0.1',
-      listenPort: 9092,
-      advertisedHost: '127.0.0.1',
-      advertisedPort: 9092,
-      listenerSecurityProtocol: 'PLAINTEXT',
+      listeners: [
+        {
+          name: 'PLAINTEXT',
+          securityProtocol: 'PLAINTEXT',
+          host: '127.0.0.1',
+          port: 9092,
+          advertisedHost: '127.0.0.1',
+          advertisedPort: 9092,
+        },
+      ],
+      listenerSecurityProtocolMap: {
+        PLAINTEXT: 'PLAINTEXT',
+        SSL: 'SSL',
+        SASL_PLAINTEXT: 'SASL_PLAINTEXT',
+        SASL_SSL: 'SASL_SSL',
+      },
       saslEnabledMechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
       saslUsers: [],
       saslServerMaxReceiveSize: 524288,
@@ -155,10 +166,16 @@ describe('config files', () => {
     });
     const warnings: string[] = [];
     const config = loadBrokerConfig({ file, warn: (m) => warnings.push(m) });
-    assert.equal(config.listenHost, '0.0.0.0');
-    assert.equal(config.listenPort, 19092);
-    assert.equal(config.advertisedHost, '127.0.0.1');
-    assert.equal(config.advertisedPort, 19092);
+    assert.deepEqual(config.listeners, [
+      {
+        name: 'PLAINTEXT',
+        securityProtocol: 'PLAINTEXT',
+        host: '0.0.0.0',
+        port: 19092,
+        advertisedHost: '127.0.0.1',
+        advertisedPort: 19092,
+      },
+    ]);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /advertising 127\.0\.0\.1:19092/);
     assert.equal(config.dataDir, '/var/lib/sluice/data');
@@ -260,7 +277,7 @@ describe('errors name the key', () => {
     );
     assert.throws(
       () => loadBrokerConfig({ flags: { listeners: 'FOO://h:1' } }),
-      /unknown security protocol FOO/,
+      /No security protocol for listener FOO of listeners \(command-line setting listeners\)/,
     );
     assert.throws(() => loadBrokerConfig({ flags: { 'log.dirs': '/a,/b' } }), /single log dir/);
   });
@@ -299,7 +316,9 @@ describe('addresses', () => {
   test('listener forms', () => {
     const at = (listeners: string) => {
       const c = loadBrokerConfig({ flags: { listeners }, warn: () => {} });
-      return [c.listenHost, c.listenPort, c.advertisedHost, c.advertisedPort];
+      assert.equal(c.listeners.length, 1);
+      const [listener] = c.listeners;
+      return [listener!.host, listener!.port, listener!.advertisedHost, listener!.advertisedPort];
     };
     assert.deepEqual(at('localhost:0'), ['localhost', 0, 'localhost', 0]);
     assert.deepEqual(at('PLAINTEXT://:9093'), ['0.0.0.0', 9093, '127.0.0.1', 9093]);
@@ -310,8 +329,259 @@ describe('addresses', () => {
     const config = loadBrokerConfig({
       flags: { listeners: '0.0.0.0:9092', 'advertised.listeners': 'broker.example.com:19092' },
     });
-    assert.equal(config.advertisedHost, 'broker.example.com');
-    assert.equal(config.advertisedPort, 19092);
+    assert.equal(config.listeners[0]!.advertisedHost, 'broker.example.com');
+    assert.equal(config.listeners[0]!.advertisedPort, 19092);
+  });
+});
+
+describe('several listeners', () => {
+  const keystore = { 'ssl.keystore.location': '/etc/sluice/broker.pem', 'sasl.users': 'alice:alice-secret' };
+  const twoListeners = {
+    listeners: 'INTERNAL://127.0.0.1:9092,EXTERNAL://0.0.0.0:9094',
+    'listener.security.protocol.map': 'INTERNAL:PLAINTEXT,EXTERNAL:SASL_SSL',
+    ...keystore,
+  };
+
+  test('names map to security protocols; each listener advertises its own address by default', () => {
+    const warnings: string[] = [];
+    const config = loadBrokerConfig({ flags: twoListeners, warn: (m) => warnings.push(m) });
+    assert.deepEqual(config.listeners, [
+      {
+        name: 'INTERNAL',
+        securityProtocol: 'PLAINTEXT',
+        host: '127.0.0.1',
+        port: 9092,
+        advertisedHost: '127.0.0.1',
+        advertisedPort: 9092,
+      },
+      {
+        name: 'EXTERNAL',
+        securityProtocol: 'SASL_SSL',
+        host: '0.0.0.0',
+        port: 9094,
+        advertisedHost: '127.0.0.1',
+        advertisedPort: 9094,
+      },
+    ]);
+    assert.deepEqual(config.listenerSecurityProtocolMap, { INTERNAL: 'PLAINTEXT', EXTERNAL: 'SASL_SSL' });
+    assert.deepEqual(warnings, [
+      'listener EXTERNAL://0.0.0.0:9094, which clients cannot connect to; advertising 127.0.0.1:9094. Set ' +
+        'advertised.listeners to the address clients should use.',
+    ]);
+  });
+
+  test('a bare address is the PLAINTEXT listener; names and protocols ignore case', () => {
+    const summary = (flags: Record<string, string>) =>
+      loadBrokerConfig({ flags: { ...keystore, ...flags } }).listeners.map(
+        (l) => `${l.name}=${l.securityProtocol}@${l.host}:${l.port}`,
+      );
+    assert.deepEqual(summary({ listeners: '127.0.0.1:9092,sasl_plaintext://127.0.0.1:9093' }), [
+      'PLAINTEXT=PLAINTEXT@127.0.0.1:9092',
+      'SASL_PLAINTEXT=SASL_PLAINTEXT@127.0.0.1:9093',
+    ]);
+    assert.deepEqual(
+      summary({
+        listeners: 'internal://h:1, Replication://h:2 ,',
+        'listener.security.protocol.map': 'Internal:ssl,REPLICATION:Sasl_Plaintext',
+      }),
+      ['INTERNAL=SSL@h:1', 'REPLICATION=SASL_PLAINTEXT@h:2'],
+    );
+    assert.deepEqual(summary({ listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0' }), [
+      'PLAINTEXT=PLAINTEXT@127.0.0.1:0',
+      'SSL=SSL@127.0.0.1:0',
+    ]);
+  });
+
+  test('names are distinct, ports too unless 0, and every name needs a security protocol', () => {
+    const refused = (flags: Record<string, string>, message: RegExp | ConfigError) =>
+      assert.throws(() => loadBrokerConfig({ flags: { ...keystore, ...flags } }), message);
+    refused({ listeners: 'a://h:1,A://h:2' }, /expected HOST:PORT .*; listener A is named twice$/);
+    refused({ listeners: 'h:1,h:2' }, /listener PLAINTEXT is named twice \(HOST:PORT alone is PLAINTEXT\)$/);
+    refused(
+      { listeners: 'PLAINTEXT://a:9092,SSL://b:9092' },
+      /listeners PLAINTEXT and SSL both use port 9092$/,
+    );
+    refused({ listeners: 'in-side://h:1' }, /a listener name is letters, digits and _, not "in-side"/);
+    refused(
+      { listeners: 'INTERNAL://h:1,EXTERNAL://h:2', 'listener.security.protocol.map': 'INTERNAL:PLAINTEXT' },
+      new ConfigError(
+        'No security protocol for listener EXTERNAL of listeners (command-line setting listeners): ' +
+          'listener.security.protocol.map (command-line setting listener.security.protocol.map) is ' +
+          'INTERNAL:PLAINTEXT; add EXTERNAL:PROTOCOL with PROTOCOL one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL',
+      ),
+    );
+    refused(
+      { 'listener.security.protocol.map': 'PLAINTEXT:TLS' },
+      /listener\.security\.protocol\.map .*: expected NAME:PROTOCOL.*; unknown security protocol TLS$/,
+    );
+    refused({ 'listener.security.protocol.map': 'A:SSL,a:PLAINTEXT' }, /; A is mapped twice$/);
+    refused({ 'listener.security.protocol.map': 'PLAINTEXT' }, /; "PLAINTEXT" is not NAME:PROTOCOL$/);
+  });
+
+  test('advertised.listeners names the listeners it changes', () => {
+    const config = loadBrokerConfig({
+      flags: { ...twoListeners, 'advertised.listeners': 'external://broker.example.com:19094' },
+      warn: () => assert.fail('nothing to warn about'),
+    });
+    assert.deepEqual(
+      config.listeners.map((l) => [l.name, l.advertisedHost, l.advertisedPort]),
+      [
+        ['INTERNAL', '127.0.0.1', 9092],
+        ['EXTERNAL', 'broker.example.com', 19094],
+      ],
+    );
+    const single = loadBrokerConfig({
+      flags: {
+        listeners: 'INTERNAL://0.0.0.0:9092',
+        'listener.security.protocol.map': 'INTERNAL:PLAINTEXT',
+        'advertised.listeners': 'h:19092',
+      },
+    });
+    assert.deepEqual(
+      [single.listeners[0]!.advertisedHost, single.listeners[0]!.advertisedPort],
+      ['h', 19092],
+    );
+  });
+
+  test('advertised.listeners: each entry valid, named after a listener, bare only with one listener', () => {
+    const refused = (advertised: string, message: RegExp | ConfigError) =>
+      assert.throws(
+        () =>
+          loadBrokerConfig({
+            flags: { ...twoListeners, 'advertised.listeners': advertised },
+            warn: () => {},
+          }),
+        message,
+      );
+    refused(
+      'broker.example.com:9094',
+      new ConfigError(
+        'Invalid value "broker.example.com:9094" for advertised.listeners (command-line setting ' +
+          'advertised.listeners): with several listeners (INTERNAL, EXTERNAL) each advertised address needs ' +
+          'its listener name (NAME://)',
+      ),
+    );
+    refused(
+      'PLAINTEXT://h:9092',
+      new ConfigError(
+        'Invalid value "PLAINTEXT://h:9092" for advertised.listeners (command-line setting ' +
+          'advertised.listeners): PLAINTEXT is not a listener name; listeners defines INTERNAL, EXTERNAL',
+      ),
+    );
+    refused('INTERNAL://h:9092,EXTERNAL://0.0.0.0:9094', /"EXTERNAL:\/\/0\.0\.0\.0:9094".*wildcard address/);
+    refused('INTERNAL://h:0', /"INTERNAL:\/\/h:0" .*expected a port in \[1, 65535\]/);
+    refused('INTERNAL://h:1,internal://h:2', /listener INTERNAL is named twice$/);
+    refused('INTERNAL://h:1,h:2', /with several addresses each needs its listener name \(NAME:\/\/\)$/);
+  });
+
+  test('TLS and SASL settings are required by every listener that uses them', () => {
+    const flags = {
+      listeners: 'INTERNAL://h:1,EXTERNAL://h:2',
+      'listener.security.protocol.map': 'INTERNAL:PLAINTEXT,EXTERNAL:SASL_SSL',
+    };
+    assert.throws(
+      () => loadBrokerConfig({ flags: { ...flags, 'sasl.users': 'a:b' } }),
+      new ConfigError(
+        'listener EXTERNAL (EXTERNAL://h:2) is SASL_SSL, but ssl.keystore.location is not set: a TLS listener ' +
+          "needs the broker's key and certificate",
+      ),
+    );
+    assert.throws(
+      () => loadBrokerConfig({ flags: { ...flags, 'ssl.keystore.location': '/k.pem' } }),
+      /listener EXTERNAL \(EXTERNAL:\/\/h:2\) is SASL_SSL, but sasl\.users is not set: nobody could log in/,
+    );
+    // A plaintext-only broker needs neither.
+    assert.equal(
+      loadBrokerConfig({
+        flags: { listeners: 'INTERNAL://h:1', 'listener.security.protocol.map': 'INTERNAL:PLAINTEXT' },
+      }).listeners[0]!.securityProtocol,
+      'PLAINTEXT',
+    );
+  });
+
+  test('DescribeConfigs shows every listener, the effective advertised addresses and the map', () => {
+    const config = loadBrokerConfig({
+      flags: { ...twoListeners, 'advertised.listeners': 'EXTERNAL://broker.example.com:19094' },
+    });
+    const entries = new Map(brokerConfigEntries(config).map((e) => [e.name, e]));
+    assert.equal(entries.get('listeners')!.value, 'INTERNAL://127.0.0.1:9092,EXTERNAL://0.0.0.0:9094');
+    const advertised = entries.get('advertised.listeners')!;
+    assert.equal(advertised.value, 'INTERNAL://127.0.0.1:9092,EXTERNAL://broker.example.com:19094');
+    assert.deepEqual(advertised.synonyms, [
+      {
+        name: 'advertised.listeners',
+        value: 'EXTERNAL://broker.example.com:19094',
+        source: ConfigSource.STATIC_BROKER_CONFIG,
+      },
+      {
+        name: 'advertised.listeners',
+        value: 'INTERNAL://127.0.0.1:9092,EXTERNAL://broker.example.com:19094',
+        source: ConfigSource.DEFAULT_CONFIG,
+      },
+    ]);
+    assert.deepEqual(entries.get('listener.security.protocol.map'), {
+      name: 'listener.security.protocol.map',
+      value: 'INTERNAL:PLAINTEXT,EXTERNAL:SASL_SSL',
+      source: ConfigSource.STATIC_BROKER_CONFIG,
+      readOnly: true,
+      sensitive: false,
+      type: ConfigType.STRING,
+      documentation: entries.get('listener.security.protocol.map')!.documentation,
+      synonyms: [
+        {
+          name: 'listener.security.protocol.map',
+          value: 'INTERNAL:PLAINTEXT,EXTERNAL:SASL_SSL',
+          source: ConfigSource.STATIC_BROKER_CONFIG,
+        },
+        {
+          name: 'listener.security.protocol.map',
+          value: 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+          source: ConfigSource.DEFAULT_CONFIG,
+        },
+      ],
+    });
+    // The described values are valid settings that give the same listeners back.
+    const again = loadBrokerConfig({
+      flags: {
+        ...keystore,
+        listeners: entries.get('listeners')!.value!,
+        'advertised.listeners': advertised.value!,
+        'listener.security.protocol.map': entries.get('listener.security.protocol.map')!.value!,
+      },
+      warn: () => {},
+    });
+    assert.deepEqual(again.listeners, config.listeners);
+  });
+
+  test('DescribeConfigs of one listener: a PLAINTEXT one stays bare, another keeps its name', () => {
+    const describedAs = (flags: Record<string, string>, name: string) =>
+      brokerConfigEntries(loadBrokerConfig({ flags, warn: () => {} })).find((e) => e.name === name)!.value;
+    assert.equal(describedAs({ listeners: 'PLAINTEXT://0.0.0.0:19092' }, 'listeners'), '0.0.0.0:19092');
+    assert.equal(
+      describedAs({ listeners: 'PLAINTEXT://0.0.0.0:19092' }, 'advertised.listeners'),
+      '127.0.0.1:19092',
+    );
+    assert.equal(
+      describedAs(
+        { listeners: 'client://h:1', 'listener.security.protocol.map': 'CLIENT:PLAINTEXT' },
+        'listeners',
+      ),
+      'CLIENT://h:1',
+    );
+    assert.equal(
+      describedAs({}, 'listener.security.protocol.map'),
+      'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+    );
+  });
+
+  test('the map comes from the environment like any setting', () => {
+    const config = loadBrokerConfig({
+      env: { SLUICE_LISTENERS: 'A://h:1', SLUICE_LISTENER_SECURITY_PROTOCOL_MAP: 'A:PLAINTEXT' },
+    });
+    assert.deepEqual(
+      config.listeners.map((l) => [l.name, l.securityProtocol]),
+      [['A', 'PLAINTEXT']],
+    );
   });
 });
 
@@ -322,15 +592,15 @@ describe('SASL', () => {
     const config = loadBrokerConfig({
       flags: { listeners: 'sasl_plaintext://127.0.0.1:9093', 'sasl.users': users },
     });
-    assert.equal(config.listenerSecurityProtocol, 'SASL_PLAINTEXT');
-    assert.deepEqual([config.listenHost, config.listenPort], ['127.0.0.1', 9093]);
+    assert.equal(config.listeners[0]!.securityProtocol, 'SASL_PLAINTEXT');
+    assert.deepEqual([config.listeners[0]!.host, config.listeners[0]!.port], ['127.0.0.1', 9093]);
     assert.deepEqual(config.saslUsers, [
       { name: 'alice', password: 'alice-secret' },
       { name: 'bob', password: 'pa:ss' },
     ]);
     assert.deepEqual(config.saslEnabledMechanisms, ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']);
     const plaintext = loadBrokerConfig({});
-    assert.equal(plaintext.listenerSecurityProtocol, 'PLAINTEXT');
+    assert.equal(plaintext.listeners[0]!.securityProtocol, 'PLAINTEXT');
     assert.deepEqual(plaintext.saslUsers, []);
     assert.deepEqual(
       loadBrokerConfig({ env: { SLUICE_SASL_ENABLED_MECHANISMS: 'SCRAM-SHA-512, PLAIN' } })
@@ -365,7 +635,7 @@ describe('SASL', () => {
             'sasl.users': users,
           },
         }),
-      /the listener speaks SASL_PLAINTEXT, so its advertised address must too/,
+      /PLAINTEXT is not a listener name; listeners defines SASL_PLAINTEXT/,
     );
   });
 
@@ -381,7 +651,7 @@ describe('SASL', () => {
         'ssl.client.auth': 'required',
       },
     });
-    assert.equal(config.listenerSecurityProtocol, 'SASL_SSL');
+    assert.equal(config.listeners[0]!.securityProtocol, 'SASL_SSL');
     assert.equal(config.sslKeystoreType, 'PKCS12');
     assert.equal(config.sslKeystorePassword, 'store-pw');
     assert.equal(config.sslClientAuth, 'required');
@@ -393,7 +663,7 @@ describe('SASL', () => {
       loadBrokerConfig({
         flags: { listeners: 'ssl://:9093', 'ssl.keystore.location': '/k.pem' },
         warn: () => {},
-      }).listenerSecurityProtocol,
+      }).listeners[0]!.securityProtocol,
       'SSL',
     );
   });

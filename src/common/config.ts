@@ -5,27 +5,33 @@
 import type { ConfigFile } from './config-file.js';
 import { ConfigError } from './config-file.js';
 import {
+  type AdvertisedEndpoint,
   type CleanupPolicy,
   COMPRESSION_TYPES,
   type CompressionType,
   ConfigSource,
   ConfigType,
+  DEFAULT_LISTENER_SECURITY_PROTOCOL_MAP,
+  formatEndpoint,
   formatHostPort,
-  formatListenerAddress,
+  formatListenerList,
+  formatListenerSecurityProtocolMap,
   formatLong,
   type HostPort,
   INT32_MAX,
   type IntRange,
   InvalidValueError,
   isWildcardHost,
-  type ListenerAddress,
+  type ListenerEndpoint,
+  parseAdvertisedListeners,
   parseBoolean,
   parseCleanupPolicy,
   parseEnum,
   parseEnumIgnoreCase,
   parseInt16,
   parseInt32,
-  parseListenerAddress,
+  parseListenerSecurityProtocolMap,
+  parseListeners,
   parseLong,
   parseSaslMechanisms,
   parseSaslUsers,
@@ -53,18 +59,28 @@ export interface ExplicitSetting {
   location: string;
 }
 
-/** Typed broker configuration. Field names are the camelCase of the Kafka names, except where noted. */
-export interface BrokerConfig {
-  /** From `listeners` (one address); 0.0.0.0 listens on every interface. */
-  listenHost: string;
-  /** From `listeners`; 0 asks the OS for a free port. */
-  listenPort: number;
+/** One listener: where the broker accepts connections, how it secures them, and what clients are told. */
+export interface BrokerListener {
+  /** Upper-cased name from `listeners` (PLAINTEXT for a bare HOST:PORT); connections report it. */
+  name: string;
+  /** From `listener.security.protocol.map`: SASL_* listeners require every connection to authenticate first. */
+  securityProtocol: SecurityProtocol;
+  /** 0.0.0.0 listens on every interface. */
+  host: string;
+  /** 0 asks the OS for a free port. */
+  port: number;
   /** From `advertised.listeners`, or derived from the listener; never a wildcard address. */
   advertisedHost: string;
   /** 0 only when derived from a port-0 listener: advertise the port the listener actually bound. */
   advertisedPort: number;
-  /** From the `listeners` prefix: SASL_PLAINTEXT requires every connection to authenticate first. */
-  listenerSecurityProtocol: SecurityProtocol;
+}
+
+/** Typed broker configuration. Field names are the camelCase of the Kafka names, except where noted. */
+export interface BrokerConfig {
+  /** From `listeners`, `listener.security.protocol.map` and `advertised.listeners`, in the order listed. */
+  listeners: BrokerListener[];
+  /** `listener.security.protocol.map`: listener name to security protocol, in the order given. */
+  listenerSecurityProtocolMap: Record<string, SecurityProtocol>;
   saslEnabledMechanisms: SaslMechanism[];
   /** `sasl.users`: the accounts a SASL listener accepts, with every enabled mechanism. */
   saslUsers: SaslUser[];
@@ -133,20 +149,10 @@ export interface BrokerConfig {
   explicitSettings: Readonly<Record<string, ExplicitSetting>>;
 }
 
-/** Settings as parsed, before the two addresses are flattened into host and port fields. */
-interface SettingValues
-  extends Omit<
-    BrokerConfig,
-    | 'listenHost'
-    | 'listenPort'
-    | 'advertisedHost'
-    | 'advertisedPort'
-    | 'listenerSecurityProtocol'
-    | 'saslUsers'
-    | 'explicitSettings'
-  > {
-  listener: ListenerAddress;
-  advertisedListener: ListenerAddress | null;
+/** Settings as parsed, before the listener settings are combined into BrokerListener entries. */
+interface SettingValues extends Omit<BrokerConfig, 'listeners' | 'saslUsers' | 'explicitSettings'> {
+  listenerEndpoints: ListenerEndpoint[];
+  advertisedListeners: AdvertisedEndpoint[] | null;
   saslUsers: SaslUser[] | null;
 }
 
@@ -241,25 +247,6 @@ function enumDef<F extends Field>(
   };
 }
 
-function hostPortDef<F extends 'listener' | 'advertisedListener'>(
-  name: string,
-  field: F,
-  defaultText: string | null,
-  doc: string,
-): FieldDef<F> {
-  return {
-    kind: 'field',
-    name,
-    field,
-    type: ConfigType.STRING,
-    defaultText,
-    valid: 'HOST:PORT or PROTOCOL://HOST:PORT, PROTOCOL one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL',
-    doc,
-    parse: parseListenerAddress as (text: string) => NonNullable<SettingValues[F]>,
-    format: formatListenerAddress,
-  };
-}
-
 function pathDef<F extends 'sslKeystoreLocation' | 'sslTruststoreLocation'>(
   name: string,
   field: F,
@@ -338,22 +325,50 @@ const MINUTE_MS = 60_000;
 
 /** Every broker setting. Order is the order of DescribeConfigs and of the README reference. */
 export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
-  hostPortDef(
-    'listeners',
-    'listener',
-    '127.0.0.1:9092',
-    'Address the broker accepts client connections on. An empty host or 0.0.0.0 listens on every interface. ' +
-      'SSL:// and SASL_SSL:// listeners speak TLS (ssl.*); with SASL_PLAINTEXT:// and SASL_SSL:// every ' +
-      'client must authenticate (sasl.enabled.mechanisms, sasl.users).',
-  ),
-  hostPortDef(
-    'advertised.listeners',
-    'advertisedListener',
-    null,
-    'Address given to clients in Metadata responses. Defaults to the listener; when the listener is a ' +
-      'wildcard (0.0.0.0) Sluice advertises 127.0.0.1 and logs a warning. Set it when clients connect ' +
-      'through another name (a container, a load balancer).',
-  ),
+  {
+    kind: 'field',
+    name: 'listeners',
+    field: 'listenerEndpoints',
+    type: ConfigType.STRING,
+    defaultText: '127.0.0.1:9092',
+    valid: '[NAME://]HOST:PORT[,NAME://HOST:PORT...]; names distinct, ports distinct unless 0',
+    doc:
+      'Addresses the broker accepts client connections on, one listener each. HOST:PORT alone is the ' +
+      'PLAINTEXT listener; an empty host or 0.0.0.0 listens on every interface, port 0 on a free port. A ' +
+      "listener's name gives its security protocol through listener.security.protocol.map: SSL and SASL_SSL " +
+      'listeners speak TLS (ssl.*); on SASL_PLAINTEXT and SASL_SSL listeners every client must authenticate ' +
+      '(sasl.enabled.mechanisms, sasl.users).',
+    parse: parseListeners,
+    format: formatListenerList,
+  },
+  {
+    kind: 'field',
+    name: 'advertised.listeners',
+    field: 'advertisedListeners',
+    type: ConfigType.STRING,
+    defaultText: null,
+    valid: 'NAME://HOST:PORT[,NAME://HOST:PORT...], names from listeners; HOST:PORT alone with one listener',
+    doc:
+      'Addresses given to clients (Metadata, FindCoordinator, DescribeCluster), per listener: a client is told ' +
+      'the address of the listener it connected to. A listener not named here advertises its own address; ' +
+      'a wildcard one (0.0.0.0) advertises 127.0.0.1 and logs a warning. Set it when clients connect through ' +
+      'another name (a container, a load balancer).',
+    parse: parseAdvertisedListeners,
+    format: formatListenerList,
+  },
+  {
+    kind: 'field',
+    name: 'listener.security.protocol.map',
+    field: 'listenerSecurityProtocolMap',
+    type: ConfigType.STRING,
+    defaultText: DEFAULT_LISTENER_SECURITY_PROTOCOL_MAP,
+    valid: 'NAME:PROTOCOL[,NAME:PROTOCOL...], PROTOCOL one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL',
+    doc:
+      'Security protocol of each listener name. Every name in listeners must be mapped; the default maps ' +
+      'each protocol name to itself, so that SASL_SSL://HOST:PORT is a SASL_SSL listener.',
+    parse: parseListenerSecurityProtocolMap,
+    format: formatListenerSecurityProtocolMap,
+  },
   {
     kind: 'field',
     name: 'sasl.enabled.mechanisms',
@@ -869,52 +884,32 @@ export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerC
 
   const values: Record<string, unknown> = {};
   for (const [field, defs] of DEFS_BY_FIELD) values[field] = resolveField(defs, layers);
-  const { listener, advertisedListener, saslUsers, ...rest } = values as unknown as SettingValues;
-  const advertised = advertisedListener ?? advertiseListener(listener, warn);
-  if (advertisedListener !== null) {
-    const where = explicitSettings['advertised.listeners']!.location;
-    const text = formatListenerAddress(advertisedListener);
-    if (isWildcardHost(advertisedListener.host)) {
+  const { listenerEndpoints, advertisedListeners, saslUsers, ...rest } = values as unknown as SettingValues;
+  const listeners = resolveListeners(
+    listenerEndpoints,
+    advertisedListeners,
+    rest.listenerSecurityProtocolMap,
+    explicitSettings,
+    warn,
+  );
+  for (const listener of listeners) {
+    const described = `listener ${listener.name} (${formatEndpoint(listener)}) is ${listener.securityProtocol}`;
+    if (usesTls(listener.securityProtocol) && rest.sslKeystoreLocation === null) {
       throw new ConfigError(
-        `Invalid value "${text}" for advertised.listeners (${where}): clients cannot connect to a wildcard ` +
-          'address; give a host name or IP they can reach',
+        `${described}, but ssl.keystore.location is not set: a TLS listener needs the broker's key and ` +
+          'certificate',
       );
     }
-    if (advertisedListener.port === 0) {
+    if (usesSasl(listener.securityProtocol) && saslUsers === null) {
       throw new ConfigError(
-        `Invalid value "${text}" for advertised.listeners (${where}): expected a port in [1, 65535]`,
+        `${described}, but sasl.users is not set: nobody could log in. Set sasl.users=NAME:PASSWORD[,...]`,
       );
     }
-    if (
-      advertisedListener.protocolGiven &&
-      advertisedListener.securityProtocol !== listener.securityProtocol
-    ) {
-      throw new ConfigError(
-        `Invalid value "${text}" for advertised.listeners (${where}): the listener speaks ` +
-          `${listener.securityProtocol}, so its advertised address must too`,
-      );
-    }
-  }
-  if (usesTls(listener.securityProtocol) && rest.sslKeystoreLocation === null) {
-    throw new ConfigError(
-      `listeners is ${formatListenerAddress(listener)}, but ssl.keystore.location is not set: a TLS listener ` +
-        "needs the broker's key and certificate",
-    );
-  }
-  if (usesSasl(listener.securityProtocol) && saslUsers === null) {
-    throw new ConfigError(
-      `listeners is ${formatListenerAddress(listener)}, but sasl.users is not set: nobody could log in. ` +
-        'Set sasl.users=NAME:PASSWORD[,...]',
-    );
   }
 
   const config: BrokerConfig = {
     ...rest,
-    listenHost: listener.host,
-    listenPort: listener.port,
-    advertisedHost: advertised.host,
-    advertisedPort: advertised.port,
-    listenerSecurityProtocol: listener.securityProtocol,
+    listeners,
     saslUsers: saslUsers ?? [],
     explicitSettings,
   };
@@ -927,11 +922,77 @@ export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerC
   return config;
 }
 
-function advertiseListener(listener: ListenerAddress, warn: (message: string) => void): HostPort {
+/**
+ * Combines the three listener settings: each listener's security protocol from the map, and its advertised
+ * address from advertised.listeners or, when not named there, from its own address.
+ */
+function resolveListeners(
+  endpoints: readonly ListenerEndpoint[],
+  advertised: readonly AdvertisedEndpoint[] | null,
+  protocolMap: Readonly<Record<string, SecurityProtocol>>,
+  explicitSettings: Readonly<Record<string, ExplicitSetting>>,
+  warn: (message: string) => void,
+): BrokerListener[] {
+  const whereOf = (name: string) => explicitSettings[name]?.location ?? 'default';
+  const names = endpoints.map((endpoint) => endpoint.name).join(', ');
+  const advertisedByName = new Map<string, AdvertisedEndpoint>();
+  for (const entry of advertised ?? []) {
+    const invalid = (reason: string) =>
+      new ConfigError(
+        `Invalid value "${formatEndpoint(entry)}" for advertised.listeners ` +
+          `(${whereOf('advertised.listeners')}): ${reason}`,
+      );
+    if (isWildcardHost(entry.host)) {
+      throw invalid('clients cannot connect to a wildcard address; give a host name or IP they can reach');
+    }
+    if (entry.port === 0) throw invalid('expected a port in [1, 65535]');
+    if (entry.name === null && endpoints.length > 1) {
+      throw invalid(
+        `with several listeners (${names}) each advertised address needs its listener name (NAME://)`,
+      );
+    }
+    const name = entry.name ?? endpoints[0]!.name;
+    if (!endpoints.some((endpoint) => endpoint.name === name)) {
+      throw invalid(`${name} is not a listener name; listeners defines ${names}`);
+    }
+    advertisedByName.set(name, entry);
+  }
+  return endpoints.map((endpoint) => {
+    const securityProtocol = Object.hasOwn(protocolMap, endpoint.name)
+      ? protocolMap[endpoint.name]
+      : undefined;
+    if (securityProtocol === undefined) {
+      throw new ConfigError(
+        `No security protocol for listener ${endpoint.name} of listeners (${whereOf('listeners')}): ` +
+          `listener.security.protocol.map (${whereOf('listener.security.protocol.map')}) is ` +
+          `${formatListenerSecurityProtocolMap(protocolMap)}; add ${endpoint.name}:PROTOCOL with PROTOCOL one ` +
+          'of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL',
+      );
+    }
+    const address =
+      advertisedByName.get(endpoint.name) ?? advertiseListener(endpoint, endpoints.length, warn);
+    return {
+      name: endpoint.name,
+      securityProtocol,
+      host: endpoint.host,
+      port: endpoint.port,
+      advertisedHost: address.host,
+      advertisedPort: address.port,
+    };
+  });
+}
+
+function advertiseListener(
+  listener: ListenerEndpoint,
+  listenerCount: number,
+  warn: (message: string) => void,
+): HostPort {
   if (!isWildcardHost(listener.host)) return { host: listener.host, port: listener.port };
+  const which =
+    listenerCount === 1 ? `listeners is ${formatHostPort(listener)}` : `listener ${formatEndpoint(listener)}`;
   warn(
-    `listeners is ${formatHostPort(listener)}, which clients cannot connect to; advertising ` +
-      `127.0.0.1:${listener.port}. Set advertised.listeners to the address clients should use.`,
+    `${which}, which clients cannot connect to; advertising 127.0.0.1:${listener.port}. Set ` +
+      'advertised.listeners to the address clients should use.',
   );
   return { host: '127.0.0.1', port: listener.port };
 }
@@ -1083,14 +1144,23 @@ function describedValue(config: BrokerConfig, def: BrokerConfigDef): string | nu
 }
 
 function settingValue<F extends Field>(config: BrokerConfig, field: F): SettingValues[F] {
-  const securityProtocol = config.listenerSecurityProtocol;
-  if (field === 'listener') {
-    return { host: config.listenHost, port: config.listenPort, securityProtocol } as SettingValues[F];
-  }
-  if (field === 'advertisedListener') {
-    return { host: config.advertisedHost, port: config.advertisedPort, securityProtocol } as SettingValues[F];
-  }
-  return config[field as Exclude<F, 'listener' | 'advertisedListener'>] as unknown as SettingValues[F];
+  if (field === 'listenerEndpoints') return listenerEndpointsOf(config) as SettingValues[F];
+  if (field === 'advertisedListeners') return advertisedEndpointsOf(config) as SettingValues[F];
+  return config[
+    field as Exclude<F, 'listenerEndpoints' | 'advertisedListeners'>
+  ] as unknown as SettingValues[F];
+}
+
+function listenerEndpointsOf(config: BrokerConfig): ListenerEndpoint[] {
+  return config.listeners.map(({ name, host, port }) => ({ name, host, port }));
+}
+
+function advertisedEndpointsOf(config: BrokerConfig): ListenerEndpoint[] {
+  return config.listeners.map(({ name, advertisedHost, advertisedPort }) => ({
+    name,
+    host: advertisedHost,
+    port: advertisedPort,
+  }));
 }
 
 function formatFieldValue<F extends Field>(def: FieldDef<F>, value: SettingValues[F]): string | null {
@@ -1115,13 +1185,10 @@ export function brokerSynonyms(config: BrokerConfig, def: BrokerConfigDef): Conf
       });
     }
   }
+  // Kafka's default for advertised.listeners is the listeners themselves: show what that resolves to.
   const defaultValue =
-    def.kind === 'field' && def.field === 'advertisedListener'
-      ? formatListenerAddress({
-          host: config.advertisedHost,
-          port: config.advertisedPort,
-          securityProtocol: config.listenerSecurityProtocol,
-        })
+    def.kind === 'field' && def.field === 'advertisedListeners'
+      ? formatListenerList(advertisedEndpointsOf(config))
       : def.defaultText;
   synonyms.push({ name: def.name, value: defaultValue, source: ConfigSource.DEFAULT_CONFIG });
   return synonyms;

@@ -222,6 +222,53 @@ describe('brokers', () => {
       { nodeId: 1, host: 'b2', port: 9094, rack: null },
     ]);
   });
+
+  test('endpoints per listener are kept, compared and survive reopening', async () => {
+    const store = await open();
+    const broker = {
+      nodeId: 0,
+      host: '127.0.0.1',
+      port: 9092,
+      rack: null,
+      endpoints: [
+        { listener: 'PLAINTEXT', host: '127.0.0.1', port: 9092 },
+        { listener: 'SASL_SSL', host: 'broker.example.com', port: 9094 },
+      ],
+    };
+    await store.registerBroker(broker);
+    const writes = store.snapshotWrites;
+    await store.registerBroker(structuredClone(broker));
+    assert.equal(store.snapshotWrites, writes, 'the same endpoints again: nothing to write');
+    const moved = { ...broker, endpoints: [broker.endpoints[0]!, { ...broker.endpoints[1]!, port: 9095 }] };
+    await store.registerBroker(moved);
+    assert.equal(store.snapshotWrites, writes + 1, 'a changed endpoint is written');
+    const listed = store.listBrokers()[0]!;
+    assert.deepEqual(listed, moved);
+    assert.ok(Object.isFrozen(listed.endpoints) && Object.isFrozen(listed.endpoints![1]));
+    assert.notEqual(listed.endpoints, moved.endpoints, 'the store keeps its own copy');
+    await store.close();
+    assert.deepEqual((await open()).listBrokers(), [moved]);
+  });
+
+  test('endpoints must have distinct listener names and valid addresses', async () => {
+    const store = await open();
+    const base = { nodeId: 0, host: 'h', port: 1, rack: null };
+    assert.throws(
+      () =>
+        store.registerBroker({
+          ...base,
+          endpoints: [
+            { listener: 'A', host: 'h', port: 1 },
+            { listener: 'A', host: 'h', port: 2 },
+          ],
+        }),
+      /repeated listener name "A"/,
+    );
+    assert.throws(
+      () => store.registerBroker({ ...base, endpoints: [{ listener: 'A', host: 'h', port: 0 }] }),
+      /bad broker port 0/,
+    );
+  });
 });
 
 describe('durability', () => {

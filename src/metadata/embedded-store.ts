@@ -382,7 +382,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
       const existing = view.brokerList.find((b) => b.nodeId === broker.nodeId);
       // Every start registers again; an unchanged record needs no disk write and no event.
       if (existing && sameBroker(existing, broker)) return { view: undefined, result: undefined, events: [] };
-      const stored = freezeBroker({ ...broker });
+      const stored = freezeBroker(copyBroker(broker));
       return {
         view: view.withBroker(stored),
         result: undefined,
@@ -612,14 +612,53 @@ function checkPartition(topic: string, partition: PartitionRecord, number: numbe
 function checkBroker(broker: BrokerRecord): void {
   if (!Number.isInteger(broker.nodeId) || broker.nodeId < 0)
     throw new RangeError(`bad node id ${broker.nodeId}`);
-  if (typeof broker.host !== 'string' || broker.host === '') throw new RangeError('broker host must be set');
-  if (!Number.isInteger(broker.port) || broker.port < 1 || broker.port > 65535) {
-    throw new RangeError(`bad broker port ${broker.port}`);
+  checkAddress(broker);
+  const listeners = new Set<string>();
+  for (const endpoint of broker.endpoints ?? []) {
+    if (
+      typeof endpoint.listener !== 'string' ||
+      endpoint.listener === '' ||
+      listeners.has(endpoint.listener)
+    ) {
+      throw new RangeError(`bad or repeated listener name ${JSON.stringify(endpoint.listener)}`);
+    }
+    listeners.add(endpoint.listener);
+    checkAddress(endpoint);
+  }
+}
+
+function checkAddress(address: { host: string; port: number }): void {
+  if (typeof address.host !== 'string' || address.host === '')
+    throw new RangeError('broker host must be set');
+  if (!Number.isInteger(address.port) || address.port < 1 || address.port > 65535) {
+    throw new RangeError(`bad broker port ${address.port}`);
   }
 }
 
 function sameBroker(a: BrokerRecord, b: BrokerRecord): boolean {
-  return a.host === b.host && a.port === b.port && a.rack === b.rack;
+  const endpointsA = a.endpoints ?? [];
+  const endpointsB = b.endpoints ?? [];
+  return (
+    a.host === b.host &&
+    a.port === b.port &&
+    a.rack === b.rack &&
+    endpointsA.length === endpointsB.length &&
+    endpointsA.every((endpoint, index) => {
+      const other = endpointsB[index]!;
+      return (
+        endpoint.listener === other.listener && endpoint.host === other.host && endpoint.port === other.port
+      );
+    })
+  );
+}
+
+function copyBroker(broker: BrokerRecord): BrokerRecord {
+  const { nodeId, host, port, rack, endpoints } = broker;
+  const copy: BrokerRecord = { nodeId, host, port, rack };
+  if (endpoints !== undefined) {
+    copy.endpoints = endpoints.map(({ listener, host, port }) => ({ listener, host, port }));
+  }
+  return copy;
 }
 
 function copyPartition(partition: PartitionRecord): PartitionRecord {
@@ -646,6 +685,10 @@ function freezeTopic(topic: TopicRecord): TopicRecord {
 }
 
 function freezeBroker(broker: BrokerRecord): BrokerRecord {
+  if (broker.endpoints !== undefined) {
+    for (const endpoint of broker.endpoints) Object.freeze(endpoint);
+    Object.freeze(broker.endpoints);
+  }
   return Object.freeze(broker);
 }
 
@@ -844,7 +887,15 @@ function describeSnapshotProblem(value: unknown): string | undefined {
       isInt(broker.nodeId) &&
       typeof broker.host === 'string' &&
       isInt(broker.port) &&
-      (broker.rack === null || typeof broker.rack === 'string');
+      (broker.rack === null || typeof broker.rack === 'string') &&
+      (broker.endpoints === undefined ||
+        (Array.isArray(broker.endpoints) &&
+          broker.endpoints.every(
+            (endpoint) =>
+              typeof endpoint.listener === 'string' &&
+              typeof endpoint.host === 'string' &&
+              isInt(endpoint.port),
+          )));
     if (!ok) return 'broker entry is malformed';
   }
   if (scramCredentials !== undefined) {

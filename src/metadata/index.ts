@@ -22,6 +22,7 @@ export {
 } from './topic-name.js';
 export type {
   AclRecord,
+  BrokerEndpoint,
   BrokerRecord,
   MetadataEvent,
   MetadataStore,

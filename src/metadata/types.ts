@@ -26,11 +26,22 @@ export interface TopicRecord {
   internal: boolean;
 }
 
+/** Where clients of one listener reach a broker. */
+export interface BrokerEndpoint {
+  /** The listener's upper-cased name, as connections report it. */
+  listener: string;
+  host: string;
+  port: number;
+}
+
 export interface BrokerRecord {
   nodeId: number;
+  /** The first listener's address: what a client is told when its listener has no endpoint here. */
   host: string;
   port: number;
   rack: string | null;
+  /** One per listener, in the order of `listeners`. Records stored before listeners had names lack it. */
+  endpoints?: readonly BrokerEndpoint[];
 }
 
 /** Producer ids `firstProducerId..lastProducerId`, both inclusive, handed out to nobody else. */

@@ -47,3 +47,44 @@ test('DescribeCluster without an authorizer: every cluster operation', async () 
   const every = [5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
   assert.equal((await describeCluster(broker(null), true)).clusterAuthorizedOperations, every);
 });
+
+test("DescribeCluster answers each broker's address for the listener the request came in on", async () => {
+  const dispatch = dispatcherOver({
+    authorizer: null,
+    metadata: {
+      clusterId: () => 'cluster',
+      controllerId: () => 1,
+      listBrokers: () => [
+        {
+          nodeId: 1,
+          host: '127.0.0.1',
+          port: 9092,
+          rack: null,
+          endpoints: [
+            { listener: 'PLAINTEXT', host: '127.0.0.1', port: 9092 },
+            { listener: 'SASL_SSL', host: 'broker.example.com', port: 9094 },
+          ],
+        },
+        { nodeId: 2, host: 'old-host', port: 9093, rack: null },
+      ],
+    },
+  });
+  const brokersOn = async (listener: string) =>
+    (
+      await callApi(
+        dispatch,
+        DescribeClusterApi,
+        1,
+        { includeClusterAuthorizedOperations: false, endpointType: 1 },
+        { listener },
+      )
+    ).brokers;
+  assert.deepEqual(await brokersOn('SASL_SSL'), [
+    { brokerId: 1, host: 'broker.example.com', port: 9094, rack: null },
+    { brokerId: 2, host: 'old-host', port: 9093, rack: null },
+  ]);
+  assert.deepEqual(await brokersOn('PLAINTEXT'), [
+    { brokerId: 1, host: '127.0.0.1', port: 9092, rack: null },
+    { brokerId: 2, host: 'old-host', port: 9093, rack: null },
+  ]);
+});

@@ -6,7 +6,7 @@ import {
   type DescribeClusterRequest,
   type DescribeClusterResponse,
 } from '../../protocol/generated/index.js';
-import { type ApiHandler, registerHandler } from '../context.js';
+import { type ApiHandler, brokerAddressFor, registerHandler } from '../context.js';
 import { clusterAuthorizedOperations, OPERATIONS_NOT_REQUESTED } from './authorization.js';
 
 const ENDPOINT_BROKERS = 1;
@@ -31,7 +31,7 @@ const handler: ApiHandler<DescribeClusterRequest, DescribeClusterResponse> = {
       controllerId: metadata.controllerId(),
       brokers: metadata
         .listBrokers()
-        .map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+        .map((b) => ({ brokerId: b.nodeId, ...brokerAddressFor(ctx, b), rack: b.rack })),
       clusterAuthorizedOperations: request.includeClusterAuthorizedOperations
         ? clusterAuthorizedOperations(ctx)
         : OPERATIONS_NOT_REQUESTED,

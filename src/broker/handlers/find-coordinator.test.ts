@@ -111,3 +111,59 @@ describe('FindCoordinator with an authorizer', () => {
     ]);
   });
 });
+
+describe('FindCoordinator with several listeners', () => {
+  test("the coordinator's address for the listener the request came in on", async () => {
+    const services = {
+      metadata: {
+        getTopic: () => ({ partitions: [{ leader: 1 }] }),
+        listBrokers: () => [
+          {
+            nodeId: 1,
+            host: 'broker-1',
+            port: 9092,
+            rack: null,
+            endpoints: [
+              { listener: 'INTERNAL', host: 'broker-1', port: 9092 },
+              { listener: 'EXTERNAL', host: 'broker-1.example.com', port: 19092 },
+            ],
+          },
+        ],
+      },
+      offsetsTopic: { ensureCreated: () => Promise.resolve(ErrorCode.NONE) },
+      transactionStateTopic: { ensureCreated: () => Promise.resolve(ErrorCode.NONE) },
+      groupCoordinator: { partitionFor: () => 0 },
+      transactionCoordinator: { partitionFor: () => 0 },
+      authorizer: null,
+    };
+    const dispatch = dispatcherOver(services);
+    const external = { host: 'broker-1.example.com', port: 19092 };
+    const v3 = await callApi(
+      dispatch,
+      FindCoordinatorApi,
+      3,
+      { key: 'g', keyType: KEY_TYPE_GROUP, coordinatorKeys: [] },
+      { listener: 'EXTERNAL' },
+    );
+    assert.deepEqual(
+      [v3.errorCode, v3.nodeId, v3.host, v3.port],
+      [ErrorCode.NONE, 1, external.host, external.port],
+    );
+    const v4 = await callApi(
+      dispatch,
+      FindCoordinatorApi,
+      4,
+      { key: '', keyType: KEY_TYPE_TRANSACTION, coordinatorKeys: ['tx'] },
+      { listener: 'EXTERNAL' },
+    );
+    assert.deepEqual(v4.coordinators, [{ key: 'tx', ...found, ...external }]);
+    const internal = await callApi(
+      dispatch,
+      FindCoordinatorApi,
+      3,
+      { key: 'g', keyType: KEY_TYPE_GROUP, coordinatorKeys: [] },
+      { listener: 'INTERNAL' },
+    );
+    assert.deepEqual([internal.host, internal.port], ['broker-1', 9092]);
+  });
+});

@@ -7,7 +7,13 @@ import {
   type FindCoordinatorRequest,
   type FindCoordinatorResponse,
 } from '../../protocol/generated/index.js';
-import { type ApiHandler, isAuthorized, type RequestContext, registerHandler } from '../context.js';
+import {
+  type ApiHandler,
+  brokerAddressFor,
+  isAuthorized,
+  type RequestContext,
+  registerHandler,
+} from '../context.js';
 import { OFFSETS_TOPIC } from '../offsets-topic.js';
 import { AclOperation, ResourceType } from '../security/acl.js';
 import { TRANSACTION_STATE_TOPIC } from '../transaction-state-topic.js';
@@ -53,8 +59,7 @@ function leaderOf(ctx: RequestContext, topic: string, partitionIndex: number): L
     errorCode: ErrorCode.NONE,
     errorMessage: null,
     nodeId: leader.nodeId,
-    host: leader.host,
-    port: leader.port,
+    ...brokerAddressFor(ctx, leader),
   };
 }
 

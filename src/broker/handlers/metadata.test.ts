@@ -197,3 +197,63 @@ describe('Metadata with an authorizer', () => {
     assert.equal(response.clusterAuthorizedOperations, bit(5, 7, 8, 9, 10, 11, 12));
   });
 });
+
+describe('Metadata with several listeners', () => {
+  /** Broker 1 registered an endpoint per listener; broker 2 is a record from before listeners had names. */
+  const brokers = [
+    {
+      nodeId: 1,
+      host: '127.0.0.1',
+      port: 9092,
+      rack: null,
+      endpoints: [
+        { listener: 'PLAINTEXT', host: '127.0.0.1', port: 9092 },
+        { listener: 'EXTERNAL', host: 'broker.example.com', port: 9094 },
+      ],
+    },
+    { nodeId: 2, host: 'old-host', port: 9093, rack: 'r2' },
+  ];
+  const dispatch = dispatcherOver({
+    config: { autoCreateTopicsEnable: false },
+    metadata: {
+      listTopics: () => [],
+      listBrokers: () => brokers,
+      clusterId: () => 'cluster',
+      controllerId: () => 1,
+    },
+  });
+  const brokersSeenOn = async (listener: string, version: number) =>
+    (
+      await callApi(
+        dispatch,
+        MetadataApi,
+        version,
+        {
+          topics: [],
+          allowAutoTopicCreation: false,
+          includeClusterAuthorizedOperations: false,
+          includeTopicAuthorizedOperations: false,
+        },
+        { listener },
+      )
+    ).brokers;
+
+  test("each broker's address for the listener the request came in on, else its record's", async () => {
+    for (const version of [1, 12]) {
+      assert.deepEqual(await brokersSeenOn('EXTERNAL', version), [
+        { nodeId: 1, host: 'broker.example.com', port: 9094, rack: null },
+        { nodeId: 2, host: 'old-host', port: 9093, rack: 'r2' },
+      ]);
+      assert.deepEqual(await brokersSeenOn('PLAINTEXT', version), [
+        { nodeId: 1, host: '127.0.0.1', port: 9092, rack: null },
+        { nodeId: 2, host: 'old-host', port: 9093, rack: 'r2' },
+      ]);
+    }
+    assert.deepEqual((await brokersSeenOn('UNKNOWN', 12))[0], {
+      nodeId: 1,
+      host: '127.0.0.1',
+      port: 9092,
+      rack: null,
+    });
+  });
+});

@@ -9,7 +9,7 @@ import { validateTopicName } from '../../metadata/topic-name.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { MetadataApi, type MetadataRequest, type MetadataResponse } from '../../protocol/generated/index.js';
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js';
-import { type ApiHandler, type RequestContext, registerHandler } from '../context.js';
+import { type ApiHandler, brokerAddressFor, type RequestContext, registerHandler } from '../context.js';
 import { AclOperation } from '../security/acl.js';
 import {
   clusterAuthorizedOperations,
@@ -167,7 +167,7 @@ const handler: ApiHandler<MetadataRequest, MetadataResponse> = {
       throttleTimeMs: 0,
       brokers: metadata
         .listBrokers()
-        .map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+        .map((b) => ({ nodeId: b.nodeId, ...brokerAddressFor(ctx, b), rack: b.rack })),
       clusterId: metadata.clusterId(),
       controllerId: metadata.controllerId(),
       topics,

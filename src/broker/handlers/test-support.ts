@@ -32,12 +32,16 @@ export function dispatcherOver(services: object): Dispatch {
   return createDispatcher(services as BrokerServices, brokerHandlers());
 }
 
-/** Sends `request` at `version` and returns the decoded answer, checking the whole frame was read. */
+/**
+ * Sends `request` at `version` and returns the decoded answer, checking the whole frame was read. The request
+ * comes from a PLAINTEXT connection unless `connection` says otherwise (another listener, a SASL user).
+ */
 export async function callApi<Req, Res>(
   dispatch: Dispatch,
   api: ApiDescriptor<Req, Res>,
   version: number,
   request: Req,
+  connection: Partial<ConnectionInfo> = {},
 ): Promise<Res> {
   const w = new Writer();
   RequestHeaderCodec.encode(
@@ -53,7 +57,7 @@ export async function callApi<Req, Res>(
     payload: w.toBuffer(),
     hold: null,
   };
-  const chunks = await dispatch(frame, CONNECTION);
+  const chunks = await dispatch(frame, { ...CONNECTION, ...connection });
   assert.ok(chunks !== null);
   const r = new Reader(Buffer.concat(chunks));
   assert.equal(r.readInt32(), CORRELATION_ID);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { BrokerConfig } from '../../common/config.js';
 import { ConfigError, loadBrokerConfig } from '../../common/config.js';
 import { readConfigFile } from '../../common/config-file.js';
-import { formatHostPort, formatListenerAddress } from '../../common/config-values.js';
+import { formatEndpoint } from '../../common/config-values.js';
 import { createLogger, type Logger } from '../../common/logger.js';
 import type { CliContext } from '../context.js';
 import { installShutdownHandlers } from '../shutdown.js';
@@ -75,6 +75,10 @@ Examples:
       every client must log in (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512) as alice
   $ sluice start --listen SSL://0.0.0.0:9093 --set ssl.keystore.location=/etc/sluice/broker.pem
       TLS with the key and certificate chain in broker.pem
+  $ sluice start --listen PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9094 \\
+      --advertised-listener SASL_SSL://broker.example.com:9094 \\
+      --set ssl.keystore.location=/etc/sluice/broker.pem --set sasl.users=alice:alice-secret
+      two listeners: plaintext for local tools, TLS and SASL for remote clients
 
 Precedence: built-in defaults < --config file < SLUICE_* environment variables < flags.
 Environment variables are SLUICE_ + the setting name upper-cased with dots as underscores.`;
@@ -84,13 +88,17 @@ export function registerStartCommand(program: Command, context: CliContext): voi
     .command('start')
     .description('Run a broker')
     .option(
-      '--listen <[protocol://]host:port>',
-      'address to accept clients on (listeners); protocol PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL',
+      '--listen <[name://]host:port,...>',
+      'addresses to accept clients on, one listener each (listeners); name PLAINTEXT (default), SSL, ' +
+        'SASL_PLAINTEXT, SASL_SSL or one of listener.security.protocol.map',
     )
     .option('--data-dir <dir>', 'directory for logs and metadata (log.dirs)')
     .option('--node-id <n>', 'broker id (node.id)')
     .option('--config <file>', 'settings file: Java .properties (key=value) or .json')
-    .option('--advertised-listener <host:port>', 'address given to clients (advertised.listeners)')
+    .option(
+      '--advertised-listener <[name://]host:port,...>',
+      'addresses given to clients, per listener name (advertised.listeners)',
+    )
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (log.level)')
     .option('--set <key=value>', 'any broker setting by its Kafka name; repeatable', collect, [])
     .addHelpText('after', EXAMPLES)
@@ -106,12 +114,12 @@ async function runBroker(config: BrokerConfig, logger: Logger, context: CliConte
   logger.info(
     {
       nodeId: config.nodeId,
-      listener: formatListenerAddress({
-        host: config.listenHost,
-        port: config.listenPort,
-        securityProtocol: config.listenerSecurityProtocol,
-      }),
-      advertisedListener: formatHostPort({ host: config.advertisedHost, port: config.advertisedPort }),
+      listeners: config.listeners.map(
+        (listener) => `${formatEndpoint(listener)} (${listener.securityProtocol})`,
+      ),
+      advertisedListeners: config.listeners.map((listener) =>
+        formatEndpoint({ name: listener.name, host: listener.advertisedHost, port: listener.advertisedPort }),
+      ),
       dataDir: config.dataDir,
     },
     'starting broker',

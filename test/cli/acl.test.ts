@@ -4,7 +4,6 @@
 // and ACLs added by the CLI letting alice produce and consume with the CLI.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { InvalidArgumentError } from 'commander';
 import {
@@ -18,10 +17,10 @@ import {
   removalFilters,
 } from '../../src/cli/commands/acl.js';
 import { UsageError } from '../../src/cli/errors.js';
-import { type Broker, disposeAllBrokers, repoRoot, startBroker } from '../helpers/broker.js';
-import { type ProgramResult, runProgram } from '../helpers/process.js';
+import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
+import type { ProgramResult } from '../helpers/process.js';
+import { assertFailed, assertSucceeded, lines, runSluice } from '../helpers/sluice-cli.js';
 
-const bin = join(repoRoot, 'bin', 'sluice.js');
 /** Written by the helpers adding authorization checks to the other APIs once those are in place. */
 const enforcementReady = existsSync('/work/notes/ACL-ENFORCEMENT-READY');
 
@@ -252,28 +251,12 @@ const asAlice = [
 
 /** The CLI against `target`; SASL variables are empty (unset), so each command logs in with its own flags. */
 function sluice(args: string[], options: { input?: string; target?: Broker } = {}): Promise<ProgramResult> {
-  return runProgram(process.execPath, [bin, ...args], {
-    env: {
-      SLUICE_BOOTSTRAP: (options.target ?? broker).bootstrap,
-      SLUICE_SASL_MECHANISM: '',
-      SLUICE_SASL_USERNAME: '',
-      SLUICE_SASL_PASSWORD: '',
-    },
-    timeoutMs: 15_000,
-    ...(options.input === undefined ? {} : { input: options.input }),
-  });
-}
-
-function describeRun(args: string[], result: ProgramResult): string {
-  return `sluice ${args.join(' ')}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+  return runSluice((options.target ?? broker).bootstrap, args, { ...options, timeoutMs: 15_000 });
 }
 
 /** Asserts exit status 0 and an empty stderr; returns stdout. */
 async function ok(args: string[], options: { input?: string } = {}): Promise<string> {
-  const result = await sluice(args, options);
-  assert.equal(result.code, 0, describeRun(args, result));
-  assert.equal(result.stderr, '', describeRun(args, result));
-  return result.stdout;
+  return assertSucceeded(args, await sluice(args, options));
 }
 
 /** Asserts this exit status, an empty stdout and exactly `line` on stderr. */
@@ -283,15 +266,7 @@ async function fails(
   line: string,
   options: { input?: string; target?: Broker } = {},
 ): Promise<void> {
-  const result = await sluice(args, options);
-  const context = describeRun(args, result);
-  assert.equal(result.code, code, context);
-  assert.equal(result.stdout, '', context);
-  assert.equal(result.stderr, `${line}\n`, context);
-}
-
-function lines(...text: string[]): string {
-  return `${text.join('\n')}\n`;
+  assertFailed(args, await sluice(args, options), code, line);
 }
 
 describe('sluice acl against a broker', { timeout: 60_000 }, () => {

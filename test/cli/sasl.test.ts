@@ -2,12 +2,11 @@
 // against a SASL_PLAINTEXT broker creates, lists, produces and consumes with each mechanism; a refused login is
 // one readable line and exit status 1, a half-given set of credentials a usage error (exit status 2).
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Broker, disposeAllBrokers, repoRoot, startBroker } from '../helpers/broker.js';
-import { type ProgramResult, runProgram } from '../helpers/process.js';
+import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
+import type { ProgramResult } from '../helpers/process.js';
+import { assertFailed, assertSucceeded, describeRun, runSluice } from '../helpers/sluice-cli.js';
 
-const bin = join(repoRoot, 'bin', 'sluice.js');
 /** Process start included: a refused login must not wait for a timeout or a retry. */
 const refusalBoundMs = 8_000;
 let broker: Broker;
@@ -36,31 +35,14 @@ function sluice(
   args: string[],
   options: { input?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ProgramResult> {
-  return runProgram(process.execPath, [bin, ...args], {
-    input: options.input ?? '',
-    env: {
-      SLUICE_BOOTSTRAP: broker.bootstrap,
-      SLUICE_SASL_MECHANISM: '',
-      SLUICE_SASL_USERNAME: '',
-      SLUICE_SASL_PASSWORD: '',
-      ...options.env,
-    },
-    timeoutMs: 30_000,
-  });
-}
-
-function describeRun(args: string[], result: ProgramResult): string {
-  return `sluice ${args.join(' ')}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+  return runSluice(broker.bootstrap, args, { ...options, timeoutMs: 30_000 });
 }
 
 async function ok(
   args: string[],
   options: { input?: string; stderr?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<string> {
-  const result = await sluice(args, options);
-  assert.equal(result.code, 0, describeRun(args, result));
-  assert.equal(result.stderr, options.stderr ?? '', describeRun(args, result));
-  return result.stdout;
+  return assertSucceeded(args, await sluice(args, options), options.stderr);
 }
 
 /** Asserts the exit status, an empty stdout and exactly `line` on stderr, within refusalBoundMs. */
@@ -73,13 +55,8 @@ async function fails(
   const started = Date.now();
   const result = await sluice(args, { env });
   const elapsedMs = Date.now() - started;
-  const context = describeRun(args, result);
-  assert.equal(result.code, code, context);
-  assert.equal(result.stdout, '', context);
-  assert.equal(result.stderr.split('\n').length, 2, `expected one line\n${context}`);
-  if (typeof line === 'string') assert.equal(result.stderr, `${line}\n`, context);
-  else assert.match(result.stderr.trimEnd(), line, context);
-  assert.ok(elapsedMs < refusalBoundMs, `took ${elapsedMs} ms\n${context}`);
+  assertFailed(args, result, code, line);
+  assert.ok(elapsedMs < refusalBoundMs, `took ${elapsedMs} ms\n${describeRun(args, result)}`);
 }
 
 const asAlice = (mechanism: string) => [

@@ -6,11 +6,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Broker, disposeAllBrokers, repoRoot, startBroker } from '../helpers/broker.js';
+import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
 import { createTestCertificates, type TestCertificates } from '../helpers/certificates.js';
-import { type ProgramResult, runProgram } from '../helpers/process.js';
+import type { ProgramResult } from '../helpers/process.js';
+import { assertFailed, assertSucceeded, describeRun, runSluice } from '../helpers/sluice-cli.js';
 
-const bin = join(repoRoot, 'bin', 'sluice.js');
 /** Process start included: a TLS failure must not wait for a timeout or a retry. */
 const refusalBoundMs = 8_000;
 let dir: string;
@@ -49,25 +49,7 @@ function sluice(
   args: string[],
   options: { input?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ProgramResult> {
-  return runProgram(process.execPath, [bin, ...args], {
-    input: options.input ?? '',
-    env: {
-      SLUICE_BOOTSTRAP: broker.bootstrap,
-      SLUICE_SASL_MECHANISM: '',
-      SLUICE_SASL_USERNAME: '',
-      SLUICE_SASL_PASSWORD: '',
-      SLUICE_TLS: '',
-      SLUICE_TLS_CA: '',
-      SLUICE_TLS_CERT: '',
-      SLUICE_TLS_KEY: '',
-      ...options.env,
-    },
-    timeoutMs: 20_000,
-  });
-}
-
-function describeRun(args: string[], result: ProgramResult): string {
-  return `sluice ${args.join(' ')}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+  return runSluice(broker.bootstrap, args, { ...options, timeoutMs: 20_000 });
 }
 
 async function ok(
@@ -75,10 +57,7 @@ async function ok(
   args: string[],
   options: { input?: string; stderr?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<string> {
-  const result = await sluice(broker, args, options);
-  assert.equal(result.code, 0, describeRun(args, result));
-  assert.equal(result.stderr, options.stderr ?? '', describeRun(args, result));
-  return result.stdout;
+  return assertSucceeded(args, await sluice(broker, args, options), options.stderr);
 }
 
 /** Asserts the exit status, an empty stdout and exactly `line` on stderr, within refusalBoundMs. */
@@ -92,11 +71,8 @@ async function fails(
   const started = Date.now();
   const result = await sluice(broker, args, { env });
   const elapsedMs = Date.now() - started;
-  const context = describeRun(args, result);
-  assert.equal(result.code, code, context);
-  assert.equal(result.stdout, '', context);
-  assert.equal(result.stderr, `${line}\n`, context);
-  assert.ok(elapsedMs < refusalBoundMs, `took ${elapsedMs} ms\n${context}`);
+  assertFailed(args, result, code, line);
+  assert.ok(elapsedMs < refusalBoundMs, `took ${elapsedMs} ms\n${describeRun(args, result)}`);
 }
 
 describe('sluice with TLS', { timeout: 120_000 }, () => {

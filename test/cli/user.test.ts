@@ -3,12 +3,11 @@
 // then log in as, lists and deletes them; exact output, readable one-line failures (exit status 1) and usage
 // errors (exit status 2).
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Broker, disposeAllBrokers, repoRoot, startBroker } from '../helpers/broker.js';
-import { type ProgramResult, runProgram, runProgramOk } from '../helpers/process.js';
+import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
+import { type ProgramResult, runProgramOk } from '../helpers/process.js';
+import { assertFailed, assertSucceeded, lines, runSluice } from '../helpers/sluice-cli.js';
 
-const bin = join(repoRoot, 'bin', 'sluice.js');
 let broker: Broker;
 
 before(async () => {
@@ -39,43 +38,17 @@ const adminEnv = {
 
 /** The CLI against the broker; SASL and password variables are empty (unset) unless `env` gives them. */
 function sluice(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ProgramResult> {
-  return runProgram(process.execPath, [bin, ...args], {
-    env: {
-      SLUICE_BOOTSTRAP: broker.bootstrap,
-      SLUICE_SASL_MECHANISM: '',
-      SLUICE_SASL_USERNAME: '',
-      SLUICE_SASL_PASSWORD: '',
-      SLUICE_USER_PASSWORD: '',
-      ...env,
-    },
-    timeoutMs: 20_000,
-  });
-}
-
-function describeRun(args: string[], result: ProgramResult): string {
-  return `sluice ${args.join(' ')}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+  return runSluice(broker.bootstrap, args, { env, timeoutMs: 20_000 });
 }
 
 /** Asserts exit status 0 and an empty stderr; returns stdout. */
 async function ok(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const result = await sluice(args, env);
-  assert.equal(result.code, 0, describeRun(args, result));
-  assert.equal(result.stderr, '', describeRun(args, result));
-  return result.stdout;
+  return assertSucceeded(args, await sluice(args, env));
 }
 
 /** Asserts this exit status, an empty stdout and exactly `line` on stderr. */
 async function fails(args: string[], code: number, line: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
-  const result = await sluice(args, env);
-  const context = describeRun(args, result);
-  assert.equal(result.code, code, context);
-  assert.equal(result.stdout, '', context);
-  assert.equal(result.stderr, `${line}\n`, context);
-}
-
-/** Lines joined as the CLI prints them. */
-function lines(...text: string[]): string {
-  return `${text.join('\n')}\n`;
+  assertFailed(args, await sluice(args, env), code, line);
 }
 
 describe('sluice user', { timeout: 60_000 }, () => {

@@ -19,6 +19,7 @@ import {
 } from '../../src/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
+import { clientTracker } from '../helpers/sluice-clients.js';
 
 const testTimeoutMs = 20_000;
 const asAdmin: SaslOptions = { mechanism: 'scram-sha-256', username: 'admin', password: 'admin-secret' };
@@ -28,7 +29,7 @@ const enforcementReady = existsSync('/work/notes/ACL-ENFORCEMENT-READY');
 
 let broker: Broker;
 let brokerWithoutAuthorizer: Broker;
-const closeables: { close(): Promise<void> }[] = [];
+const { track, closeAll } = clientTracker();
 
 before(async () => {
   [broker, brokerWithoutAuthorizer] = await Promise.all([
@@ -49,18 +50,19 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(closeables.map((client) => client.close().catch(() => undefined)));
+  await closeAll();
   await disposeAllBrokers();
 });
 
 async function connectedAdmin(sasl: SaslOptions | null = asAdmin, target: Broker = broker): Promise<Admin> {
   // No retries: nothing here is expected to be retriable, and a refusal must surface at once.
-  const admin = new Admin({
-    bootstrap: target.bootstrap,
-    ...(sasl === null ? {} : { sasl }),
-    retry: { retries: 0 },
-  });
-  closeables.push(admin);
+  const admin = track(
+    new Admin({
+      bootstrap: target.bootstrap,
+      ...(sasl === null ? {} : { sasl }),
+      retry: { retries: 0 },
+    }),
+  );
   await admin.connect();
   return admin;
 }
@@ -327,14 +329,15 @@ describe('ACLs through the Admin', { timeout: 90_000 }, () => {
       acl({ resourceName: 'alice-writes', operation: 'write' }),
       acl({ resourceName: 'alice-reads', operation: 'read' }),
     ]);
-    const producer = new Producer({
-      bootstrap: broker.bootstrap,
-      sasl: asAlice,
-      lingerMs: 1,
-      retries: 0,
-      idempotent: false,
-    });
-    closeables.push(producer);
+    const producer = track(
+      new Producer({
+        bootstrap: broker.bootstrap,
+        sasl: asAlice,
+        lingerMs: 1,
+        retries: 0,
+        idempotent: false,
+      }),
+    );
     await producer.connect();
     const [written] = await producer.send({ topic: 'alice-writes', messages: [{ value: 'allowed' }] });
     assert.deepEqual([written?.partition, written?.offset], [0, 0]);

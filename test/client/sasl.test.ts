@@ -9,7 +9,6 @@ import {
   Admin,
   ConnectionError,
   Consumer,
-  type ConsumerMessage,
   IllegalSaslStateError,
   type KafkaClientError,
   Producer,
@@ -20,6 +19,7 @@ import {
 } from '../../src/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
+import { clientTracker, groupRoundTrip, rejectsPromptly } from '../helpers/sluice-clients.js';
 
 const testTimeoutMs = 40_000;
 /** A refused login must surface this fast: the broker answers at once, and nothing may retry it. */
@@ -38,13 +38,7 @@ const saslArgs = (...extra: string[]) => [
 let saslBroker: Broker;
 let limitedBroker: Broker;
 let plaintextBroker: Broker;
-const closeables: { close(): Promise<void> }[] = [];
-
-function track<T extends { close(): Promise<void> }>(client: T): T {
-  closeables.push(client);
-  return client;
-}
-
+const { track, closeAll } = clientTracker();
 before(async () => {
   [saslBroker, limitedBroker, plaintextBroker] = await Promise.all([
     startBroker({ args: saslArgs() }),
@@ -54,35 +48,9 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(closeables.map((client) => client.close().catch(() => undefined)));
+  await closeAll();
   await disposeAllBrokers();
 });
-
-/** Reads `count` messages, failing after timeoutMs with what it got. */
-async function take(consumer: Consumer, count: number, timeoutMs = 15_000): Promise<ConsumerMessage[]> {
-  const messages: ConsumerMessage[] = [];
-  const iterator = consumer[Symbol.asyncIterator]();
-  const deadline = Date.now() + timeoutMs;
-  try {
-    while (messages.length < count) {
-      let timer: NodeJS.Timeout | undefined;
-      const result = await Promise.race([
-        iterator.next(),
-        new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(resolve, Math.max(0, deadline - Date.now()), 'timeout');
-        }),
-      ]);
-      clearTimeout(timer);
-      if (result === 'timeout')
-        throw new Error(`got ${messages.length} of ${count} messages in ${timeoutMs} ms`);
-      if (result.done) throw new Error(`iterator ended after ${messages.length} of ${count} messages`);
-      messages.push(result.value);
-    }
-  } finally {
-    await iterator.return?.();
-  }
-  return messages;
-}
 
 /** Asserts that `operation` rejects with `family` and `code` within loginFailureBoundMs; returns the error. */
 async function refusedPromptly<E extends KafkaClientError>(
@@ -90,19 +58,10 @@ async function refusedPromptly<E extends KafkaClientError>(
   family: new (...args: never[]) => E,
   code: number,
 ): Promise<E> {
-  const started = Date.now();
-  let caught: unknown;
-  try {
-    await operation();
-  } catch (error) {
-    caught = error;
-  }
-  const elapsedMs = Date.now() - started;
-  assert.ok(caught instanceof family, `expected ${family.name}, got ${String(caught)}`);
-  assert.equal(caught.code, code);
-  assert.equal(caught.retriable, false);
-  assert.ok(elapsedMs < loginFailureBoundMs, `took ${elapsedMs} ms: ${caught.message}`);
-  return caught;
+  const error = await rejectsPromptly(operation, family, loginFailureBoundMs);
+  assert.equal(error.code, code);
+  assert.equal(error.retriable, false);
+  return error;
 }
 
 describe('SASL logins', { timeout: 180_000 }, () => {
@@ -116,48 +75,20 @@ describe('SASL logins', { timeout: 180_000 }, () => {
       timeout: testTimeoutMs,
     }, async () => {
       const sasl: SaslOptions = { mechanism, ...user };
-      const topic = `sasl-${mechanism}-${randomUUID().slice(0, 8)}`;
-      const admin = track(new Admin({ bootstrap: saslBroker.bootstrap, clientId: 'sasl-admin', sasl }));
-      await admin.connect();
-      await admin.createTopics([{ topic, numPartitions: 2 }]);
-      assert.ok((await admin.listTopics()).includes(topic));
-
-      const producer = track(new Producer({ bootstrap: saslBroker.bootstrap, lingerMs: 1, sasl }));
-      await producer.connect();
-      const sent = [
-        { key: 'k0', value: `first via ${mechanism}`, partition: 0, headers: { who: user.username } },
-        { key: 'k1', value: 'ünïcode ✓', partition: 1, headers: { who: user.username } },
-        { key: 'k2', value: 'third', partition: 0, headers: { who: user.username } },
-      ];
-      const results = await producer.sendBatch([{ topic, messages: sent }]);
-      assert.deepEqual(
-        results.map((r) => [r.partition, r.offset]),
-        [
-          [0, 0],
-          [1, 0],
-          [0, 1],
-        ],
+      const received = await groupRoundTrip(
+        { bootstrap: saslBroker.bootstrap, sasl },
+        {
+          topic: `sasl-${mechanism}-${randomUUID().slice(0, 8)}`,
+          adminClientId: 'sasl-admin',
+          messages: [
+            { key: 'k0', value: `first via ${mechanism}`, partition: 0, headers: { who: user.username } },
+            { key: 'k1', value: 'ünïcode ✓', partition: 1, headers: { who: user.username } },
+            { key: 'k2', value: 'third', partition: 0, headers: { who: user.username } },
+          ],
+          track,
+          takeTimeoutMs: 15_000,
+        },
       );
-
-      const consumer = track(
-        new Consumer({
-          bootstrap: saslBroker.bootstrap,
-          groupId: `g-${randomUUID()}`,
-          fromBeginning: true,
-          sasl,
-        }),
-      );
-      await consumer.connect();
-      consumer.subscribe([topic]);
-      const received = (await take(consumer, 3))
-        .map((m) => ({
-          partition: m.partition,
-          offset: m.offset,
-          key: m.key?.toString() ?? null,
-          value: m.value?.toString() ?? null,
-          headers: m.headers.map((h) => [h.key, h.value?.toString() ?? null]),
-        }))
-        .sort((a, b) => a.partition - b.partition || a.offset - b.offset);
       assert.deepEqual(received, [
         {
           partition: 0,
@@ -169,9 +100,6 @@ describe('SASL logins', { timeout: 180_000 }, () => {
         { partition: 0, offset: 1, key: 'k2', value: 'third', headers: [['who', user.username]] },
         { partition: 1, offset: 0, key: 'k1', value: 'ünïcode ✓', headers: [['who', user.username]] },
       ]);
-      await consumer.close();
-      await producer.close();
-      await admin.close();
     });
   }
 });

@@ -8,7 +8,6 @@ import {
   Admin,
   ConfigError,
   Consumer,
-  type ConsumerMessage,
   KafkaAggregateError,
   KafkaClientError,
   Producer,
@@ -17,6 +16,7 @@ import {
 } from '../../src/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
+import { clientTracker, received, take } from '../helpers/sluice-clients.js';
 
 const testTimeoutMs = 20_000;
 const asAdmin: SaslOptions = { mechanism: 'scram-sha-256', username: 'admin', password: 'admin-secret' };
@@ -33,12 +33,7 @@ const adminCredentials = {
 };
 
 let broker: Broker;
-const closeables: { close(): Promise<void> }[] = [];
-
-function track<T extends { close(): Promise<void> }>(client: T): T {
-  closeables.push(client);
-  return client;
-}
+const { track, closeAll } = clientTracker();
 
 before(async () => {
   broker = await startBroker({
@@ -47,7 +42,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(closeables.map((client) => client.close().catch(() => undefined)));
+  await closeAll();
   await disposeAllBrokers();
 });
 
@@ -56,32 +51,6 @@ async function connectedAdmin(sasl: SaslOptions = asAdmin): Promise<Admin> {
   const admin = track(new Admin({ bootstrap: broker.bootstrap, sasl, retry: { retries: 0 } }));
   await admin.connect();
   return admin;
-}
-
-/** Reads `count` messages, failing after timeoutMs with what it got. */
-async function take(consumer: Consumer, count: number, timeoutMs = 10_000): Promise<ConsumerMessage[]> {
-  const messages: ConsumerMessage[] = [];
-  const iterator = consumer[Symbol.asyncIterator]();
-  const deadline = Date.now() + timeoutMs;
-  try {
-    while (messages.length < count) {
-      let timer: NodeJS.Timeout | undefined;
-      const result = await Promise.race([
-        iterator.next(),
-        new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(resolve, Math.max(0, deadline - Date.now()), 'timeout');
-        }),
-      ]);
-      clearTimeout(timer);
-      if (result === 'timeout')
-        throw new Error(`got ${messages.length} of ${count} messages in ${timeoutMs} ms`);
-      if (result.done) throw new Error(`iterator ended after ${messages.length} of ${count} messages`);
-      messages.push(result.value);
-    }
-  } finally {
-    await iterator.return?.();
-  }
-  return messages;
 }
 
 /** Asserts that logging in with `sasl` is refused as a wrong password is. */
@@ -144,16 +113,7 @@ describe('SCRAM users through the Admin', { timeout: 90_000 }, () => {
       { topic: 'scram-users', partition: 0, offset: 0 },
       { topic: 'scram-users', partition: 1, offset: 0 },
     ]);
-    const received = (await take(consumer, 3))
-      .map((m) => ({
-        partition: m.partition,
-        offset: m.offset,
-        key: m.key?.toString() ?? null,
-        value: m.value?.toString() ?? null,
-        headers: m.headers.map((h) => [h.key, h.value?.toString() ?? null]),
-      }))
-      .sort((a, b) => a.partition - b.partition || a.offset - b.offset);
-    assert.deepEqual(received, [
+    assert.deepEqual(received(await take(consumer, 3, 10_000)), [
       { partition: 0, offset: 0, key: 'k0', value: 'written by bob', headers: [] },
       { partition: 0, offset: 1, key: 'k2', value: 'third', headers: [] },
       { partition: 1, offset: 0, key: 'k1', value: 'ünïcode ✓', headers: [['from', 'bob']] },

@@ -13,7 +13,6 @@ import {
   type ClientOptions,
   ConnectionError,
   Consumer,
-  type ConsumerMessage,
   type KafkaClientError,
   Producer,
   SaslAuthenticationError,
@@ -21,6 +20,7 @@ import {
 } from '../../src/index.js';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
 import { createTestCertificates, type TestCertificates } from '../helpers/certificates.js';
+import { clientTracker, groupRoundTrip, rejectsPromptly } from '../helpers/sluice-clients.js';
 
 const testTimeoutMs = 20_000;
 /** A TLS refusal must surface this fast: the handshake fails at once, and nothing may retry it. */
@@ -33,12 +33,7 @@ let sslBroker: Broker;
 let saslSslBroker: Broker;
 let mutualBroker: Broker;
 let plaintextBroker: Broker;
-const closeables: { close(): Promise<void> }[] = [];
-
-function track<T extends { close(): Promise<void> }>(client: T): T {
-  closeables.push(client);
-  return client;
-}
+const { track, closeAll } = clientTracker();
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sluice-tls-'));
@@ -66,104 +61,37 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(closeables.map((client) => client.close().catch(() => undefined)));
+  await closeAll();
   await disposeAllBrokers();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 
-/** Reads `count` messages, failing after timeoutMs with what it got. */
-async function take(consumer: Consumer, count: number, timeoutMs = 10_000): Promise<ConsumerMessage[]> {
-  const messages: ConsumerMessage[] = [];
-  const iterator = consumer[Symbol.asyncIterator]();
-  const deadline = Date.now() + timeoutMs;
-  try {
-    while (messages.length < count) {
-      let timer: NodeJS.Timeout | undefined;
-      const result = await Promise.race([
-        iterator.next(),
-        new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(resolve, Math.max(0, deadline - Date.now()), 'timeout');
-        }),
-      ]);
-      clearTimeout(timer);
-      if (result === 'timeout')
-        throw new Error(`got ${messages.length} of ${count} messages in ${timeoutMs} ms`);
-      if (result.done) throw new Error(`iterator ended after ${messages.length} of ${count} messages`);
-      messages.push(result.value);
-    }
-  } finally {
-    await iterator.return?.();
-  }
-  return messages;
-}
-
 /** Admin creates a topic, Producer writes three records, a group Consumer reads exactly them back. */
 async function roundTrip(options: ClientOptions, label: string): Promise<void> {
-  const topic = `tls-${label}-${randomUUID().slice(0, 8)}`;
-  const admin = track(new Admin({ ...options, clientId: `${label}-admin` }));
-  await admin.connect();
-  await admin.createTopics([{ topic, numPartitions: 2 }]);
-  assert.ok((await admin.listTopics()).includes(topic));
-
-  const producer = track(new Producer({ ...options, lingerMs: 1 }));
-  await producer.connect();
-  const results = await producer.sendBatch([
-    {
-      topic,
-      messages: [
-        { key: 'k0', value: `first over ${label}`, partition: 0, headers: { via: label } },
-        { key: 'k1', value: 'ünïcode ✓', partition: 1, headers: { via: label } },
-        { key: 'k2', value: Buffer.alloc(100_000, 'x'), partition: 0, headers: { via: label } },
-      ],
-    },
-  ]);
-  assert.deepEqual(
-    results.map((r) => [r.partition, r.offset]),
-    [
-      [0, 0],
-      [1, 0],
-      [0, 1],
+  const received = await groupRoundTrip(options, {
+    topic: `tls-${label}-${randomUUID().slice(0, 8)}`,
+    adminClientId: `${label}-admin`,
+    messages: [
+      { key: 'k0', value: `first over ${label}`, partition: 0, headers: { via: label } },
+      { key: 'k1', value: 'ünïcode ✓', partition: 1, headers: { via: label } },
+      { key: 'k2', value: Buffer.alloc(100_000, 'x'), partition: 0, headers: { via: label } },
     ],
-  );
-
-  const consumer = track(new Consumer({ ...options, groupId: `g-${randomUUID()}`, fromBeginning: true }));
-  await consumer.connect();
-  consumer.subscribe([topic]);
-  const received = (await take(consumer, 3))
-    .map((m) => ({
-      partition: m.partition,
-      offset: m.offset,
-      key: m.key?.toString() ?? null,
-      value: m.value?.toString() ?? null,
-      headers: m.headers.map((h) => [h.key, h.value?.toString() ?? null]),
-    }))
-    .sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+    track,
+    takeTimeoutMs: 10_000,
+  });
   assert.deepEqual(received, [
     { partition: 0, offset: 0, key: 'k0', value: `first over ${label}`, headers: [['via', label]] },
     { partition: 0, offset: 1, key: 'k2', value: 'x'.repeat(100_000), headers: [['via', label]] },
     { partition: 1, offset: 0, key: 'k1', value: 'ünïcode ✓', headers: [['via', label]] },
   ]);
-  await consumer.close();
-  await producer.close();
-  await admin.close();
 }
 
-/** Asserts that `operation` rejects with `family`, not retriable, within failureBoundMs; returns the error. */
-async function failsPromptly<E extends KafkaClientError>(
+/** Asserts that `operation` rejects with `family` within failureBoundMs; returns the error. */
+function failsPromptly<E extends KafkaClientError>(
   operation: () => Promise<unknown>,
   family: new (...args: never[]) => E,
 ): Promise<E> {
-  const started = Date.now();
-  let caught: unknown;
-  try {
-    await operation();
-  } catch (error) {
-    caught = error;
-  }
-  const elapsedMs = Date.now() - started;
-  assert.ok(caught instanceof family, `expected ${family.name}, got ${String(caught)}`);
-  assert.ok(elapsedMs < failureBoundMs, `took ${elapsedMs} ms: ${caught.message}`);
-  return caught;
+  return rejectsPromptly(operation, family, failureBoundMs);
 }
 
 /** Long timeouts and generous retries: a TLS failure must wait for neither. */

@@ -25,8 +25,15 @@ import { createKafka } from '../helpers/kafka.js';
 import { loadPlatformatic } from '../helpers/platformatic.js';
 import { type ProgramResult, runProgram, runProgramOk } from '../helpers/process.js';
 import { assertPythonModule, PYTHON } from '../helpers/python.js';
-import { buildSaramaProgram, goMissingReason } from '../helpers/sarama.js';
+import { goMissingReason } from '../helpers/sarama.js';
 import { plainToken, RawSaslConnection } from '../helpers/sasl-wire.js';
+import {
+  buildSaramaSecurityProgram,
+  describeErrorChain,
+  jsonLines,
+  kcatSecurity,
+  saramaSteps,
+} from '../helpers/secure-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
 const {
@@ -92,6 +99,17 @@ function acl(
   };
 }
 
+/** A kafkajs filter matching the topic ACLs of `resourceName` by `pattern` (LITERAL, PREFIXED or MATCH). */
+function topicFilter(resourceName: string, pattern: number): AclFilter {
+  return {
+    resourceType: Resource.TOPIC,
+    resourceName,
+    resourcePatternType: pattern,
+    operation: Operation.ANY,
+    permissionType: Permission.ANY,
+  };
+}
+
 /** A kafkajs filter matching every ACL of one principal. */
 function principalFilter(principal: string): AclFilter {
   return {
@@ -110,13 +128,6 @@ const everyAcl: AclFilter = {
   permissionType: Permission.ANY,
 };
 
-function jsonLines<T>(stdout: string): T[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as T);
-}
-
 /** One consumed record: partition, offset, key, value. */
 type Seen = [number, number, string | null, string | null];
 
@@ -129,16 +140,12 @@ function expectedRecords(prefix: string, count: number): Seen[] {
   return records.sort(byPartitionThenOffset);
 }
 
-/** Every message in an error's cause chain and nested `errors`, for matching a wrapped failure. */
-function describeErrorChain(err: unknown, depth = 0): string {
-  if (!(err instanceof Error) || depth > 5) return String(err);
-  const nested = (err as Error & { errors?: unknown[] }).errors ?? [];
-  const code = (err as Error & { apiId?: unknown }).apiId;
-  return [
-    `${err.name}: ${err.message}${code === undefined ? '' : ` [${String(code)}]`}`,
-    ...nested.map((inner) => describeErrorChain(inner, depth + 1)),
-    ...(err.cause === undefined ? [] : [describeErrorChain(err.cause, depth + 1)]),
-  ].join(' <- ');
+/** For assert.rejects: the failure carries Kafka errors of one type, `type`, and no other. */
+function refusedWith(type: string): (err: unknown) => true {
+  return (err) => {
+    assert.deepEqual([...new Set(kafkaErrorTypes(err))], [type]);
+    return true;
+  };
 }
 
 /**
@@ -223,16 +230,8 @@ describe('ACL interop', { timeout: 240_000 }, () => {
     await admin.connect();
   };
 
-  const kcatAuth = (user: UserName) => [
-    '-X',
-    'security.protocol=SASL_PLAINTEXT',
-    '-X',
-    'sasl.mechanisms=PLAIN',
-    '-X',
-    `sasl.username=${users[user].username}`,
-    '-X',
-    `sasl.password=${users[user].password}`,
-  ];
+  const kcatAuth = (user: UserName) =>
+    kcatSecurity({ protocol: 'SASL_PLAINTEXT', sasl: { mechanism: 'PLAIN', ...users[user] } });
   const kcat = (user: UserName, args: string[], input = ''): Promise<ProgramResult> =>
     runProgram('kcat', ['-b', broker.bootstrap, '-m', '5', ...kcatAuth(user), ...args], {
       input,
@@ -243,10 +242,7 @@ describe('ACL interop', { timeout: 240_000 }, () => {
     workDir = await makeTempDir('sluice-acls-');
     if (saramaSkipReason === undefined) {
       // Built in the background while the other clients run; the sarama case waits for it.
-      saramaProgram = buildSaramaProgram('test/interop/sarama/acls', workDir, 'sarama-acls');
-      saramaProgram.catch(() => {
-        // Reported by the sarama case, which awaits it.
-      });
+      saramaProgram = buildSaramaSecurityProgram(workDir);
     }
     broker = await startBroker({ args: brokerArgs });
     await connectAdmin();
@@ -306,37 +302,16 @@ describe('ACL interop', { timeout: 240_000 }, () => {
         sortResources([literalRead, prefixedWrite, groupDeny, clusterIdempotent].map(resource)),
       );
       // MATCH: the bindings that apply to a topic named kjs-prefix-orders (the prefixed one), not the literal.
-      assert.deepEqual(
-        await admin.describeAcls({
-          resourceType: Resource.TOPIC,
-          resourceName: 'kjs-prefix-orders',
-          resourcePatternType: Pattern.MATCH,
-          operation: Operation.ANY,
-          permissionType: Permission.ANY,
-        }),
-        { resources: [resource(prefixedWrite)] },
-      );
+      assert.deepEqual(await admin.describeAcls(topicFilter('kjs-prefix-orders', Pattern.MATCH)), {
+        resources: [resource(prefixedWrite)],
+      });
       // LITERAL with a name: exactly that binding; PREFIXED with the literal's name: nothing.
-      assert.deepEqual(
-        await admin.describeAcls({
-          resourceType: Resource.TOPIC,
-          resourceName: 'kjs-literal',
-          resourcePatternType: Pattern.LITERAL,
-          operation: Operation.ANY,
-          permissionType: Permission.ANY,
-        }),
-        { resources: [resource(literalRead)] },
-      );
-      assert.deepEqual(
-        await admin.describeAcls({
-          resourceType: Resource.TOPIC,
-          resourceName: 'kjs-literal',
-          resourcePatternType: Pattern.PREFIXED,
-          operation: Operation.ANY,
-          permissionType: Permission.ANY,
-        }),
-        { resources: [] },
-      );
+      assert.deepEqual(await admin.describeAcls(topicFilter('kjs-literal', Pattern.LITERAL)), {
+        resources: [resource(literalRead)],
+      });
+      assert.deepEqual(await admin.describeAcls(topicFilter('kjs-literal', Pattern.PREFIXED)), {
+        resources: [],
+      });
       // Operation, permission and host filters.
       assert.deepEqual(
         await admin.describeAcls({
@@ -500,12 +475,7 @@ alice.close()
       timeout: 150_000,
       skip: saramaSkipReason ?? false,
     }, async () => {
-      const program = await saramaProgram!;
-      const sarama = async (args: string[]) => {
-        const result = await runProgram(program, args, { timeoutMs: programTimeoutMs });
-        assert.equal(result.code, 0, `stderr:\n${result.stderr}\nstdout:\n${result.stdout}`);
-        return jsonLines(result.stdout);
-      };
+      const sarama = (args: string[]) => saramaSteps(saramaProgram, args, true);
       const principal = 'User:sarama-admin';
       // A PREFIXED binding of the same principal: v0 filters are LITERAL, so sarama neither lists nor deletes it.
       const prefixed = acl(Resource.TOPIC, 'sarama-acl-', principal, Operation.WRITE, {
@@ -668,7 +638,7 @@ alice.close()
         ];
         for (const [label, call] of calls) {
           await assert.rejects(call(), (err: Error) => {
-            const chain = describeErrorChain(err);
+            const chain = describeErrorChain(err, { apiId: true });
             assert.ok(
               chain.endsWith(`Error: ${clusterAuthorizationMessage} [CLUSTER_AUTHORIZATION_FAILED]`),
               `${label}: ${chain}`,
@@ -780,10 +750,10 @@ alice.close()
           [1, 0, '0'],
         ]);
         // Not orders-*: the whole send fails with the topic's authorization error.
-        await assert.rejects(producer.send({ topic: 'vis-described', messages: [{ value: 'x' }] }), (err) => {
-          assert.deepEqual([...new Set(kafkaErrorTypes(err))], ['TOPIC_AUTHORIZATION_FAILED']);
-          return true;
-        });
+        await assert.rejects(
+          producer.send({ topic: 'vis-described', messages: [{ value: 'x' }] }),
+          refusedWith('TOPIC_AUTHORIZATION_FAILED'),
+        );
       } finally {
         await producer.disconnect();
       }
@@ -1094,10 +1064,10 @@ consumer.close()
       const producer = kafkaAs('alice').producer();
       await producer.connect();
       try {
-        await assert.rejects(producer.send({ topic, messages: [{ value: 'x' }] }), (err) => {
-          assert.deepEqual([...new Set(kafkaErrorTypes(err))], ['TOPIC_AUTHORIZATION_FAILED']);
-          return true;
-        });
+        await assert.rejects(
+          producer.send({ topic, messages: [{ value: 'x' }] }),
+          refusedWith('TOPIC_AUTHORIZATION_FAILED'),
+        );
       } finally {
         await producer.disconnect();
       }
@@ -1240,10 +1210,7 @@ consumer.close()
       try {
         await assert.rejects(
           bobAgain.send({ topic: bobTopic, messages: [{ partition: 0, value: 'x' }] }),
-          (err) => {
-            assert.deepEqual([...new Set(kafkaErrorTypes(err))], ['TOPIC_AUTHORIZATION_FAILED']);
-            return true;
-          },
+          refusedWith('TOPIC_AUTHORIZATION_FAILED'),
         );
         await grant(acl(Resource.TOPIC, bobTopic, 'User:bob', Operation.WRITE));
         const sent = await bobAgain.send({
@@ -1295,24 +1262,20 @@ consumer.close()
           [[topic, 2]],
         );
 
-        const refused = (type: string) => (err: unknown) => {
-          assert.deepEqual([...new Set(kafkaErrorTypes(err))], [type]);
-          return true;
-        };
         await assert.rejects(
           aliceAdmin.createPartitions({ topicPartitions: [{ topic, count: 3 }] }),
-          refused('TOPIC_AUTHORIZATION_FAILED'),
+          refusedWith('TOPIC_AUTHORIZATION_FAILED'),
         );
         await assert.rejects(
           aliceAdmin.describeConfigs({
             resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic }],
             includeSynonyms: false,
           }),
-          refused('TOPIC_AUTHORIZATION_FAILED'),
+          refusedWith('TOPIC_AUTHORIZATION_FAILED'),
         );
         await assert.rejects(
           aliceAdmin.deleteTopics({ topics: [topic] }),
-          refused('TOPIC_AUTHORIZATION_FAILED'),
+          refusedWith('TOPIC_AUTHORIZATION_FAILED'),
         );
         await grant(acl(Resource.TOPIC, topic, 'User:alice', Operation.DELETE));
         await aliceAdmin.deleteTopics({ topics: [topic] });
@@ -1339,7 +1302,7 @@ consumer.close()
       const producer = new Producer({ ...common('alice'), serializers: stringSerializers });
       const rejectsWith = async (work: Promise<unknown>, ending: string) =>
         assert.rejects(work, (err: Error) => {
-          const chain = describeErrorChain(err);
+          const chain = describeErrorChain(err, { apiId: true });
           assert.ok(chain.endsWith(ending), chain);
           return true;
         });
@@ -1565,10 +1528,7 @@ consumer.close()
         assert.deepEqual([sent?.errorCode, sent?.baseOffset], [0, '3']);
         await assert.rejects(
           producer.send({ topic: `${ORDERS_PREFIX}denied`, messages: [{ value: 'x' }] }),
-          (err) => {
-            assert.deepEqual([...new Set(kafkaErrorTypes(err))], ['TOPIC_AUTHORIZATION_FAILED']);
-            return true;
-          },
+          refusedWith('TOPIC_AUTHORIZATION_FAILED'),
         );
       } finally {
         await producer.disconnect();

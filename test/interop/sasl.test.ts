@@ -13,23 +13,27 @@ import { MetadataApi, type MetadataRequest } from '../../src/protocol/generated/
 import { SaslAuthenticateApi } from '../../src/protocol/generated/sasl-authenticate.js';
 import { SaslHandshakeApi } from '../../src/protocol/generated/sasl-handshake.js';
 import { type Broker, disposeAllBrokers, makeTempDir, startBroker } from '../helpers/broker.js';
-import { createKafka, readAll } from '../helpers/kafka.js';
-import { loadPlatformatic } from '../helpers/platformatic.js';
-import { ProgramMissingError, runProgram, runProgramOk } from '../helpers/process.js';
-import { assertPythonModule, PYTHON } from '../helpers/python.js';
-import { buildSaramaProgram, goMissingReason } from '../helpers/sarama.js';
+import { createKafka } from '../helpers/kafka.js';
+import { goMissingReason } from '../helpers/sarama.js';
 import { plainToken, RawSaslConnection } from '../helpers/sasl-wire.js';
-
-const {
-  Admin: PlatformaticAdmin,
-  Consumer,
-  Producer,
-  stringDeserializers,
-  stringSerializers,
-} = await loadPlatformatic();
+import {
+  buildSaramaSecurityProgram,
+  confluentLoginSteps,
+  confluentRoundTrip,
+  elapsedMs,
+  kafkajsRoundTrip,
+  kafkaPythonConnectTimed,
+  kafkaPythonRoundTrip,
+  kcatListTimed,
+  kcatRoundTrip,
+  kcatSecurity,
+  platformaticRefused,
+  platformaticRoundTrip,
+  saramaRoundTrip,
+  saramaSteps,
+} from '../helpers/secure-clients.js';
 
 const testTimeoutMs = 40_000;
-const programTimeoutMs = 30_000;
 /** How long a client may take to report a failed login: Kafka refuses at once, so this is generous. */
 const loginFailureBoundMs = 8_000;
 
@@ -60,52 +64,12 @@ const SASL_AUTHENTICATION_FAILED = 58;
 
 const saramaSkipReason = await goMissingReason();
 
-/** One record as the scripts below print it, and as the tests expect it. */
-interface SeenRecord {
-  p: number;
-  o: number;
-  k: string | null;
-  v: string | null;
-  h: Array<[string, string]>;
-}
-
-/** Message i of a case: key k<i>, value <prefix>-v<i>, on partition i % partitions, headers(i) as headers. */
-function expectedRecords(
-  prefix: string,
-  count: number,
-  partitions: number,
-  headers: (i: number) => Array<[string, string]>,
-): SeenRecord[] {
-  const records: SeenRecord[] = [];
-  for (let p = 0; p < partitions; p++) {
-    for (let i = p, o = 0; i < count; i += partitions, o++) {
-      records.push({ p, o, k: `k${i}`, v: `${prefix}-v${i}`, h: headers(i) });
-    }
-  }
-  return records;
-}
-
-const byPartitionThenOffset = (a: SeenRecord, b: SeenRecord) => a.p - b.p || a.o - b.o;
-
-function jsonLines<T>(stdout: string): T[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as T);
-}
-
 const metadataAllTopics: MetadataRequest = {
   topics: null,
   allowAutoTopicCreation: false,
   includeClusterAuthorizedOperations: false,
   includeTopicAuthorizedOperations: false,
 };
-
-async function elapsedMs<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
-  const started = Date.now();
-  const result = await work();
-  return { result, ms: Date.now() - started };
-}
 
 describe('SASL interop', { timeout: 300_000 }, () => {
   let saslBroker: Broker;
@@ -124,10 +88,7 @@ describe('SASL interop', { timeout: 300_000 }, () => {
     if (saramaSkipReason === undefined) {
       // Built in the background while the other clients run; the sarama cases wait for it.
       buildDir = await makeTempDir('sluice-sarama-sasl-');
-      saramaProgram = buildSaramaProgram('test/interop/sarama/sasl', buildDir, 'sarama-sasl');
-      saramaProgram.catch(() => {
-        // Reported by the sarama cases that await it.
-      });
+      saramaProgram = buildSaramaSecurityProgram(buildDir);
     }
     [saslBroker, plainBroker] = await Promise.all([startBroker({ args: saslBrokerArgs }), startBroker()]);
     kafka = createKafka(saslBroker.bootstrap, { sasl: { mechanism: 'plain', ...alice } });
@@ -488,53 +449,16 @@ describe('SASL interop', { timeout: 300_000 }, () => {
       }, async () => {
         // Narrowed per mechanism: kafkajs types PLAIN and SCRAM options as separate union members.
         const sasl: SASLOptions = mechanism === 'plain' ? { mechanism, ...user } : { mechanism, ...user };
-        const client = createKafka(saslBroker.bootstrap, { sasl });
-        const topic = `sasl-kafkajs-${mechanism}`;
-        const clientAdmin = client.admin();
-        await clientAdmin.connect();
-        try {
-          assert.equal(await clientAdmin.createTopics({ topics: [{ topic, numPartitions: 2 }] }), true);
-        } finally {
-          await clientAdmin.disconnect();
-        }
-        const count = 6;
-        const producer = client.producer();
-        await producer.connect();
-        try {
-          const sent = await producer.send({
-            topic,
-            acks: -1,
-            messages: Array.from({ length: count }, (_, i) => ({
-              partition: i % 2,
-              key: `k${i}`,
-              value: `${mechanism}-v${i}`,
-              headers: { n: String(i), user: user.username },
-            })),
-          });
-          assert.deepEqual(sent.map((r) => [r.partition, r.baseOffset, r.errorCode]).sort(), [
-            [0, '0', 0],
-            [1, '0', 0],
-          ]);
-        } finally {
-          await producer.disconnect();
-        }
-        const read = (await readAll(client, topic)).map((m) => ({
-          p: m.partition,
-          o: Number(m.offset),
-          k: m.key,
-          v: m.value,
-          h: Object.entries(m.headers),
-        }));
-        assert.deepEqual(
-          read.sort(byPartitionThenOffset),
-          expectedRecords(mechanism, count, 2, (i) => [
+        await kafkajsRoundTrip(createKafka(saslBroker.bootstrap, { sasl }), {
+          topic: `sasl-kafkajs-${mechanism}`,
+          valuePrefix: mechanism,
+          headers: (i) => [
             ['n', String(i)],
             ['user', user.username],
-          ]),
-        );
+          ],
+        });
       });
     }
-
     test('a wrong password or unknown user fails connect() with KafkaJSSASLAuthenticationError at once; the broker keeps serving', {
       timeout: testTimeoutMs,
     }, async () => {
@@ -584,25 +508,8 @@ describe('SASL interop', { timeout: 300_000 }, () => {
   });
 
   describe('kcat (librdkafka 2.0.2)', () => {
-    const auth = (mechanism: string, user: typeof alice, password = user.password) => [
-      '-X',
-      'security.protocol=SASL_PLAINTEXT',
-      '-X',
-      `sasl.mechanisms=${mechanism}`,
-      '-X',
-      `sasl.username=${user.username}`,
-      '-X',
-      `sasl.password=${password}`,
-    ];
-    const kcat = (args: string[], input = '') =>
-      runProgramOk('kcat', ['-b', saslBroker.bootstrap, '-m', '10', ...args], {
-        input,
-        timeoutMs: 25_000,
-      }).catch((err: unknown) => {
-        if (err instanceof ProgramMissingError)
-          throw new Error('kcat is not installed (Debian package kcat)');
-        throw err;
-      });
+    const auth = (mechanism: string, user: typeof alice, password = user.password) =>
+      kcatSecurity({ protocol: 'SASL_PLAINTEXT', sasl: { mechanism, username: user.username, password } });
 
     for (const [mechanism, user] of [
       ['PLAIN', bob],
@@ -614,77 +521,14 @@ describe('SASL interop', { timeout: 300_000 }, () => {
       }, async () => {
         const topic = `sasl-kcat-${mechanism.toLowerCase()}`;
         await createTopic(topic, 2);
-        const listing = JSON.parse(
-          (await kcat([...auth(mechanism, user), '-L', '-J', '-t', topic])).stdout,
-        ) as {
-          brokers: Array<{ id: number; name: string }>;
-          topics: Array<{ topic: string; partitions: Array<{ partition: number; leader: number }> }>;
-        };
-        assert.deepEqual(listing.brokers, [{ id: nodeId, name: `127.0.0.1:${saslBroker.port}` }]);
-        assert.deepEqual(
-          listing.topics.map((t) => ({
-            topic: t.topic,
-            partitions: t.partitions.map((p) => [p.partition, p.leader]).sort(),
-          })),
-          [
-            {
-              topic,
-              partitions: [
-                [0, nodeId],
-                [1, nodeId],
-              ],
-            },
-          ],
-        );
-        const count = 6;
-        for (const partition of [0, 1]) {
-          const lines = [];
-          for (let i = partition; i < count; i += 2) lines.push(`k${i}:${mechanism}-v${i}`);
-          await kcat(
-            [
-              ...auth(mechanism, user),
-              '-P',
-              '-t',
-              topic,
-              '-p',
-              String(partition),
-              '-K',
-              ':',
-              '-H',
-              'via=kcat',
-            ],
-            `${lines.join('\n')}\n`,
-          );
-        }
-        const { stdout } = await kcat([
-          ...auth(mechanism, user),
-          '-C',
-          '-t',
+        await kcatRoundTrip({
+          bootstrap: saslBroker.bootstrap,
+          port: saslBroker.port,
+          nodeId,
+          security: auth(mechanism, user),
           topic,
-          '-o',
-          'beginning',
-          '-e',
-          '-f',
-          '%p|%o|%k|%s|%h\\n',
-        ]);
-        const read = stdout
-          .split('\n')
-          .filter((line) => line.length > 0)
-          .map((line) => {
-            const [p, o, k, v, h] = line.split('|');
-            const [name, value] = (h ?? '').split('=');
-            return {
-              p: Number(p),
-              o: Number(o),
-              k: k ?? null,
-              v: v ?? null,
-              h: [[name, value]],
-            } as SeenRecord;
-          });
-        assert.deepEqual(
-          read.sort(byPartitionThenOffset),
-          expectedRecords(mechanism, count, 2, () => [['via', 'kcat']]),
-        );
+          valuePrefix: mechanism,
+        });
       });
     }
 
@@ -695,15 +539,7 @@ describe('SASL interop', { timeout: 300_000 }, () => {
         ['PLAIN', plainFailureMessage],
         ['SCRAM-SHA-256', genericFailureMessage('SCRAM-SHA-256')],
       ] as const) {
-        const { result, ms } = await elapsedMs(() =>
-          runProgram(
-            'kcat',
-            ['-b', saslBroker.bootstrap, '-m', '3', ...auth(mechanism, alice, 'wrong'), '-L'],
-            {
-              timeoutMs: 20_000,
-            },
-          ),
-        );
+        const { result, ms } = await kcatListTimed(saslBroker.bootstrap, 3, auth(mechanism, alice, 'wrong'));
         assert.notEqual(
           result.code,
           0,
@@ -720,63 +556,12 @@ describe('SASL interop', { timeout: 300_000 }, () => {
   });
 
   describe('confluent-kafka (python, librdkafka)', () => {
-    const script = `
-import json, sys, time
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
-bootstrap, topic, mechanism, user, password, count = sys.argv[1:6] + [int(sys.argv[6])]
-def out(step, **fields):
-    print(json.dumps(dict(step=step, **fields), sort_keys=True), flush=True)
-auth = {'bootstrap.servers': bootstrap, 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanisms': mechanism,
-        'sasl.username': user, 'sasl.password': password}
-if count == 0:
-    # Wrong credentials: what the error callback reports (served by poll), then what list_topics does.
-    errors = []
-    producer = Producer(dict(auth, error_cb=lambda err: errors.append(err)))
-    started = time.time()
-    def authentication_errors():
-        return [e for e in errors if e.code() == KafkaError._AUTHENTICATION]
-    while not authentication_errors() and time.time() - started < 10:
-        producer.poll(0.1)
-    first = authentication_errors()[:1]
-    out('error-callback', message=first[0].str() if first else None, seconds=time.time() - started)
-    try:
-        producer.list_topics(timeout=2)
-        out('list-topics', error=None)
-    except Exception as e:
-        out('list-topics', error=e.args[0].name())
-    sys.exit(0)
-failures = []
-def on_delivery(err, msg):
-    if err is not None:
-        failures.append(str(err))
-producer = Producer(dict(auth, acks='all', **{'message.timeout.ms': 10000}))
-for i in range(count):
-    producer.produce(topic, key=('k%d' % i).encode(), value=('%s-v%d' % (mechanism, i)).encode(), partition=i % 2,
-                     headers=[('n', str(i).encode())], on_delivery=on_delivery)
-remaining = producer.flush(15)
-if remaining or failures:
-    sys.exit('delivery failed: remaining=%d failures=%r' % (remaining, failures))
-consumer = Consumer(dict(auth, **{'group.id': 'sasl-confluent', 'enable.auto.commit': False}))
-consumer.assign([TopicPartition(topic, 0, -2), TopicPartition(topic, 1, -2)])
-got = 0
-deadline = time.time() + 20
-while got < count and time.time() < deadline:
-    m = consumer.poll(0.5)
-    if m is None:
-        continue
-    if m.error():
-        sys.exit('consumer error: %s' % m.error())
-    got += 1
-    out('record', p=m.partition(), o=m.offset(), k=m.key().decode(), v=m.value().decode(),
-        h=[[name, value.decode()] for name, value in (m.headers() or [])])
-consumer.close()
-`;
-    const run = (topic: string, mechanism: string, user: typeof alice, password: string, count: number) =>
-      runProgramOk(
-        PYTHON,
-        ['-c', script, saslBroker.bootstrap, topic, mechanism, user.username, password, String(count)],
-        { timeoutMs: programTimeoutMs },
-      );
+    const security = (mechanism: string, user: typeof alice, password: string) => ({
+      'security.protocol': 'SASL_PLAINTEXT',
+      'sasl.mechanisms': mechanism,
+      'sasl.username': user.username,
+      'sasl.password': password,
+    });
 
     for (const [mechanism, user] of [
       ['SCRAM-SHA-512', alice],
@@ -785,27 +570,25 @@ consumer.close()
       test(`${mechanism}: produces keyed messages with headers and reads them back by assignment`, {
         timeout: testTimeoutMs,
       }, async () => {
-        await assertPythonModule('confluent_kafka', 'python3-confluent-kafka');
         const topic = `sasl-confluent-${mechanism.toLowerCase()}`;
         await createTopic(topic, 2);
-        const count = 6;
-        const { stdout } = await run(topic, mechanism, user, user.password, count);
-        const read = jsonLines<SeenRecord & { step: string }>(stdout).map(
-          ({ step: _step, ...record }) => record,
-        );
-        assert.deepEqual(
-          read.sort(byPartitionThenOffset),
-          expectedRecords(mechanism, count, 2, (i) => [['n', String(i)]]),
-        );
+        await confluentRoundTrip({
+          bootstrap: saslBroker.bootstrap,
+          topic,
+          security: security(mechanism, user, user.password),
+          valuePrefix: mechanism,
+          groupId: 'sasl-confluent',
+        });
       });
     }
 
     test("SCRAM-SHA-512 with a wrong password: the error callback reports _AUTHENTICATION with the broker's message", {
       timeout: testTimeoutMs,
     }, async () => {
-      await assertPythonModule('confluent_kafka', 'python3-confluent-kafka');
-      const { stdout } = await run('unused', 'SCRAM-SHA-512', bob, 'wrong', 0);
-      const [reported, listed] = jsonLines<Record<string, unknown>>(stdout);
+      const {
+        steps: [reported, listed],
+        stdout,
+      } = await confluentLoginSteps(saslBroker.bootstrap, security('SCRAM-SHA-512', bob, 'wrong'));
       assert.match(
         String(reported?.message),
         new RegExp(
@@ -822,48 +605,12 @@ consumer.close()
   });
 
   describe('kafka-python 2.0.2 (SaslHandshake v0, raw tokens)', () => {
-    const script = `
-import json, sys
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import NoBrokersAvailable
-bootstrap, topic, mechanism, user, password, count = sys.argv[1:6] + [int(sys.argv[6])]
-def out(step, **fields):
-    print(json.dumps(dict(step=step, **fields), sort_keys=True), flush=True)
-auth = dict(bootstrap_servers=bootstrap, security_protocol='SASL_PLAINTEXT', sasl_mechanism=mechanism,
-            sasl_plain_username=user, sasl_plain_password=password, api_version_auto_timeout_ms=5000)
-if count == 0:
-    try:
-        KafkaProducer(**auth)
-        out('producer', error=None)
-    except Exception as e:
-        out('producer', error=type(e).__name__)
-    sys.exit(0)
-producer = KafkaProducer(acks='all', request_timeout_ms=10000, max_block_ms=10000, retries=0, **auth)
-for i in range(count):
-    sent = producer.send(topic, key=('k%d' % i).encode(), value=('%s-v%d' % (mechanism, i)).encode(),
-                         partition=i % 2, headers=[('n', str(i).encode())]).get(timeout=10)
-    out('produce', p=sent.partition, o=sent.offset)
-producer.close(10)
-consumer = KafkaConsumer(enable_auto_commit=False, consumer_timeout_ms=10000, request_timeout_ms=15000,
-                         session_timeout_ms=10000, heartbeat_interval_ms=1000, **auth)
-partitions = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
-consumer.assign(partitions)
-consumer.seek_to_beginning(*partitions)
-got = 0
-for m in consumer:
-    got += 1
-    out('record', p=m.partition, o=m.offset, k=m.key.decode(), v=m.value.decode(),
-        h=[[name, value.decode()] for name, value in m.headers])
-    if got == count:
-        break
-consumer.close()
-`;
-    const run = (topic: string, mechanism: string, user: typeof alice, password: string, count: number) =>
-      runProgramOk(
-        PYTHON,
-        ['-c', script, saslBroker.bootstrap, topic, mechanism, user.username, password, String(count)],
-        { timeoutMs: programTimeoutMs },
-      );
+    const security = (mechanism: string, user: typeof alice, password: string) => ({
+      security_protocol: 'SASL_PLAINTEXT',
+      sasl_mechanism: mechanism,
+      sasl_plain_username: user.username,
+      sasl_plain_password: password,
+    });
 
     for (const [mechanism, user] of [
       ['PLAIN', alice],
@@ -872,62 +619,32 @@ consumer.close()
       test(`${mechanism}: produces keyed messages with headers and reads them back exactly`, {
         timeout: testTimeoutMs,
       }, async () => {
-        await assertPythonModule('kafka', 'python3-kafka');
         const topic = `sasl-kafka-python-${mechanism.toLowerCase()}`;
         await createTopic(topic, 2);
-        const count = 6;
-        const steps = jsonLines<{ step: string } & Record<string, unknown>>(
-          (await run(topic, mechanism, user, user.password, count)).stdout,
-        );
-        assert.deepEqual(
-          steps.filter((s) => s.step === 'produce'),
-          Array.from({ length: count }, (_, i) => ({ step: 'produce', p: i % 2, o: Math.floor(i / 2) })),
-        );
-        const read = steps
-          .filter((s) => s.step === 'record')
-          .map(({ step: _step, ...record }) => record as unknown as SeenRecord);
-        assert.deepEqual(
-          read.sort(byPartitionThenOffset),
-          expectedRecords(mechanism, count, 2, (i) => [['n', String(i)]]),
-        );
+        await kafkaPythonRoundTrip({
+          bootstrap: saslBroker.bootstrap,
+          topic,
+          security: security(mechanism, user, user.password),
+          valuePrefix: mechanism,
+        });
       });
     }
 
     test('a wrong password (PLAIN and SCRAM-SHA-256) fails the producer with NoBrokersAvailable, as against Kafka', {
       timeout: testTimeoutMs,
     }, async () => {
-      await assertPythonModule('kafka', 'python3-kafka');
       for (const mechanism of ['PLAIN', 'SCRAM-SHA-256']) {
-        const { result, ms } = await elapsedMs(() => run('unused', mechanism, alice, 'wrong', 0));
-        assert.deepEqual(
-          jsonLines(result.stdout),
-          [{ step: 'producer', error: 'NoBrokersAvailable' }],
-          mechanism,
+        const { steps, ms } = await kafkaPythonConnectTimed(
+          saslBroker.bootstrap,
+          security(mechanism, alice, 'wrong'),
         );
+        assert.deepEqual(steps, [{ step: 'producer', error: 'NoBrokersAvailable' }], mechanism);
         assert.ok(ms < 15_000, `${mechanism}: failed after ${ms} ms`);
       }
     });
   });
 
   describe('sarama 1.22.1', { skip: saramaSkipReason ?? false }, () => {
-    interface SaramaStep {
-      step: string;
-      err: number;
-      msg?: string;
-      [field: string]: unknown;
-    }
-    const sarama = async (args: string[], expectSuccess: boolean) => {
-      const program = await saramaProgram!;
-      const result = await runProgram(program, args, { timeoutMs: programTimeoutMs });
-      const steps = jsonLines<SaramaStep>(result.stdout);
-      assert.equal(
-        result.code,
-        expectSuccess ? 0 : 3,
-        `exit code; stderr:\n${result.stderr}\nstdout:\n${result.stdout}`,
-      );
-      return steps;
-    };
-
     const cases = [
       { mechanism: 'PLAIN', version: '1.0.0', user: alice, flow: 'SaslHandshake v1 + SaslAuthenticate v0' },
       { mechanism: 'PLAIN', version: '0.10.0.0', user: bob, flow: 'SaslHandshake v0 + raw token' },
@@ -950,16 +667,11 @@ consumer.close()
       }, async () => {
         const topic = `sasl-sarama-${mechanism.toLowerCase()}-${version}`;
         await createTopic(topic, 1);
-        const count = 4;
-        const steps = await sarama(
-          [
-            'roundtrip',
-            '-bootstrap',
-            saslBroker.bootstrap,
-            '-topic',
-            topic,
-            '-count',
-            String(count),
+        await saramaRoundTrip(saramaProgram, {
+          bootstrap: saslBroker.bootstrap,
+          topic,
+          valuePrefix: `sarama-${mechanism}`,
+          args: [
             '-version',
             version,
             '-mechanism',
@@ -969,16 +681,9 @@ consumer.close()
             '-password',
             user.password,
           ],
-          true,
-        );
-        const withHeaders = version === '1.0.0';
-        assert.deepEqual(steps, [
-          { step: 'client', err: 0 },
-          ...Array.from({ length: count }, (_, i) => ({ step: 'produce', err: 0, p: 0, o: i })),
-          ...expectedRecords(`sarama-${mechanism}`, count, 1, (i) =>
-            withHeaders ? [['n', String(i)]] : [],
-          ).map((record) => ({ step: 'consume', err: 0, ...record })),
-        ]);
+          // Record headers need Config.Version 0.11.
+          withoutHeaders: version !== '1.0.0',
+        });
       });
     }
 
@@ -998,6 +703,8 @@ consumer.close()
         '-password',
         password,
       ];
+      const sarama = (args: string[], expectSuccess: boolean) =>
+        saramaSteps(saramaProgram, args, expectSuccess);
       assert.deepEqual(await sarama(login('PLAIN', '1.0.0', 'wrong'), false), [
         { step: 'metadata', err: SASL_AUTHENTICATION_FAILED },
       ]);
@@ -1022,65 +729,14 @@ consumer.close()
       test(`${mechanism}: admin creates a topic, produce with acks=-1, a group reads everything back exactly`, {
         timeout: testTimeoutMs,
       }, async () => {
-        const topic = `sasl-platformatic-${mechanism.toLowerCase()}`;
-        const common = {
-          bootstrapBrokers: [saslBroker.bootstrap],
-          sasl: { mechanism, username: user.username, password: user.password },
-        };
-        const platformaticAdmin = new PlatformaticAdmin({ clientId: 'sasl-test-admin', ...common });
-        try {
-          await platformaticAdmin.createTopics({ topics: [topic], partitions: 2, replicas: 1 });
-        } finally {
-          await platformaticAdmin.close();
-        }
-        const count = 6;
-        const producer = new Producer({
-          clientId: 'sasl-test-producer',
-          serializers: stringSerializers,
-          ...common,
-        });
-        try {
-          await producer.send({
-            acks: -1,
-            messages: Array.from({ length: count }, (_, i) => ({
-              topic,
-              partition: i % 2,
-              key: `k${i}`,
-              value: `${mechanism}-v${i}`,
-              headers: new Map([['n', String(i)]]),
-            })),
-          });
-        } finally {
-          await producer.close();
-        }
-        const consumer = new Consumer({
+        await platformaticRoundTrip({
+          bootstrap: saslBroker.bootstrap,
+          security: { sasl: { mechanism, username: user.username, password: user.password } },
+          topic: `sasl-platformatic-${mechanism.toLowerCase()}`,
+          valuePrefix: mechanism,
           groupId: `sasl-platformatic-${mechanism}`,
-          clientId: 'sasl-test-consumer',
-          deserializers: stringDeserializers,
-          maxWaitTime: 200,
-          ...common,
+          clientIdPrefix: 'sasl-test',
         });
-        const read: SeenRecord[] = [];
-        try {
-          const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
-          for await (const message of stream) {
-            read.push({
-              p: message.partition,
-              o: Number(message.offset),
-              k: message.key,
-              v: message.value,
-              h: [...message.headers.entries()],
-            });
-            if (read.length === count) break;
-          }
-          await stream.close();
-        } finally {
-          await consumer.close();
-        }
-        assert.deepEqual(
-          read.sort(byPartitionThenOffset),
-          expectedRecords(mechanism, count, 2, (i) => [['n', String(i)]]),
-        );
       });
     }
 
@@ -1088,36 +744,16 @@ consumer.close()
       timeout: testTimeoutMs,
     }, async () => {
       for (const mechanism of ['PLAIN', 'SCRAM-SHA-512'] as const) {
-        const failing = new PlatformaticAdmin({
-          clientId: 'sasl-test-bad-login',
-          bootstrapBrokers: [saslBroker.bootstrap],
-          sasl: { mechanism, username: alice.username, password: 'wrong' },
+        await platformaticRefused({
+          label: mechanism,
+          bootstrap: saslBroker.bootstrap,
+          security: { sasl: { mechanism, username: alice.username, password: 'wrong' } },
           retries: 1,
+          clientId: 'sasl-test-bad-login',
+          reason: /SASL authentication failed/,
+          boundMs: loginFailureBoundMs,
         });
-        try {
-          const { ms } = await elapsedMs(() =>
-            assert.rejects(failing.listTopics(), (err: Error) => {
-              const chain = describeErrorChain(err);
-              assert.match(chain, /SASL authentication failed/, chain);
-              return true;
-            }),
-          );
-          assert.ok(ms < loginFailureBoundMs, `${mechanism}: rejected after ${ms} ms`);
-        } finally {
-          await failing.close();
-        }
       }
     });
   });
 });
-
-/** Every message in an error's cause chain and nested `errors`, for matching a wrapped failure. */
-function describeErrorChain(err: unknown, depth = 0): string {
-  if (!(err instanceof Error) || depth > 5) return String(err);
-  const nested = (err as Error & { errors?: unknown[] }).errors ?? [];
-  return [
-    `${err.name}: ${err.message}`,
-    ...nested.map((inner) => describeErrorChain(inner, depth + 1)),
-    ...(err.cause === undefined ? [] : [describeErrorChain(err.cause, depth + 1)]),
-  ].join(' <- ');
-}

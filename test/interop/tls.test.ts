@@ -21,23 +21,28 @@ import type { Admin, Kafka, KafkaConfig } from 'kafkajs';
 import { ApiVersionsApi } from '../../src/protocol/generated/api-versions.js';
 import { type Broker, disposeAllBrokers, makeTempDir, repoRoot, startBroker } from '../helpers/broker.js';
 import { createTestCertificates, type TestCertificates } from '../helpers/certificates.js';
-import { createKafka, readAll } from '../helpers/kafka.js';
-import { loadPlatformatic } from '../helpers/platformatic.js';
-import { ProgramMissingError, runProgram, runProgramOk } from '../helpers/process.js';
-import { assertPythonModule, PYTHON } from '../helpers/python.js';
-import { buildSaramaProgram, goMissingReason } from '../helpers/sarama.js';
+import { createKafka } from '../helpers/kafka.js';
+import { runProgram, runProgramOk } from '../helpers/process.js';
+import { goMissingReason } from '../helpers/sarama.js';
 import { RawSaslConnection } from '../helpers/sasl-wire.js';
-
-const {
-  Admin: PlatformaticAdmin,
-  Consumer,
-  Producer,
-  stringDeserializers,
-  stringSerializers,
-} = await loadPlatformatic();
+import {
+  buildSaramaSecurityProgram,
+  confluentRoundTrip,
+  describeErrorChain,
+  elapsedMs,
+  kafkajsRoundTrip,
+  kafkaPythonConnectTimed,
+  kafkaPythonRoundTrip,
+  kcatListTimed,
+  kcatRoundTrip,
+  kcatSecurity,
+  platformaticRefused,
+  platformaticRoundTrip,
+  saramaRoundTrip,
+  saramaSteps,
+} from '../helpers/secure-clients.js';
 
 const testTimeoutMs = 40_000;
-const programTimeoutMs = 30_000;
 /** How long a client may take to report a refused handshake: the broker refuses at once, so this is generous. */
 const failureBoundMs = 8_000;
 /** kcat's metadata timeout (-m) in the failure cases: it gives up after this, and must not hang beyond. */
@@ -48,57 +53,6 @@ const bob = { username: 'bob', password: 'bob-secret' };
 const saslUsers = `${alice.username}:${alice.password},${bob.username}:${bob.password}`;
 
 const saramaSkipReason = await goMissingReason();
-
-/** One record as the clients below report it, and as the tests expect it. */
-interface SeenRecord {
-  p: number;
-  o: number;
-  k: string | null;
-  v: string | null;
-  h: Array<[string, string]>;
-}
-
-/** Message i of a case: key k<i>, value <prefix>-v<i>, on partition i % partitions, headers from `headers`. */
-function expectedRecords(
-  prefix: string,
-  count: number,
-  partitions: number,
-  headers: (i: number) => Array<[string, string]>,
-): SeenRecord[] {
-  const records: SeenRecord[] = [];
-  for (let p = 0; p < partitions; p++) {
-    for (let i = p, o = 0; i < count; i += partitions, o++) {
-      records.push({ p, o, k: `k${i}`, v: `${prefix}-v${i}`, h: headers(i) });
-    }
-  }
-  return records;
-}
-
-const byPartitionThenOffset = (a: SeenRecord, b: SeenRecord) => a.p - b.p || a.o - b.o;
-
-function jsonLines<T>(stdout: string): T[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as T);
-}
-
-async function elapsedMs<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
-  const started = Date.now();
-  const result = await work();
-  return { result, ms: Date.now() - started };
-}
-
-/** Every message in an error's cause chain and nested `errors`, for matching a wrapped failure. */
-function describeErrorChain(err: unknown, depth = 0): string {
-  if (!(err instanceof Error) || depth > 5) return String(err);
-  const nested = (err as Error & { errors?: unknown[] }).errors ?? [];
-  return [
-    `${err.name}: ${err.message}`,
-    ...nested.map((inner) => describeErrorChain(inner, depth + 1)),
-    ...(err.cause === undefined ? [] : [describeErrorChain(err.cause, depth + 1)]),
-  ].join(' <- ');
-}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -144,10 +98,7 @@ describe('TLS interop', { timeout: 300_000 }, () => {
     if (saramaSkipReason === undefined) {
       // Built in the background while the other clients run; the sarama cases wait for it.
       buildDir = await makeTempDir('sluice-sarama-tls-');
-      saramaProgram = buildSaramaProgram('test/interop/sarama/tls', buildDir, 'sarama-tls');
-      saramaProgram.catch(() => {
-        // Reported by the sarama cases that await it.
-      });
+      saramaProgram = buildSaramaSecurityProgram(buildDir);
     }
     certDir = await makeTempDir('sluice-tls-certs-');
     certs = await createTestCertificates(certDir);
@@ -228,11 +179,7 @@ describe('TLS interop', { timeout: 300_000 }, () => {
         connection.close();
       }
       // kcat configured for PLAINTEXT gives librdkafka's hint, as against a Kafka SSL listener.
-      const { result, ms } = await elapsedMs(() =>
-        runProgram('kcat', ['-b', ssl.bootstrap, '-m', String(kcatFailureMetadataSeconds), '-L'], {
-          timeoutMs: 20_000,
-        }),
-      );
+      const { result, ms } = await kcatListTimed(ssl.bootstrap, kcatFailureMetadataSeconds, []);
       assert.notEqual(result.code, 0, `kcat -L in plaintext exited 0:\n${result.stdout}`);
       assert.match(result.stderr, /connecting to a SSL listener\?/, result.stderr);
       assert.ok(ms < failureBoundMs, `kcat gave up after ${ms} ms`);
@@ -283,22 +230,10 @@ describe('TLS interop', { timeout: 300_000 }, () => {
       });
       assert.match(failure, /socket disconnected before secure TLS connection was established|ECONNRESET/);
       // kcat configured for SSL against the PLAINTEXT listener: a non-zero exit, in bounded time.
-      const { result, ms } = await elapsedMs(() =>
-        runProgram(
-          'kcat',
-          [
-            '-b',
-            plain.bootstrap,
-            '-m',
-            String(kcatFailureMetadataSeconds),
-            '-X',
-            'security.protocol=SSL',
-            '-X',
-            `ssl.ca.location=${certs.caPath}`,
-            '-L',
-          ],
-          { timeoutMs: 20_000 },
-        ),
+      const { result, ms } = await kcatListTimed(
+        plain.bootstrap,
+        kcatFailureMetadataSeconds,
+        kcatSecurity({ protocol: 'SSL', caPath: certs.caPath }),
       );
       assert.notEqual(result.code, 0, `kcat -L over TLS to PLAINTEXT exited 0:\n${result.stdout}`);
       assert.ok(ms < failureBoundMs, `kcat gave up after ${ms} ms`);
@@ -396,79 +331,39 @@ describe('TLS interop', { timeout: 300_000 }, () => {
   });
 
   describe('kcat (librdkafka 2.0.2)', () => {
-    const tls = () => ['-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${certs.caPath}`];
-    const clientCertificate = () => [
-      '-X',
-      `ssl.certificate.location=${certs.clientCertPath}`,
-      '-X',
-      `ssl.key.location=${certs.clientKeyPath}`,
-    ];
-    const kcat = (broker: Broker, args: string[], input = '') =>
-      runProgramOk('kcat', ['-b', broker.bootstrap, '-m', '10', ...args], {
-        input,
-        timeoutMs: 25_000,
-      }).catch((err: unknown) => {
-        if (err instanceof ProgramMissingError)
-          throw new Error('kcat is not installed (Debian package kcat)');
-        throw err;
+    const tls = () => kcatSecurity({ protocol: 'SSL', caPath: certs.caPath });
+    const mutualTls = () =>
+      kcatSecurity({
+        protocol: 'SSL',
+        caPath: certs.caPath,
+        certPath: certs.clientCertPath,
+        keyPath: certs.clientKeyPath,
+      });
+    const untrustedClient = () =>
+      kcatSecurity({
+        protocol: 'SSL',
+        caPath: certs.caPath,
+        certPath: certs.untrustedClientCertPath,
+        keyPath: certs.untrustedClientKeyPath,
+      });
+    const saslSslScram = (user: typeof alice, password: string) =>
+      kcatSecurity({
+        protocol: 'SASL_SSL',
+        caPath: certs.caPath,
+        sasl: { mechanism: 'SCRAM-SHA-256', username: user.username, password },
       });
 
     /** -L lists the broker and topic, -P writes keyed records with a header, -C -e reads them back exactly. */
     const roundTrip = async (broker: Broker, security: string[], topic: string) => {
       await createTopic(broker, topic, 2);
-      const listing = JSON.parse((await kcat(broker, [...security, '-L', '-J', '-t', topic])).stdout) as {
-        brokers: Array<{ id: number; name: string }>;
-        topics: Array<{ topic: string; partitions: Array<{ partition: number; leader: number }> }>;
-      };
-      assert.deepEqual(listing.brokers, [{ id: nodeId, name: `127.0.0.1:${broker.port}` }]);
-      assert.deepEqual(
-        listing.topics.map((t) => ({
-          topic: t.topic,
-          partitions: t.partitions.map((p) => [p.partition, p.leader]),
-        })),
-        [
-          {
-            topic,
-            partitions: [
-              [0, nodeId],
-              [1, nodeId],
-            ],
-          },
-        ],
-      );
-      const count = 6;
-      for (const partition of [0, 1]) {
-        const lines = [];
-        for (let i = partition; i < count; i += 2) lines.push(`k${i}:${topic}-v${i}`);
-        await kcat(
-          broker,
-          [...security, '-P', '-t', topic, '-p', String(partition), '-K', ':', '-H', 'via=kcat'],
-          `${lines.join('\n')}\n`,
-        );
-      }
-      const { stdout } = await kcat(broker, [
-        ...security,
-        '-C',
-        '-t',
+      await kcatRoundTrip({
+        bootstrap: broker.bootstrap,
+        port: broker.port,
+        nodeId,
+        security,
         topic,
-        '-o',
-        'beginning',
-        '-e',
-        '-f',
-        '%p|%o|%k|%s|%h\\n',
-      ]);
-      const read = stdout
-        .split('\n')
-        .filter((line) => line.length > 0)
-        .map((line) => {
-          const [p, o, k, v, h] = line.split('|');
-          const [name, value] = (h ?? '').split('=');
-          return { p: Number(p), o: Number(o), k: k ?? null, v: v ?? null, h: [[name, value]] } as SeenRecord;
-        });
-      assert.deepEqual(
-        read.sort(byPartitionThenOffset),
-        expectedRecords(topic, count, 2, () => [['via', 'kcat']]),
-      );
+        valuePrefix: topic,
+      });
     };
 
     test('SSL: -L, -P with keys and headers, -C -e reads back exactly', {
@@ -478,35 +373,20 @@ describe('TLS interop', { timeout: 300_000 }, () => {
     });
 
     test('SASL_SSL with SCRAM-SHA-256: the same round trip', { timeout: testTimeoutMs }, async () => {
-      await roundTrip(
-        saslSsl,
-        [
-          '-X',
-          'security.protocol=SASL_SSL',
-          '-X',
-          `ssl.ca.location=${certs.caPath}`,
-          '-X',
-          'sasl.mechanisms=SCRAM-SHA-256',
-          '-X',
-          `sasl.username=${bob.username}`,
-          '-X',
-          `sasl.password=${bob.password}`,
-        ],
-        'tls-kcat-sasl-ssl',
-      );
+      await roundTrip(saslSsl, saslSslScram(bob, bob.password), 'tls-kcat-sasl-ssl');
     });
 
     test('mutual TLS (ssl.client.auth=required) with ssl.certificate.location and ssl.key.location', {
       timeout: testTimeoutMs,
     }, async () => {
-      await roundTrip(mtls, [...tls(), ...clientCertificate()], 'tls-kcat-mtls');
+      await roundTrip(mtls, mutualTls(), 'tls-kcat-mtls');
     });
 
     test('a PKCS12 keystore with ssl.client.auth=requested serves clients with and without a certificate', {
       timeout: testTimeoutMs,
     }, async () => {
       await roundTrip(pkcs12, tls(), 'tls-kcat-pkcs12');
-      await roundTrip(pkcs12, [...tls(), ...clientCertificate()], 'tls-kcat-pkcs12-client-cert');
+      await roundTrip(pkcs12, mutualTls(), 'tls-kcat-pkcs12-client-cert');
     });
 
     test('refused handshakes make kcat exit non-zero in bounded time, with the TLS reason where the broker gives one', {
@@ -516,7 +396,7 @@ describe('TLS interop', { timeout: 300_000 }, () => {
         {
           label: 'trusting the wrong CA',
           broker: ssl,
-          args: ['-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${certs.otherCaPath}`],
+          args: kcatSecurity({ protocol: 'SSL', caPath: certs.otherCaPath }),
           stderr: /SSL handshake failed: .*certificate verify failed/,
         },
         {
@@ -530,46 +410,19 @@ describe('TLS interop', { timeout: 300_000 }, () => {
           // closes the connection without one (Node cannot send it), so only the exit is pinned here.
           label: 'a client certificate from another CA',
           broker: mtls,
-          args: [
-            ...tls(),
-            '-X',
-            `ssl.certificate.location=${certs.untrustedClientCertPath}`,
-            '-X',
-            `ssl.key.location=${certs.untrustedClientKeyPath}`,
-          ],
+          args: untrustedClient(),
           stderr: /Failed to acquire metadata/,
         },
         {
           label: 'SASL_SSL with a wrong password',
           broker: saslSsl,
-          args: [
-            '-X',
-            'security.protocol=SASL_SSL',
-            '-X',
-            `ssl.ca.location=${certs.caPath}`,
-            '-X',
-            'sasl.mechanisms=SCRAM-SHA-256',
-            '-X',
-            `sasl.username=${alice.username}`,
-            '-X',
-            'sasl.password=wrong',
-          ],
+          args: saslSslScram(alice, 'wrong'),
           stderr:
             /SASL authentication error: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256/,
         },
       ];
       const outcomes = await Promise.all(
-        cases.map(({ broker, args }) =>
-          elapsedMs(() =>
-            runProgram(
-              'kcat',
-              ['-b', broker.bootstrap, '-m', String(kcatFailureMetadataSeconds), ...args, '-L'],
-              {
-                timeoutMs: 20_000,
-              },
-            ),
-          ),
-        ),
+        cases.map(({ broker, args }) => kcatListTimed(broker.bootstrap, kcatFailureMetadataSeconds, args)),
       );
       for (const [index, { result, ms }] of outcomes.entries()) {
         const { label, stderr } = cases[index]!;
@@ -583,23 +436,10 @@ describe('TLS interop', { timeout: 300_000 }, () => {
     test('ssl.client.auth=requested refuses a client certificate it does not trust, as Kafka does', {
       timeout: testTimeoutMs,
     }, async () => {
-      const { result, ms } = await elapsedMs(() =>
-        runProgram(
-          'kcat',
-          [
-            '-b',
-            pkcs12.bootstrap,
-            '-m',
-            String(kcatFailureMetadataSeconds),
-            ...tls(),
-            '-X',
-            `ssl.certificate.location=${certs.untrustedClientCertPath}`,
-            '-X',
-            `ssl.key.location=${certs.untrustedClientKeyPath}`,
-            '-L',
-          ],
-          { timeoutMs: 20_000 },
-        ),
+      const { result, ms } = await kcatListTimed(
+        pkcs12.bootstrap,
+        kcatFailureMetadataSeconds,
+        untrustedClient(),
       );
       assert.notEqual(result.code, 0, `an untrusted client certificate was accepted:\n${result.stdout}`);
       assert.ok(ms < failureBoundMs, `kcat gave up after ${ms} ms`);
@@ -608,66 +448,13 @@ describe('TLS interop', { timeout: 300_000 }, () => {
 
   describe('kafkajs 2.2.4', () => {
     /** Admin creates the topic, a producer sends keyed records with headers, a group reads them back exactly. */
-    const roundTrip = async (client: Kafka, topic: string, extraValue?: string) => {
-      const clientAdmin = client.admin();
-      await clientAdmin.connect();
-      try {
-        assert.equal(await clientAdmin.createTopics({ topics: [{ topic, numPartitions: 2 }] }), true);
-      } finally {
-        await clientAdmin.disconnect();
-      }
-      const count = 6;
-      const producer = client.producer();
-      await producer.connect();
-      try {
-        const sent = await producer.send({
-          topic,
-          acks: -1,
-          messages: Array.from({ length: count }, (_, i) => ({
-            partition: i % 2,
-            key: `k${i}`,
-            value: `${topic}-v${i}`,
-            headers: { n: String(i) },
-          })),
-        });
-        assert.deepEqual(sent.map((r) => [r.partition, r.baseOffset, r.errorCode]).sort(), [
-          [0, '0', 0],
-          [1, '0', 0],
-        ]);
-        if (extraValue !== undefined) {
-          const [big] = await producer.send({
-            topic,
-            acks: -1,
-            messages: [{ partition: 0, key: 'big', value: extraValue }],
-          });
-          assert.deepEqual([big?.errorCode, big?.baseOffset], [0, String(count / 2)]);
-        }
-      } finally {
-        await producer.disconnect();
-      }
-      const messages = await readAll(client, topic);
-      const read = messages
-        .filter((m) => m.key !== 'big')
-        .map((m) => ({
-          p: m.partition,
-          o: Number(m.offset),
-          k: m.key,
-          v: m.value,
-          h: Object.entries(m.headers),
-        }));
-      assert.deepEqual(
-        read.sort(byPartitionThenOffset),
-        expectedRecords(topic, count, 2, (i) => [['n', String(i)]]),
-      );
-      if (extraValue !== undefined) {
-        const big = messages.filter((m) => m.key === 'big');
-        assert.deepEqual(
-          big.map((m) => [m.partition, m.offset, m.value?.length]),
-          [[0, String(count / 2), extraValue.length]],
-        );
-        assert.ok(big[0]?.value === extraValue, 'the large value comes back byte for byte');
-      }
-    };
+    const roundTrip = (client: Kafka, topic: string, largeValue?: string) =>
+      kafkajsRoundTrip(client, {
+        topic,
+        valuePrefix: topic,
+        headers: (i) => [['n', String(i)]],
+        ...(largeValue === undefined ? {} : { largeValue }),
+      });
 
     test('ssl: { ca }: admin, produce (and a 900 KB value spanning many TLS records), group consume, exact content', {
       timeout: testTimeoutMs,
@@ -692,7 +479,6 @@ describe('TLS interop', { timeout: 300_000 }, () => {
     }, async () => {
       await roundTrip(kafkajsClient(mtls), 'tls-kafkajs-mtls');
     });
-
     test('refused handshakes and logins reject connect() promptly with the reason', {
       timeout: testTimeoutMs,
     }, async () => {
@@ -743,41 +529,6 @@ describe('TLS interop', { timeout: 300_000 }, () => {
   });
 
   describe('confluent-kafka (python, librdkafka)', () => {
-    // argv: bootstrap, topic, JSON of the security settings, count. Produces keyed records with a header to two
-    // partitions, then reads them back by assignment.
-    const script = `
-import json, sys, time
-from confluent_kafka import Consumer, Producer, TopicPartition
-bootstrap, topic, security, count = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4])
-def out(step, **fields):
-    print(json.dumps(dict(step=step, **fields), sort_keys=True), flush=True)
-common = dict(security, **{'bootstrap.servers': bootstrap})
-failures = []
-def on_delivery(err, msg):
-    if err is not None:
-        failures.append(str(err))
-producer = Producer(dict(common, acks='all', **{'message.timeout.ms': 10000}))
-for i in range(count):
-    producer.produce(topic, key=('k%d' % i).encode(), value=('%s-v%d' % (topic, i)).encode(), partition=i % 2,
-                     headers=[('n', str(i).encode())], on_delivery=on_delivery)
-remaining = producer.flush(15)
-if remaining or failures:
-    sys.exit('delivery failed: remaining=%d failures=%r' % (remaining, failures))
-consumer = Consumer(dict(common, **{'group.id': 'tls-confluent', 'enable.auto.commit': False}))
-consumer.assign([TopicPartition(topic, 0, -2), TopicPartition(topic, 1, -2)])
-got = 0
-deadline = time.time() + 20
-while got < count and time.time() < deadline:
-    m = consumer.poll(0.5)
-    if m is None:
-        continue
-    if m.error():
-        sys.exit('consumer error: %s' % m.error())
-    got += 1
-    out('record', p=m.partition(), o=m.offset(), k=m.key().decode(), v=m.value().decode(),
-        h=[[name, value.decode()] for name, value in (m.headers() or [])])
-consumer.close()
-`;
     const cases: Array<{ label: string; broker: () => Broker; security: () => Record<string, string> }> = [
       {
         label: 'SSL',
@@ -810,67 +561,20 @@ consumer.close()
       test(`${label}: produces keyed messages with headers and reads them back by assignment`, {
         timeout: testTimeoutMs,
       }, async () => {
-        await assertPythonModule('confluent_kafka', 'python3-confluent-kafka');
         const topic = `tls-confluent-${label.split(' ')[0]!.toLowerCase()}`;
         await createTopic(broker(), topic, 2);
-        const count = 6;
-        const { stdout } = await runProgramOk(
-          PYTHON,
-          ['-c', script, broker().bootstrap, topic, JSON.stringify(security()), String(count)],
-          { timeoutMs: programTimeoutMs },
-        );
-        const read = jsonLines<SeenRecord & { step: string }>(stdout).map(
-          ({ step: _step, ...record }) => record,
-        );
-        assert.deepEqual(
-          read.sort(byPartitionThenOffset),
-          expectedRecords(topic, count, 2, (i) => [['n', String(i)]]),
-        );
+        await confluentRoundTrip({
+          bootstrap: broker().bootstrap,
+          topic,
+          security: security(),
+          valuePrefix: topic,
+          groupId: 'tls-confluent',
+        });
       });
     }
   });
 
   describe('kafka-python 2.0.2', () => {
-    // argv: bootstrap, topic, JSON of the security keyword arguments, count (0: only try to connect).
-    const script = `
-import json, sys
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-bootstrap, topic, security, count = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4])
-def out(step, **fields):
-    print(json.dumps(dict(step=step, **fields), sort_keys=True), flush=True)
-common = dict(security, bootstrap_servers=bootstrap, api_version_auto_timeout_ms=5000)
-if count == 0:
-    try:
-        KafkaProducer(**common)
-        out('producer', error=None)
-    except Exception as e:
-        out('producer', error=type(e).__name__)
-    sys.exit(0)
-producer = KafkaProducer(acks='all', request_timeout_ms=10000, max_block_ms=10000, retries=0, **common)
-for i in range(count):
-    sent = producer.send(topic, key=('k%d' % i).encode(), value=('%s-v%d' % (topic, i)).encode(),
-                         partition=i % 2, headers=[('n', str(i).encode())]).get(timeout=10)
-    out('produce', p=sent.partition, o=sent.offset)
-producer.close(10)
-consumer = KafkaConsumer(enable_auto_commit=False, consumer_timeout_ms=10000, request_timeout_ms=15000,
-                         session_timeout_ms=10000, heartbeat_interval_ms=1000, **common)
-partitions = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
-consumer.assign(partitions)
-consumer.seek_to_beginning(*partitions)
-got = 0
-for m in consumer:
-    got += 1
-    out('record', p=m.partition, o=m.offset, k=m.key.decode(), v=m.value.decode(),
-        h=[[name, value.decode()] for name, value in m.headers])
-    if got == count:
-        break
-consumer.close()
-`;
-    const run = (broker: Broker, topic: string, security: Record<string, string>, count: number) =>
-      runProgramOk(PYTHON, ['-c', script, broker.bootstrap, topic, JSON.stringify(security), String(count)], {
-        timeoutMs: programTimeoutMs,
-      });
-
     const cases: Array<{ label: string; broker: () => Broker; security: () => Record<string, string> }> = [
       {
         label: "security_protocol='SSL' with ssl_cafile",
@@ -903,24 +607,14 @@ consumer.close()
       test(`${label}: produces keyed messages with headers and reads them back exactly`, {
         timeout: testTimeoutMs,
       }, async () => {
-        await assertPythonModule('kafka', 'python3-kafka');
         const topic = `tls-kafka-python-${index}`;
         await createTopic(broker(), topic, 2);
-        const count = 6;
-        const steps = jsonLines<{ step: string } & Record<string, unknown>>(
-          (await run(broker(), topic, security(), count)).stdout,
-        );
-        assert.deepEqual(
-          steps.filter((s) => s.step === 'produce'),
-          Array.from({ length: count }, (_, i) => ({ step: 'produce', p: i % 2, o: Math.floor(i / 2) })),
-        );
-        const read = steps
-          .filter((s) => s.step === 'record')
-          .map(({ step: _step, ...record }) => record as unknown as SeenRecord);
-        assert.deepEqual(
-          read.sort(byPartitionThenOffset),
-          expectedRecords(topic, count, 2, (i) => [['n', String(i)]]),
-        );
+        await kafkaPythonRoundTrip({
+          bootstrap: broker().bootstrap,
+          topic,
+          security: security(),
+          valuePrefix: topic,
+        });
       });
     }
 
@@ -928,33 +622,16 @@ consumer.close()
     test('trusting the wrong CA fails the producer with SSLCertVerificationError in bounded time', {
       timeout: testTimeoutMs,
     }, async () => {
-      await assertPythonModule('kafka', 'python3-kafka');
-      const { result, ms } = await elapsedMs(() =>
-        run(ssl, 'unused', { security_protocol: 'SSL', ssl_cafile: certs.otherCaPath }, 0),
-      );
-      assert.deepEqual(jsonLines(result.stdout), [{ step: 'producer', error: 'SSLCertVerificationError' }]);
+      const { steps, ms } = await kafkaPythonConnectTimed(ssl.bootstrap, {
+        security_protocol: 'SSL',
+        ssl_cafile: certs.otherCaPath,
+      });
+      assert.deepEqual(steps, [{ step: 'producer', error: 'SSLCertVerificationError' }]);
       assert.ok(ms < 15_000, `failed after ${ms} ms`);
     });
   });
 
   describe('sarama 1.22.1', { skip: saramaSkipReason ?? false }, () => {
-    interface SaramaStep {
-      step: string;
-      err: number;
-      msg?: string;
-      [field: string]: unknown;
-    }
-    const sarama = async (args: string[], expectSuccess: boolean) => {
-      const program = await saramaProgram!;
-      const result = await runProgram(program, args, { timeoutMs: programTimeoutMs });
-      assert.equal(
-        result.code,
-        expectSuccess ? 0 : 3,
-        `exit code; stderr:\n${result.stderr}\nstdout:\n${result.stdout}`,
-      );
-      return jsonLines<SaramaStep>(result.stdout);
-    };
-
     const cases: Array<{ label: string; broker: () => Broker; args: () => string[] }> = [
       {
         label: 'Net.TLS with a tls.Config trusting the CA',
@@ -978,36 +655,24 @@ consumer.close()
       }, async () => {
         const topic = `tls-sarama-${index}`;
         await createTopic(broker(), topic, 1);
-        const count = 4;
-        const steps = await sarama(
-          [
-            'roundtrip',
-            '-bootstrap',
-            broker().bootstrap,
-            '-topic',
-            topic,
-            '-count',
-            String(count),
-            ...args(),
-          ],
-          true,
-        );
-        assert.deepEqual(steps, [
-          { step: 'client', err: 0 },
-          ...Array.from({ length: count }, (_, i) => ({ step: 'produce', err: 0, p: 0, o: i })),
-          ...expectedRecords('sarama', count, 1, (i) => [['n', String(i)]]).map((record) => ({
-            step: 'consume',
-            err: 0,
-            ...record,
-          })),
-        ]);
+        await saramaRoundTrip(saramaProgram, {
+          bootstrap: broker().bootstrap,
+          topic,
+          valuePrefix: 'sarama',
+          args: args(),
+        });
       });
     }
 
     test("refused handshakes: Go's TLS errors, at once", { timeout: testTimeoutMs }, async () => {
       const { result, ms } = await elapsedMs(async () => ({
-        wrongCa: await sarama(['metadata', '-bootstrap', ssl.bootstrap, '-ca', certs.otherCaPath], false),
-        noClientCertificate: await sarama(
+        wrongCa: await saramaSteps(
+          saramaProgram,
+          ['metadata', '-bootstrap', ssl.bootstrap, '-ca', certs.otherCaPath],
+          false,
+        ),
+        noClientCertificate: await saramaSteps(
+          saramaProgram,
           ['metadata', '-bootstrap', mtls.bootstrap, '-ca', certs.caPath],
           false,
         ),
@@ -1043,61 +708,14 @@ consumer.close()
         timeout: testTimeoutMs,
       }, async () => {
         const topic = `tls-platformatic-${index}`;
-        const common = { bootstrapBrokers: [broker().bootstrap], ...security() };
-        const platformaticAdmin = new PlatformaticAdmin({ clientId: 'tls-test-admin', ...common });
-        try {
-          await platformaticAdmin.createTopics({ topics: [topic], partitions: 2, replicas: 1 });
-        } finally {
-          await platformaticAdmin.close();
-        }
-        const count = 6;
-        const producer = new Producer({
-          clientId: 'tls-test-producer',
-          serializers: stringSerializers,
-          ...common,
-        });
-        try {
-          await producer.send({
-            acks: -1,
-            messages: Array.from({ length: count }, (_, i) => ({
-              topic,
-              partition: i % 2,
-              key: `k${i}`,
-              value: `${topic}-v${i}`,
-              headers: new Map([['n', String(i)]]),
-            })),
-          });
-        } finally {
-          await producer.close();
-        }
-        const consumer = new Consumer({
+        await platformaticRoundTrip({
+          bootstrap: broker().bootstrap,
+          security: security(),
+          topic,
+          valuePrefix: topic,
           groupId: `tls-platformatic-${index}`,
-          clientId: 'tls-test-consumer',
-          deserializers: stringDeserializers,
-          maxWaitTime: 200,
-          ...common,
+          clientIdPrefix: 'tls-test',
         });
-        const read: SeenRecord[] = [];
-        try {
-          const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
-          for await (const message of stream) {
-            read.push({
-              p: message.partition,
-              o: Number(message.offset),
-              k: message.key,
-              v: message.value,
-              h: [...message.headers.entries()],
-            });
-            if (read.length === count) break;
-          }
-          await stream.close();
-        } finally {
-          await consumer.close();
-        }
-        assert.deepEqual(
-          read.sort(byPartitionThenOffset),
-          expectedRecords(topic, count, 2, (i) => [['n', String(i)]]),
-        );
       });
     }
 
@@ -1121,23 +739,15 @@ consumer.close()
         },
       ];
       for (const { label, broker, tls, reason } of cases) {
-        const failing = new PlatformaticAdmin({
-          clientId: 'tls-test-refused',
-          bootstrapBrokers: [broker.bootstrap],
-          tls,
+        await platformaticRefused({
+          label,
+          bootstrap: broker.bootstrap,
+          security: { tls },
           retries: 0,
+          clientId: 'tls-test-refused',
+          reason,
+          boundMs: failureBoundMs,
         });
-        try {
-          const { ms } = await elapsedMs(() =>
-            assert.rejects(failing.listTopics(), (err: Error) => {
-              assert.match(describeErrorChain(err), reason, label);
-              return true;
-            }),
-          );
-          assert.ok(ms < failureBoundMs, `${label}: rejected after ${ms} ms`);
-        } finally {
-          await failing.close();
-        }
       }
     });
   });

@@ -1,107 +1,33 @@
-// Command sarama-acls drives sarama 1.22.1's ACL administration (Debian golang-github-shopify-sarama-dev)
-// for test/interop/acls.test.ts, logged in with SASL/PLAIN. It prints one JSON line per sarama call,
-// {"step": name, "err": code, ...}: err is the Kafka error code sarama returned (0: none, -1: an error sarama
-// made itself, its text in "msg").
+package main
+
+// The admin and denied subcommands: ACL administration through sarama's ClusterAdmin, logged in with SASL.
 //
 // sarama 1.22.1's ClusterAdmin always sends CreateAcls, DescribeAcls and DeleteAcls at v0, which has no
 // pattern type: the broker reads every binding and filter as LITERAL, and sarama decodes the pattern type of
 // what comes back as 0 (unknown). ClusterAdmin also drops the per-creation and per-filter error codes, so the
 // denied subcommand repeats each call on the controller's sarama.Broker to show the codes the broker sent.
 //
-// Subcommands:
-//
 //	admin   creates two ACLs for -principal (READ on topic <prefix>-topic, a DENY of DESCRIBE on group
 //	        <prefix>-group), lists that principal's ACLs, deletes the topic one and lists again.
 //	denied  the same calls from a user who may not administer ACLs: what ClusterAdmin returns, then the error
 //	        codes in the responses themselves.
-package main
 
-import (
-	"encoding/json"
-	"flag"
-	"fmt"
-	"os"
-	"time"
+import "github.com/Shopify/sarama"
 
-	"github.com/Shopify/sarama"
-)
-
-type step map[string]interface{}
-
-var out = json.NewEncoder(os.Stdout)
-
-func emit(name string, err error, fields step) {
-	line := step{"step": name}
-	for k, v := range fields {
-		line[k] = v
-	}
-	switch e := err.(type) {
-	case nil:
-		line["err"] = 0
-	case sarama.KError:
-		line["err"] = int(e)
-	default:
-		line["err"] = -1
-		line["msg"] = err.Error()
-	}
-	_ = out.Encode(line)
-}
-
-type options struct {
-	bootstrap string
-	user      string
-	password  string
-	prefix    string
-	principal string
-}
-
-func main() {
-	if len(os.Args) < 2 {
-		fatal("usage: sarama-acls admin|denied [flags]")
-	}
-	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
-	bootstrap := fs.String("bootstrap", "127.0.0.1:9092", "broker host:port")
-	user := fs.String("user", "", "SASL/PLAIN user name")
-	password := fs.String("password", "", "SASL/PLAIN password")
-	prefix := fs.String("prefix", "sarama-acl", "resource name prefix")
-	principal := fs.String("principal", "User:sarama", "principal of the ACLs")
-	if err := fs.Parse(os.Args[2:]); err != nil {
-		fatal(err.Error())
-	}
-	opts := options{*bootstrap, *user, *password, *prefix, *principal}
-
+// aclSession runs the admin or denied subcommand; it fails only when no ClusterAdmin can be made.
+func aclSession(subcommand string, opts options) bool {
 	admin, err := sarama.NewClusterAdmin([]string{opts.bootstrap}, newConfig(opts))
 	emit("cluster-admin", err, nil)
 	if err != nil {
-		os.Exit(3)
+		return true
 	}
 	defer admin.Close()
-	switch os.Args[1] {
-	case "admin":
+	if subcommand == "admin" {
 		administer(admin, opts)
-	case "denied":
+	} else {
 		denied(admin, opts)
-	default:
-		fatal("unknown subcommand " + os.Args[1])
 	}
-}
-
-func newConfig(opts options) *sarama.Config {
-	config := sarama.NewConfig()
-	config.ClientID = "sluice-sarama-acls"
-	// At least 0.11, which the ACL requests need; also the version whose Metadata names the controller.
-	config.Version = sarama.V2_0_0_0
-	config.Net.DialTimeout = 5 * time.Second
-	config.Net.ReadTimeout = 10 * time.Second
-	config.Net.WriteTimeout = 10 * time.Second
-	config.Net.SASL.Enable = true
-	config.Net.SASL.Handshake = true
-	config.Net.SASL.Mechanism = sarama.SASLTypePlaintext
-	config.Net.SASL.User = opts.user
-	config.Net.SASL.Password = opts.password
-	config.Metadata.Retry.Max = 2
-	config.Metadata.Retry.Backoff = 200 * time.Millisecond
-	return config
+	return false
 }
 
 func strPtr(s string) *string { return &s }
@@ -206,9 +132,4 @@ func denied(admin sarama.ClusterAdmin, opts options) {
 	} else {
 		emit("delete-response", err, nil)
 	}
-}
-
-func fatal(message string) {
-	fmt.Fprintln(os.Stderr, message)
-	os.Exit(2)
 }

@@ -1,11 +1,13 @@
 // sarama (Go) test programs, built offline against Debian's sarama sources (golang-github-shopify-sarama-dev).
 import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './broker.js';
 import { ProgramMissingError, runProgram, runProgramOk } from './process.js';
 
 const SARAMA_SOURCE_DIR = '/usr/share/gocode/src/github.com/Shopify/sarama';
 const BUILD_TIMEOUT_MS = 120_000;
+const SHARED_GO_CACHE = join(tmpdir(), `sluice-test-gocache-${process.getuid?.() ?? 'user'}`);
 
 /** Why sarama cases must be skipped (Go itself is missing), or undefined. CI installs golang-go. */
 export async function goMissingReason(): Promise<string | undefined> {
@@ -22,8 +24,10 @@ export async function goMissingReason(): Promise<string | undefined> {
 
 /**
  * Builds the Go program in `sourceDir` (relative to the repository, its .go files only) into `buildDir`, and
- * returns its path. GOPATH mode against Debian's sources: no module proxy, no network. A private GOCACHE keeps
- * the build from touching $HOME and goes with `buildDir`.
+ * returns its path. GOPATH mode against Debian's sources: no module proxy, no network. The test files build
+ * about a dozen programs against the same sarama sources, so they share one Go build cache in the temp dir
+ * (safe for concurrent builds): sarama and its cgo zstd compile once per machine instead of once per program
+ * (6.2 s against 1.7 s a build here). It is a cache, kept between runs, and never touches $HOME.
  */
 export async function buildSaramaProgram(sourceDir: string, buildDir: string, name: string): Promise<string> {
   if (!existsSync(SARAMA_SOURCE_DIR)) {
@@ -41,7 +45,7 @@ export async function buildSaramaProgram(sourceDir: string, buildDir: string, na
       GOPATH: '/usr/share/gocode',
       GOFLAGS: '',
       GOPROXY: 'off',
-      GOCACHE: join(buildDir, 'gocache'),
+      GOCACHE: SHARED_GO_CACHE,
     },
   });
   return program;

@@ -9,8 +9,7 @@
 // itself when a single user failed (its message names the user), and with a KafkaAggregateError for several;
 // the ACL calls do the same per binding or filter.
 
-import { pbkdf2, randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import { ErrorCode, errorInfo } from '../protocol/errors.js';
 import {
   AlterUserScramCredentialsApi,
@@ -60,6 +59,7 @@ import {
 } from './errors.js';
 import { groupBy } from './group-by.js';
 import { listOffsets, partitionKey } from './list-offsets.js';
+import { type ScramHash, scramSaltedPassword as saltedPassword } from './sasl.js';
 
 export interface NewTopic {
   topic: string;
@@ -468,13 +468,12 @@ const CONFIG_OPERATION_CODES: Record<ConfigOperation, number> = { set: 0, delete
 
 /** Kafka's ScramMechanism type codes, as AlterUserScramCredentials and DescribeUserScramCredentials carry them. */
 const SCRAM_MECHANISM_CODES: Record<ScramMechanism, number> = { 'SCRAM-SHA-256': 1, 'SCRAM-SHA-512': 2 };
-const SCRAM_HASHES: Record<ScramMechanism, { name: 'sha256' | 'sha512'; bytes: number }> = {
-  'SCRAM-SHA-256': { name: 'sha256', bytes: 32 },
-  'SCRAM-SHA-512': { name: 'sha512', bytes: 64 },
+const SCRAM_HASHES: Record<ScramMechanism, ScramHash> = {
+  'SCRAM-SHA-256': 'sha256',
+  'SCRAM-SHA-512': 'sha512',
 };
 /** Kafka's Java admin salts each new credential with this many random bytes. */
 const SCRAM_SALT_BYTES = 32;
-const pbkdf2Async = promisify(pbkdf2);
 
 /** Kafka's wire codes of the ACL enums (ResourceType, PatternType, AclOperation, AclPermissionType). */
 const ACL_RESOURCE_TYPE_CODES: Record<AclResourceTypeFilter, number> = {
@@ -1762,18 +1761,14 @@ interface UserScramChanges {
   upsertions: AlterUserScramCredentialsRequestScramCredentialUpsertion[];
 }
 
-/**
- * SCRAM's SaltedPassword (RFC 5802 Hi(): PBKDF2 with HMAC of the mechanism's hash, as long as one digest), which
- * the broker turns into the stored key and server key it keeps.
- */
+/** SCRAM's SaltedPassword for `mechanism`, which the broker turns into the stored and server keys it keeps. */
 export function scramSaltedPassword(
   mechanism: ScramMechanism,
   password: string,
   salt: Buffer,
   iterations: number,
 ): Promise<Buffer> {
-  const hash = SCRAM_HASHES[mechanism];
-  return pbkdf2Async(Buffer.from(password, 'utf8'), salt, iterations, hash.bytes, hash.name);
+  return saltedPassword(SCRAM_HASHES[mechanism], password, salt, iterations);
 }
 
 async function saltedUpsertion(

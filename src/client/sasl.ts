@@ -120,6 +120,19 @@ const GS2_HEADER = 'n,,';
 
 const pbkdf2Async = promisify(pbkdf2);
 
+/**
+ * SCRAM's SaltedPassword (RFC 5802 Hi(): PBKDF2 with HMAC of the hash, as long as one digest): what a login
+ * derives its proof from, and what AlterUserScramCredentials sends for the broker to keep its keys from.
+ */
+export function scramSaltedPassword(
+  hash: ScramHash,
+  password: string,
+  salt: Buffer,
+  iterations: number,
+): Promise<Buffer> {
+  return pbkdf2Async(Buffer.from(password, 'utf8'), salt, iterations, SCRAM_KEY_BYTES[hash], hash);
+}
+
 /** RFC 5802 saslname: '=' and ',' are the attribute syntax, so they travel as '=3D' and '=2C'. */
 export function escapeSaslName(name: string): string {
   return name.replace(/=/g, '=3D').replace(/,/g, '=2C');
@@ -202,13 +215,7 @@ export class ScramExchange implements SaslExchange {
       );
     }
     const keyBytes = SCRAM_KEY_BYTES[this.hash];
-    const saltedPassword = await pbkdf2Async(
-      Buffer.from(this.password, 'utf8'),
-      salt,
-      iterations,
-      keyBytes,
-      this.hash,
-    );
+    const saltedPassword = await scramSaltedPassword(this.hash, this.password, salt, iterations);
     const clientKey = this.hmac(saltedPassword, 'Client Key');
     const storedKey = createHash(this.hash).update(clientKey).digest();
     const clientFinalWithoutProof = `c=${Buffer.from(GS2_HEADER).toString('base64')},r=${nonce}`;

@@ -1,15 +1,7 @@
 // What handlers ask of the authorizer beyond one isAuthorized call: per-request topic checks that ask once
 // per topic name, and Kafka's authorized-operations bit fields (Metadata, DescribeCluster).
 import { hostOf, isAuthorized, principalOf, type RequestContext } from '../context.js';
-import {
-  AclOperation,
-  AclPermission,
-  CLUSTER_RESOURCE_NAME,
-  PatternType,
-  ResourceType,
-  WILDCARD,
-  WILDCARD_PRINCIPAL,
-} from '../security/acl.js';
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl.js';
 
 /** Kafka's AclEntry.supportedOperations of a topic: what a topic's authorized-operations field can hold. */
 const TOPIC_SUPPORTED_OPERATIONS: readonly number[] = [
@@ -91,42 +83,18 @@ export function clusterAuthorizedOperations(ctx: RequestContext): number {
   return authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, CLUSTER_SUPPORTED_OPERATIONS);
 }
 
-/**
- * Kafka's Authorizer.authorizeByResourceType (KIP-679): whether some resource of `resourceType` exists, or
- * could, on which the principal may perform `operation`, i.e. an ALLOW binding for it (exactly that
- * operation or ALL) that no DENY binding overrules. Super users, a wildcard ALLOW and the no-ACL default are
- * covered by asking for a name no binding should carry.
- */
+/** Kafka's authorizeByResourceType (KIP-679) for the request's principal; true without an authorizer. */
 export function isAuthorizedForAnyResource(
   ctx: RequestContext,
   operation: number,
   resourceType: number,
 ): boolean {
-  if (isAuthorized(ctx, operation, resourceType, 'hardcode')) return true;
-  const principal = principalOf(ctx.connection);
-  const host = hostOf(ctx.connection);
-  const deniedLiterals = new Set<string>();
-  const deniedPrefixes = new Set<string>();
-  const allowed: { name: string; literal: boolean }[] = [];
-  let wildcardAllowed = false;
-  for (const binding of ctx.broker.metadata.listAcls()) {
-    if (binding.resourceType !== resourceType) continue;
-    if (binding.host !== host && binding.host !== WILDCARD) continue;
-    if (binding.principal !== principal && binding.principal !== WILDCARD_PRINCIPAL) continue;
-    if (binding.operation !== operation && binding.operation !== AclOperation.ALL) continue;
-    const literal = binding.patternType === PatternType.LITERAL;
-    if (binding.permission === AclPermission.DENY) {
-      if (literal && binding.resourceName === WILDCARD) return false;
-      (literal ? deniedLiterals : deniedPrefixes).add(binding.resourceName);
-    } else if (binding.permission === AclPermission.ALLOW) {
-      if (literal && binding.resourceName === WILDCARD) wildcardAllowed = true;
-      else allowed.push({ name: binding.resourceName, literal });
-    }
-  }
-  if (wildcardAllowed) return true;
-  return allowed.some(({ name, literal }) => {
-    if (literal && deniedLiterals.has(name)) return false;
-    for (let end = 1; end <= name.length; end++) if (deniedPrefixes.has(name.slice(0, end))) return false;
-    return true;
-  });
+  const authorizer = ctx.broker.authorizer;
+  if (!authorizer) return true;
+  return authorizer.authorizeByResourceType(
+    principalOf(ctx.connection),
+    hostOf(ctx.connection),
+    operation,
+    resourceType,
+  );
 }

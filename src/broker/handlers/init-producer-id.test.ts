@@ -19,14 +19,7 @@ import { allowOnly, type FakeAuthorizer } from './authorizer-test-support.js';
 import { advertisedVersions, callApi, type Dispatch, dispatcherOver } from './test-support.js';
 
 /** A broker whose store hands out blocks from `firstProducerId`, or fails every allocation when `failWith`. */
-function broker(
-  options: {
-    firstProducerId?: number;
-    failWith?: Error;
-    authorizer?: FakeAuthorizer;
-    acls?: AclRecord[];
-  } = {},
-) {
+function broker(options: { firstProducerId?: number; failWith?: Error; authorizer?: FakeAuthorizer } = {}) {
   let next = options.firstProducerId ?? 0;
   const allocations: number[] = [];
   const logged: unknown[] = [];
@@ -43,7 +36,6 @@ function broker(
     producerIds: new ProducerIdManager(allocator),
     logger: { error: (fields: unknown, message: string) => logged.push({ fields, message }) },
     authorizer: options.authorizer,
-    metadata: { listAcls: () => options.acls ?? [] },
   };
   return { dispatch: dispatcherOver(services), allocations, logged };
 }
@@ -159,8 +151,8 @@ describe('InitProducerId with an authorizer', () => {
   });
 
   test('an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic', async () => {
-    const authorizer = allowOnly([]);
-    const { dispatch, allocations } = broker({ authorizer, acls: [topicWrite('User:bob')] });
+    const authorizer = allowOnly([], [topicWrite('User:bob')]);
+    const { dispatch, allocations } = broker({ authorizer });
     // Refused before the request is looked at further, as Kafka does.
     for (const request of [{}, { producerId: 12n, producerEpoch: -1 }]) {
       assert.deepEqual(
@@ -174,8 +166,8 @@ describe('InitProducerId with an authorizer', () => {
   });
 
   test('KIP-679: an ACL allowing WRITE on a topic is enough without IDEMPOTENT_WRITE', async () => {
-    const authorizer = allowOnly([]);
-    const { dispatch } = broker({ authorizer, acls: [topicWrite('User:ANONYMOUS')] });
+    const authorizer = allowOnly([], [topicWrite('User:ANONYMOUS')]);
+    const { dispatch } = broker({ authorizer });
     assert.deepEqual(await initProducerId(dispatch, 4), granted(0n));
     assert.deepEqual(authorizer.asked, [
       IDEMPOTENT_WRITE,

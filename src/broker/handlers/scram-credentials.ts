@@ -19,6 +19,7 @@ import {
   SCRAM_MECHANISMS,
   type ScramMechanism,
   scramCredentialFromSaltedPassword,
+  scramKeyBytes,
 } from '../security/index.js';
 import { isClusterAuthorized } from './authorization.js';
 
@@ -26,7 +27,6 @@ import { isClusterAuthorized } from './authorization.js';
 const MECHANISM_CODES: Record<ScramMechanism, number> = { 'SCRAM-SHA-256': 1, 'SCRAM-SHA-512': 2 };
 /** Kafka's bounds on a credential's iteration count. */
 const MAX_ITERATIONS = 16_384;
-const SALTED_PASSWORD_BYTES: Record<ScramMechanism, number> = { 'SCRAM-SHA-256': 32, 'SCRAM-SHA-512': 64 };
 
 function mechanismOf(code: number): ScramMechanism | undefined {
   return SCRAM_MECHANISMS.find((mechanism) => MECHANISM_CODES[mechanism] === code);
@@ -174,10 +174,10 @@ function checkAlteration(
     if (upsertion.salt.length === 0) {
       return { errorCode: ErrorCode.UNACCEPTABLE_CREDENTIAL, errorMessage: 'Salt must not be empty' };
     }
-    if (upsertion.saltedPassword.length !== SALTED_PASSWORD_BYTES[mechanism]) {
+    if (upsertion.saltedPassword.length !== scramKeyBytes(mechanism)) {
       return {
         errorCode: ErrorCode.UNACCEPTABLE_CREDENTIAL,
-        errorMessage: `A ${mechanism} salted password is ${SALTED_PASSWORD_BYTES[mechanism]} bytes`,
+        errorMessage: `A ${mechanism} salted password is ${scramKeyBytes(mechanism)} bytes`,
       };
     }
   }

@@ -31,6 +31,54 @@ interface TypeIndex {
   prefixed: AclBinding[];
 }
 
+/**
+ * Kafka's Authorizer.authorizeByResourceType (KIP-679): whether some resource of `resourceType` exists, or
+ * could, on which the principal may perform `operation`, i.e. an ALLOW binding for it (exactly that
+ * operation or ALL) that no DENY binding overrules. `authorize` is the full check of one name: super users, a
+ * wildcard ALLOW and the no-ACL default are covered by asking it for a name no binding should carry, as
+ * Kafka's default implementation does.
+ */
+export function anyResourceAllows(
+  bindings: readonly AclBinding[],
+  principal: string,
+  host: string,
+  operation: number,
+  resourceType: number,
+  authorize: (name: string) => boolean,
+): boolean {
+  if (authorize('hardcode')) return true;
+  const deniedLiterals = new Set<string>();
+  const deniedPrefixes = new Set<string>();
+  const allowed: { name: string; literal: boolean }[] = [];
+  let wildcardAllowed = false;
+  for (const binding of bindings) {
+    if (binding.resourceType !== resourceType || !appliesTo(binding, principal, host)) continue;
+    if (binding.operation !== operation && binding.operation !== AclOperation.ALL) continue;
+    const literal = binding.patternType === PatternType.LITERAL;
+    if (binding.permission === AclPermission.DENY) {
+      if (literal && binding.resourceName === WILDCARD) return false;
+      (literal ? deniedLiterals : deniedPrefixes).add(binding.resourceName);
+    } else if (binding.permission === AclPermission.ALLOW) {
+      if (literal && binding.resourceName === WILDCARD) wildcardAllowed = true;
+      else allowed.push({ name: binding.resourceName, literal });
+    }
+  }
+  if (wildcardAllowed) return true;
+  return allowed.some(({ name, literal }) => {
+    if (literal && deniedLiterals.has(name)) return false;
+    for (let end = 1; end <= name.length; end++) if (deniedPrefixes.has(name.slice(0, end))) return false;
+    return true;
+  });
+}
+
+/** Whether a binding names this principal (or User:*) and host (or *). */
+function appliesTo(binding: AclBinding, principal: string, host: string): boolean {
+  return (
+    (binding.principal === principal || binding.principal === WILDCARD_PRINCIPAL) &&
+    (binding.host === host || binding.host === WILDCARD)
+  );
+}
+
 export class Authorizer {
   private indexedFrom: readonly AclBinding[] | null = null;
   private index = new Map<number, TypeIndex>();
@@ -47,14 +95,11 @@ export class Authorizer {
     if (this.superUsers.has(principal)) return true;
     const bindings = this.bindingsFor(resourceType, name);
     if (bindings.length === 0) return this.options.allowEveryoneIfNoAclFound;
-    const applies = (binding: AclBinding) =>
-      (binding.principal === principal || binding.principal === WILDCARD_PRINCIPAL) &&
-      (binding.host === host || binding.host === WILDCARD);
     for (const binding of bindings) {
       if (
         binding.permission === AclPermission.DENY &&
         (binding.operation === operation || binding.operation === AclOperation.ALL) &&
-        applies(binding)
+        appliesTo(binding, principal, host)
       ) {
         return false;
       }
@@ -64,12 +109,19 @@ export class Authorizer {
       if (
         binding.permission === AclPermission.ALLOW &&
         (binding.operation === AclOperation.ALL || allowedBy.includes(binding.operation)) &&
-        applies(binding)
+        appliesTo(binding, principal, host)
       ) {
         return true;
       }
     }
     return false;
+  }
+
+  /** Kafka's authorizeByResourceType (KIP-679); see anyResourceAllows. */
+  authorizeByResourceType(principal: string, host: string, operation: number, resourceType: number): boolean {
+    return anyResourceAllows(this.source.listAcls(), principal, host, operation, resourceType, (name) =>
+      this.authorize(principal, host, operation, resourceType, name),
+    );
   }
 
   /** Every binding whose pattern covers `name`: literal, the wildcard, and every matching prefix. */

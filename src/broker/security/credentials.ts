@@ -27,7 +27,8 @@ export function scramHashName(mechanism: ScramMechanism): 'sha256' | 'sha512' {
   return mechanism === 'SCRAM-SHA-256' ? 'sha256' : 'sha512';
 }
 
-function hashLength(mechanism: ScramMechanism): number {
+/** Bytes of the mechanism's digest: the length of its salted password, stored key and server key. */
+export function scramKeyBytes(mechanism: ScramMechanism): number {
   return mechanism === 'SCRAM-SHA-256' ? 32 : 64;
 }
 
@@ -58,7 +59,7 @@ export async function scramCredential(
     Buffer.from(password, 'utf8'),
     salt,
     iterations,
-    hashLength(mechanism),
+    scramKeyBytes(mechanism),
     scramHashName(mechanism),
   );
   return scramCredentialFromSaltedPassword(mechanism, saltedPassword, salt, iterations);
@@ -115,22 +116,6 @@ export class UserCredentials {
       accounts.set(user.name, { passwordDigest: passwordDigest(user.password), scram });
     }
     return new UserCredentials(accounts, options.dynamic ?? null);
-  }
-
-  /** Users of `sasl.users`: their credentials cannot be altered at run time. */
-  isConfiguredUser(user: string): boolean {
-    return this.accounts.has(user);
-  }
-
-  /** Configured users with the SCRAM mechanisms they can use, for DescribeUserScramCredentials. */
-  configuredUsers(): { user: string; mechanisms: { mechanism: ScramMechanism; iterations: number }[] }[] {
-    return [...this.accounts].map(([user, account]) => ({
-      user,
-      mechanisms: [...account.scram].map(([mechanism, credential]) => ({
-        mechanism,
-        iterations: credential.iterations,
-      })),
-    }));
   }
 
   /**

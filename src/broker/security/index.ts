@@ -4,6 +4,7 @@ export {
   SCRAM_MECHANISMS,
   type ScramMechanism,
   scramCredentialFromSaltedPassword,
+  scramKeyBytes,
   UserCredentials,
 } from './credentials.js';
 export { type AuthenticateOutcome, type HandshakeOutcome, SaslSession, SaslState } from './sasl-session.js';

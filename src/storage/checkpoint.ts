@@ -3,6 +3,17 @@ import { dirname } from 'node:path';
 
 /** Writes `contents` to `path` so that a crash leaves either the old or the new file, never a torn one. */
 export async function writeFileAtomically(path: string, contents: string | Buffer): Promise<void> {
+  await replaceFile(path, contents);
+  await syncDirectory(dirname(path));
+}
+
+/**
+ * Writes `contents` to `path` through a fsynced temporary file and a rename, without syncing the directory:
+ * after a crash `path` holds the old contents or the new ones, or is missing if it is new. For files whose
+ * loss only costs work (an index rebuilt, a longer recovery). Each directory fsync commits the file system's
+ * journal, which holds up every write to it meanwhile.
+ */
+export async function replaceFile(path: string, contents: string | Buffer): Promise<void> {
   const tmpPath = `${path}.tmp`;
   const file = await open(tmpPath, 'w');
   try {
@@ -12,7 +23,6 @@ export async function writeFileAtomically(path: string, contents: string | Buffe
     await file.close();
   }
   await rename(tmpPath, path);
-  await syncDirectory(dirname(path));
 }
 
 /** Makes renames, creations and deletions inside `dir` durable. */
@@ -61,13 +71,17 @@ export class CheckpointFile {
     return this.contents === contents;
   }
 
-  /** Writes what `render` gives when this write's turn comes; resolves at once if the file holds it already. */
-  write(render: () => string): Promise<void> {
+  /**
+   * Writes what `render` gives when this write's turn comes; resolves at once if the file holds it already.
+   * `mayRevert`: a crash may bring back the previous contents (see replaceFile), for a checkpoint that is
+   * correct whenever it is behind.
+   */
+  write(render: () => string, mayRevert = false): Promise<void> {
     const write = async () => {
       const contents = render();
       if (contents === this.contents) return;
       this.contents = null;
-      await writeFileAtomically(this.path, contents);
+      await (mayRevert ? replaceFile : writeFileAtomically)(this.path, contents);
       this.contents = contents;
     };
     const run = this.writes.then(write, write);

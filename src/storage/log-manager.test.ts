@@ -3,7 +3,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { LogManager, parsePartitionDirName } from './log-manager.js';
-import { makeBatch, splitBatches, testConfig, withTempDir } from './test-support.js';
+import { makeBatch, splitBatches, testConfig, waitUntil, withTempDir } from './test-support.js';
 
 describe('LogManager', () => {
   test('parses partition directories from the last dash', () => {
@@ -102,7 +102,8 @@ describe('LogManager', () => {
       const manager = await LogManager.open(dir, config, { nowMs: () => now });
       const log = await manager.getOrCreate('t', 0, config);
       for (let i = 0; i < 6; i++) await log.append(makeBatch({ valueBytes: 200, timestampMs: now }), 0);
-      assert.equal(log.stats.fsyncCalls, 2); // sealing two rolled segments
+      // Sealing the two rolled segments, behind the appends.
+      await waitUntil(() => log.stats.fsyncCalls === 2, 'the rolled segments to be fsynced');
       now += 150;
       await manager.runFlushAndRoll();
       assert.equal(log.stats.fsyncCalls, 3);

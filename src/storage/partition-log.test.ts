@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
-import { readdir, stat } from 'node:fs/promises';
+import { type FileHandle, open, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BASE_OFFSET_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, readInt64 } from '../protocol/records/layout.js';
+import { readOffsetCheckpoint } from './checkpoint.js';
 import { OffsetOutOfRangeError } from './errors.js';
 import {
   CLEAN_SHUTDOWN_FILE,
   createStorageResources,
   PartitionLog,
   type PartitionLogOptions,
+  RECOVERY_POINT_FILE,
 } from './partition-log.js';
 import { captureLogger, makeBatch, splitBatches, testConfig, withTempDir } from './test-support.js';
 
@@ -204,6 +206,52 @@ describe('PartitionLog append and read', () => {
       await log.flush();
       assert.equal(log.stats.fsyncCalls, 1);
       await log.close();
+    });
+  });
+
+  test('a roll is made durable behind the appends; flush, retention and the recovery point wait for it', async () => {
+    await withTempDir(async (dir) => {
+      // The fsyncs of the rolled segments wait at a gate, as those of segments full of dirty pages would.
+      const probe = await open(join(dir, 'probe'), 'w');
+      const prototype = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+      await probe.close();
+      const datasync = prototype.datasync;
+      let openGate = () => {};
+      const gate = new Promise<void>((resolve) => {
+        openGate = resolve;
+      });
+      const rolledSegment = /\/0000000000000000000[02]\.log$/;
+      prototype.datasync = async function (this: FileHandle) {
+        if (rolledSegment.test(await readlink(`/proc/self/fd/${this.fd}`))) await gate;
+        return datasync.call(this);
+      };
+      const logDir = join(dir, 'log');
+      const recoveryPoint = async () => (await readOffsetCheckpoint(join(logDir, RECOVERY_POINT_FILE))) ?? 0;
+      const log = await PartitionLog.open(logDir, testConfig({ segmentBytes: 600, retentionMs: 1000 }));
+      try {
+        for (let i = 0; i < 6; i++) await log.append(makeBatch({ valueBytes: 200, timestampMs: T0 }), 0);
+        assert.deepEqual(log.segmentBaseOffsets, [0, 2, 4]);
+        let flushed = false;
+        const flush = log.flush().then(() => {
+          flushed = true;
+        });
+        const retention = log.enforceRetention(T0 + 2000);
+        // Appends go on meanwhile.
+        await log.append(makeBatch({ valueBytes: 10, timestampMs: T0 + 2000 }), 0);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.equal(flushed, false, 'flush waits for the rolled segments');
+        assert.equal(await recoveryPoint(), 0);
+        openGate();
+        await flush;
+        assert.equal(await recoveryPoint(), 7);
+        // Retention counted the rolled segments once they were sealed, and deleted those past retention.ms.
+        assert.ok((await retention) >= 2);
+        assert.ok((log.segmentBaseOffsets[0] ?? 0) >= 4, `segments: ${log.segmentBaseOffsets}`);
+      } finally {
+        prototype.datasync = datasync;
+        openGate();
+        await log.close();
+      }
     });
   });
 

@@ -151,8 +151,24 @@ function sizeOf(indexes: SegmentIndexes): number {
   return indexes.offsetIndex.capacityBytes + indexes.timeIndex.capacityBytes;
 }
 
+/**
+ * Runs background fsyncs one at a time. Partitions loaded alike roll together; their fsyncs, each as long as the
+ * kernel takes to write back a segment, would otherwise hold every thread of libuv's pool (4) and leave the
+ * appends' writes queued behind them.
+ */
+export class BackgroundSyncQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(sync: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(sync, sync);
+    this.tail = run.catch(() => {});
+    return run;
+  }
+}
+
 /** Process-wide bounds shared by every log of a LogManager. */
 export interface StorageResources {
+  readonly backgroundSyncs: BackgroundSyncQueue;
   readonly fileHandles: FileHandlePool;
   readonly indexCache: IndexCache;
   readonly tailCacheBudget: TailCacheBudget;

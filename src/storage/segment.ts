@@ -2,7 +2,7 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RECORD_BATCH_OVERHEAD } from '../protocol/records/layout.js';
 import { type BatchHeader, checkBatch } from './batch.js';
-import { writeFileAtomically } from './checkpoint.js';
+import { replaceFile, writeFileAtomically } from './checkpoint.js';
 import { OffsetIndex, TimeIndex, type TimestampOffset } from './indexes.js';
 import type { SegmentIndexes } from './resources.js';
 import { type AbortedTxnEntry, TransactionIndex, TXN_INDEX_SUFFIX } from './txn-index.js';
@@ -139,12 +139,13 @@ export class LogSegment {
   /**
    * Replaces both index files whole (temporary file, fsync, rename): a crash mid-write leaves the old file or
    * the new one, never a torn one that could pass the open-time check (an empty time index is valid, and
-   * would lose the segment's largest timestamp).
+   * would lose the segment's largest timestamp). A new name may be lost with a crash (no directory fsync):
+   * the open then rebuilds the missing index.
    */
   async writeIndexFiles(indexes: SegmentIndexes): Promise<void> {
     await Promise.all([
-      writeFileAtomically(this.offsetIndexPath, indexes.offsetIndex.bytes),
-      writeFileAtomically(this.timeIndexPath, indexes.timeIndex.bytes),
+      replaceFile(this.offsetIndexPath, indexes.offsetIndex.bytes),
+      replaceFile(this.timeIndexPath, indexes.timeIndex.bytes),
     ]);
   }
 

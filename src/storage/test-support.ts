@@ -122,6 +122,15 @@ export function testConfig(overrides: Partial<LogConfig> = {}): LogConfig {
   };
 }
 
+/** Polls `condition` until it holds; fails after `timeoutMs` (for work a log does behind its appends). */
+export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-storage-'));
   try {

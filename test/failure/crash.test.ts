@@ -70,99 +70,105 @@ describe('crash and corruption recovery', { timeout: 200_000 }, () => {
     await disposeAllBrokers();
   });
 
-  test('kill -9 mid-stream keeps every acknowledged message exactly once, in order', {
-    timeout: 90_000,
-  }, async () => {
-    const broker = await startBroker({ args: durableArgs });
-    const topic = 'crash-stream';
-    let kafka = kafkaFor(broker);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitionCount }] });
-    await admin.disconnect();
+  // Small segments: the kill also lands while rolled segments are being made durable behind the appends.
+  for (const [label, args] of [
+    ['', durableArgs],
+    [' across segment rolls', [...durableArgs, '--set', 'log.segment.bytes=600']],
+  ] as const) {
+    test(`kill -9 mid-stream keeps every acknowledged message exactly once, in order${label}`, {
+      timeout: 90_000,
+    }, async () => {
+      const broker = await startBroker({ args: [...args] });
+      const topic = 'crash-stream';
+      let kafka = kafkaFor(broker);
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: partitionCount }] });
+      await admin.disconnect();
 
-    // One sequential sender per partition, so per-partition order is the send order; each send is one batch.
-    const acked = new Map<number, string[]>();
-    let ackedSends = 0;
-    let killed: Promise<void> | undefined;
-    const senders = Array.from({ length: partitionCount }, async (_, partition) => {
-      const producer = kafka.producer({ retry: { retries: 0 }, maxInFlightRequests: 1 });
-      await producer.connect();
-      const list: string[] = [];
-      acked.set(partition, list);
-      try {
-        for (let send = 0; ; send++) {
-          const values = Array.from(
-            { length: messagesPerSend },
-            (_, j) => `p${partition}-m${send * messagesPerSend + j}`,
-          );
-          await producer.send({ topic, acks: -1, messages: values.map((value) => ({ partition, value })) });
-          list.push(...values);
-          ackedSends++;
-          if (ackedSends === killAfterAckedSends) killed = broker.kill9();
+      // One sequential sender per partition, so per-partition order is the send order; each send is one batch.
+      const acked = new Map<number, string[]>();
+      let ackedSends = 0;
+      let killed: Promise<void> | undefined;
+      const senders = Array.from({ length: partitionCount }, async (_, partition) => {
+        const producer = kafka.producer({ retry: { retries: 0 }, maxInFlightRequests: 1 });
+        await producer.connect();
+        const list: string[] = [];
+        acked.set(partition, list);
+        try {
+          for (let send = 0; ; send++) {
+            const values = Array.from(
+              { length: messagesPerSend },
+              (_, j) => `p${partition}-m${send * messagesPerSend + j}`,
+            );
+            await producer.send({ topic, acks: -1, messages: values.map((value) => ({ partition, value })) });
+            list.push(...values);
+            ackedSends++;
+            if (ackedSends === killAfterAckedSends) killed = broker.kill9();
+          }
+        } catch {
+          // The broker died under us: the stream ends here.
+        } finally {
+          await producer.disconnect().catch(() => {});
         }
-      } catch {
-        // The broker died under us: the stream ends here.
-      } finally {
-        await producer.disconnect().catch(() => {});
-      }
-    });
-    await Promise.all(senders);
-    assert.ok(killed, `broker was killed (acked sends: ${ackedSends})`);
-    await killed;
-    assert.equal(broker.isRunning, false);
-
-    await broker.restart();
-    kafka = kafkaFor(broker);
-    const recovered = byPartition(await kcatReadAll(broker.bootstrap, topic));
-    for (let partition = 0; partition < partitionCount; partition++) {
-      const got = recovered.get(partition) ?? [];
-      const values = valuesOf(got);
-      const ackedValues = acked.get(partition) ?? [];
-      assertConsecutiveOffsets(got, `partition ${partition}`);
-      assert.deepEqual(
-        values.slice(0, ackedValues.length),
-        ackedValues,
-        `acknowledged prefix of partition ${partition}`,
-      );
-      // Beyond the acknowledged prefix there may be the one batch that was in flight, whole (batches are atomic).
-      const unacknowledged = values.slice(ackedValues.length);
-      const nextBatch = Array.from(
-        { length: messagesPerSend },
-        (_, j) => `p${partition}-m${ackedValues.length + j}`,
-      );
-      assert.ok(
-        unacknowledged.length === 0 || JSON.stringify(unacknowledged) === JSON.stringify(nextBatch),
-        `partition ${partition}: after the ${ackedValues.length} acknowledged messages expected nothing or ` +
-          `${JSON.stringify(nextBatch)}, got ${JSON.stringify(unacknowledged)}`,
-      );
-    }
-
-    // The restarted broker takes new writes after what survived.
-    const producer = kafka.producer({ retry: { retries: 0 } });
-    await producer.connect();
-    const survivors = new Map([...recovered].map(([p, list]) => [p, list.length]));
-    try {
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: Array.from({ length: partitionCount }, (_, partition) => ({
-          partition,
-          value: `after-restart-${partition}`,
-        })),
       });
-    } finally {
-      await producer.disconnect();
-    }
-    const final = byPartition(await kcatReadAll(broker.bootstrap, topic));
-    for (let partition = 0; partition < partitionCount; partition++) {
-      const got = final.get(partition) ?? [];
-      assertConsecutiveOffsets(got, `partition ${partition} after new writes`);
-      assert.equal(got.length, (survivors.get(partition) ?? 0) + 1);
-      assert.equal(got.at(-1)?.value, `after-restart-${partition}`);
-    }
-    await broker.stop();
-  });
+      await Promise.all(senders);
+      assert.ok(killed, `broker was killed (acked sends: ${ackedSends})`);
+      await killed;
+      assert.equal(broker.isRunning, false);
+
+      await broker.restart();
+      kafka = kafkaFor(broker);
+      const recovered = byPartition(await kcatReadAll(broker.bootstrap, topic));
+      for (let partition = 0; partition < partitionCount; partition++) {
+        const got = recovered.get(partition) ?? [];
+        const values = valuesOf(got);
+        const ackedValues = acked.get(partition) ?? [];
+        assertConsecutiveOffsets(got, `partition ${partition}`);
+        assert.deepEqual(
+          values.slice(0, ackedValues.length),
+          ackedValues,
+          `acknowledged prefix of partition ${partition}`,
+        );
+        // Beyond the acknowledged prefix there may be the one batch that was in flight, whole (batches are atomic).
+        const unacknowledged = values.slice(ackedValues.length);
+        const nextBatch = Array.from(
+          { length: messagesPerSend },
+          (_, j) => `p${partition}-m${ackedValues.length + j}`,
+        );
+        assert.ok(
+          unacknowledged.length === 0 || JSON.stringify(unacknowledged) === JSON.stringify(nextBatch),
+          `partition ${partition}: after the ${ackedValues.length} acknowledged messages expected nothing or ` +
+            `${JSON.stringify(nextBatch)}, got ${JSON.stringify(unacknowledged)}`,
+        );
+      }
+
+      // The restarted broker takes new writes after what survived.
+      const producer = kafka.producer({ retry: { retries: 0 } });
+      await producer.connect();
+      const survivors = new Map([...recovered].map(([p, list]) => [p, list.length]));
+      try {
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: Array.from({ length: partitionCount }, (_, partition) => ({
+            partition,
+            value: `after-restart-${partition}`,
+          })),
+        });
+      } finally {
+        await producer.disconnect();
+      }
+      const final = byPartition(await kcatReadAll(broker.bootstrap, topic));
+      for (let partition = 0; partition < partitionCount; partition++) {
+        const got = final.get(partition) ?? [];
+        assertConsecutiveOffsets(got, `partition ${partition} after new writes`);
+        assert.equal(got.length, (survivors.get(partition) ?? 0) + 1);
+        assert.equal(got.at(-1)?.value, `after-restart-${partition}`);
+      }
+      await broker.stop();
+    });
+  }
 
   /** Writes `count` single-record batches (values `<prefix>-0` …) to partition 0 of a new 1-partition topic. */
   async function writeSingleRecordBatches(

@@ -569,8 +569,14 @@ export class PartitionLog {
   private kickWriter(): void {
     if (this.writerRunning) return;
     this.writerRunning = true;
-    void this.runWriter();
+    // After the rest of this turn's I/O callbacks: appends that arrived together (a burst of requests on one
+    // connection, several connections) share one write, one completion and one wake-up of the consumers.
+    setImmediate(this.startWriter);
   }
+
+  private readonly startWriter = (): void => {
+    void this.runWriter();
+  };
 
   private async runWriter(): Promise<void> {
     try {

@@ -143,10 +143,12 @@ export class LogSegment {
    * the open then rebuilds the missing index.
    */
   async writeIndexFiles(indexes: SegmentIndexes): Promise<void> {
-    await Promise.all([
+    // Both settle before a failure is reported: a retry must not race the other file's write.
+    const [offsetIndex, timeIndex] = await Promise.allSettled([
       replaceFile(this.offsetIndexPath, indexes.offsetIndex.bytes),
       replaceFile(this.timeIndexPath, indexes.timeIndex.bytes),
     ]);
+    for (const outcome of [offsetIndex, timeIndex]) if (outcome.status === 'rejected') throw outcome.reason;
   }
 
   /**

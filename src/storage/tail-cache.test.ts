@@ -29,6 +29,35 @@ describe('TailCache', () => {
     assert.equal(cache.read(12, 20, 1, true)?.bytes, size);
   });
 
+  test('a read starts at the batch holding the fetch offset, whatever appends and chunks hold it', () => {
+    const cache = new TailCache(new TailCacheBudget(1 << 20), new BufferPool(1 << 20), 1 << 20, 2048);
+    // Appends of one to three batches of one to four records each, spanning several chunks.
+    const baseOffsets: number[] = [];
+    let next = 100;
+    for (let append = 0; append < 40; append++) {
+      const batches: Buffer[] = [];
+      for (let b = 0; b < 1 + (append % 3); b++) {
+        const records = 1 + ((append + b) % 4);
+        const batch = makeBatch({ records, valueBytes: 50 });
+        writeInt64(batch, BASE_OFFSET_OFFSET, next);
+        baseOffsets.push(next);
+        batches.push(batch);
+        next += records;
+      }
+      cache.add(Buffer.concat(batches), baseOffsets.at(-batches.length) as number).hold?.release();
+    }
+    for (let fetchOffset = 100; fetchOffset < next; fetchOffset++) {
+      const read = cache.read(fetchOffset, next, 1 << 20, false);
+      const containing = baseOffsets.findLast((base) => base <= fetchOffset);
+      assert.deepEqual(
+        splitBatches(read?.chunks ?? []).map((b) => b.baseOffset),
+        baseOffsets.filter((base) => base >= (containing as number)),
+        `fetch offset ${fetchOffset}`,
+      );
+      if (read) releaseRead(read);
+    }
+  });
+
   test('per-log and global budgets evict the oldest chunks', () => {
     const budget = new TailCacheBudget(3 * 1024);
     const pool = new BufferPool(1 << 20);

@@ -13,6 +13,13 @@ interface TailChunk {
   usedBytes: number;
   readonly firstOffset: number;
   owner: TailCache | null;
+  /**
+   * Where each append starts: its first offset and byte position, in increasing order. A read at the tail
+   * starts from the right append instead of walking every batch header from the start of the chunk (a
+   * megabyte chunk holds a thousand single-record batches).
+   */
+  readonly appendOffsets: number[];
+  readonly appendPositions: number[];
 }
 
 /** Bounds the bytes held by all tail caches together; when over, the globally oldest chunk goes first. */
@@ -106,6 +113,8 @@ export class TailCache {
         usedBytes: 0,
         firstOffset,
         owner: this,
+        appendOffsets: [],
+        appendPositions: [],
       };
       while (this.chunks.length > 0 && this.heldBytes + chunk.buffer.length > this.maxBytes) {
         this.dropThrough(this.chunks[0] as TailChunk);
@@ -117,6 +126,8 @@ export class TailCache {
       if (chunk.owner === null) return { data, hold: null };
     }
     const start = chunk.usedBytes;
+    chunk.appendOffsets.push(firstOffset);
+    chunk.appendPositions.push(start);
     data.copy(chunk.buffer, start);
     chunk.usedBytes += data.length;
     return { data: chunk.buffer.subarray(start, start + data.length), hold: chunk.pooled.retain() };
@@ -149,9 +160,9 @@ export class TailCache {
     while ((this.chunks[index] as TailChunk).firstOffset > fetchOffset) index--;
     const result: ReadResult = { chunks: [], bytes: 0, holds: [] };
     let started = false;
+    let at = appendPositionBefore(this.chunks[index] as TailChunk, fetchOffset);
     for (; index < this.chunks.length; index++) {
       const chunk = this.chunks[index] as TailChunk;
-      let at = 0;
       let runStart = -1;
       let stop = false;
       while (at < chunk.usedBytes) {
@@ -177,7 +188,26 @@ export class TailCache {
         result.holds.push(chunk.pooled.retain());
       }
       if (stop) break;
+      at = 0;
     }
     return result;
   }
+}
+
+/** Byte position of the last append in `chunk` starting at or before `offset` (0 if none does). */
+function appendPositionBefore(chunk: TailChunk, offset: number): number {
+  const offsets = chunk.appendOffsets;
+  let low = 0;
+  let high = offsets.length - 1;
+  let found = -1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    if ((offsets[mid] as number) <= offset) {
+      found = mid;
+      low = mid + 1;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return found < 0 ? 0 : (chunk.appendPositions[found] as number);
 }

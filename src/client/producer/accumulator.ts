@@ -105,9 +105,12 @@ export class PendingSend {
 
 const RUN_FIELDS = 5;
 
+/** The count slot of a one-record send's completion entry (runs hold counts of at least 1). */
+const SINGLE = -1;
+
 /**
  * Who waits for a batch's records, in offset order, in flat arrays reused from batch to batch. Entry i has two
- * slots in each array: a one-record send is (resolve, reject) and (timestamp, -1); a run of a PendingSend's
+ * slots in each array: a one-record send is (resolve, reject) and (timestamp, SINGLE); a run of a PendingSend's
  * records is (send, null) and (first message index, count).
  */
 class Completions {
@@ -202,7 +205,7 @@ export class ProducerBatch {
     completions.callbacks[slot] = resolve;
     completions.callbacks[slot + 1] = reject;
     completions.numbers[slot] = timestampMs;
-    completions.numbers[slot + 1] = -1;
+    completions.numbers[slot + 1] = SINGLE;
     completions.entries++;
   }
 
@@ -229,17 +232,21 @@ export class ProducerBatch {
     const { callbacks, numbers, entries } = this.completions;
     const topic = this.queue.topic.name;
     const partition = this.queue.partition;
+    // Without offsets (acks=0) every record's is -1: the step between records is 0.
+    const step = baseOffset >= 0 ? 1 : 0;
+    const logAppendTime = logAppendTimeMs >= 0;
     let offset = baseOffset;
-    for (let slot = 0; slot < entries * 2; slot += 2) {
-      const first = callbacks[slot];
-      if (first instanceof PendingSend) {
-        const count = numbers[slot + 1]!;
-        first.complete(numbers[slot]!, count, partition, offset, logAppendTimeMs);
-        if (baseOffset >= 0) offset += count;
+    const slots = entries * 2;
+    for (let slot = 0; slot < slots; slot += 2) {
+      const count = numbers[slot + 1]!;
+      if (count === SINGLE) {
+        (callbacks[slot] as ResolveSend)([
+          { topic, partition, offset, timestamp: logAppendTime ? logAppendTimeMs : numbers[slot]! },
+        ]);
+        offset += step;
       } else {
-        const timestamp = logAppendTimeMs >= 0 ? logAppendTimeMs : numbers[slot]!;
-        (first as ResolveSend)([{ topic, partition, offset, timestamp }]);
-        if (baseOffset >= 0) offset++;
+        (callbacks[slot] as PendingSend).complete(numbers[slot]!, count, partition, offset, logAppendTimeMs);
+        offset += step * count;
       }
     }
     this.finish();
@@ -247,11 +254,11 @@ export class ProducerBatch {
 
   fail(error: Error): void {
     if (this.done) return;
-    const { callbacks, entries } = this.completions;
-    for (let slot = 0; slot < entries * 2; slot += 2) {
-      const first = callbacks[slot];
-      if (first instanceof PendingSend) first.fail(error);
-      else (callbacks[slot + 1] as RejectSend)(error);
+    const { callbacks, numbers, entries } = this.completions;
+    const slots = entries * 2;
+    for (let slot = 0; slot < slots; slot += 2) {
+      if (numbers[slot + 1] === SINGLE) (callbacks[slot + 1] as RejectSend)(error);
+      else (callbacks[slot] as PendingSend).fail(error);
     }
     this.finish();
   }

@@ -403,6 +403,42 @@ describe('ProducerEngine (accumulator + sender)', () => {
     await producer.close();
   });
 
+  test('one batch of one-record sends around a send of several: offsets and timestamps in order', async () => {
+    const target = new FakeTarget(1);
+    const producer = engine(target);
+    const before = Date.now();
+    const first = producer.send(TOPIC, [{ value: 'a', timestamp: 10 }]);
+    const several = producer.send(TOPIC, [{ value: 'b', timestamp: 11 }, { value: 'c' }]);
+    const last = producer.send(TOPIC, [{ value: 'd', timestamp: 13 }]);
+    assert.deepEqual(await first, [{ topic: TOPIC, partition: 0, offset: 0, timestamp: 10 }]);
+    const [b, c] = await several;
+    assert.deepEqual(b, { topic: TOPIC, partition: 0, offset: 1, timestamp: 11 });
+    assert.equal(c!.offset, 2);
+    assert.ok(c!.timestamp >= before && c!.timestamp <= Date.now(), 'the time of the send() call');
+    assert.deepEqual(await last, [{ topic: TOPIC, partition: 0, offset: 3, timestamp: 13 }]);
+    assert.deepEqual(target.logs.get(`${TOPIC}/0`), ['a', 'b', 'c', 'd']);
+    assert.equal(target.seen.length, 1, 'one batch');
+    await producer.close();
+  });
+
+  test('a failed batch rejects its one-record sends and its send of several alike', async () => {
+    const target = new FakeTarget(1);
+    target.errorFor = () => 10; // MESSAGE_TOO_LARGE
+    const producer = engine(target);
+    const sends = [
+      producer.send(TOPIC, [{ value: 'a' }]),
+      producer.send(TOPIC, [{ value: 'b' }, { value: 'c' }]),
+      producer.send(TOPIC, [{ value: 'd' }]),
+    ];
+    const outcomes = await Promise.allSettled(sends);
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === 'rejected' ? (o.reason as RecordError).type : o.status)),
+      ['MESSAGE_TOO_LARGE', 'MESSAGE_TOO_LARGE', 'MESSAGE_TOO_LARGE'],
+    );
+    assert.equal(target.seen.length, 1, 'one batch, not retried');
+    await producer.close();
+  });
+
   test('keyless records stick to one partition until its batch closes (KIP-480)', async () => {
     const target = new FakeTarget(4);
     const producer = engine(target, { batchSize: 1024, lingerMs: 60_000 });

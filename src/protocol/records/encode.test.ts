@@ -104,6 +104,30 @@ describe('RecordBatchEncoder', () => {
     assert.equal(builder.sizeBytes, reference().length);
   });
 
+  test('Buffer values cut at every point of a record give the same bytes', () => {
+    // A 300-byte Buffer value with a key and headers, after a first record of every length from 1 to 460: the
+    // chunk boundary falls in the record's head, its value, its headers, and on each edge between them.
+    const value = Buffer.from(Array.from({ length: 300 }, (_, i) => i % 251));
+    const record: Sample = { key: 'key', value, headers: { h: Buffer.from('hv'), s: 'x' }, timestamp: 5 };
+    for (let filler = 1; filler <= 460; filler++) {
+      const records: Sample[] = [
+        { key: null, value: Buffer.alloc(filler, 7), timestamp: 1 },
+        record,
+        { key: null, value: Buffer.alloc(0), timestamp: 9 },
+      ];
+      const expected = encodeRecordBatch({
+        records: records.map((r) => ({
+          key: toBuffer(r.key),
+          value: toBuffer(r.value),
+          headers: referenceHeaders(r.headers),
+          timestamp: r.timestamp,
+        })),
+      });
+      const sealed = build(records, 4096, 512).sealUncompressed();
+      assert.equal(Buffer.concat(sealed).toString('hex'), expected.toString('hex'), `filler ${filler}`);
+    }
+  });
+
   test('header lists and custom offset deltas, as encodeRecordBatch takes them', () => {
     const builder = encoder(1024);
     const headers = [

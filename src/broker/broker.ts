@@ -75,6 +75,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   const logs = await LogManager.open(config.dataDir, defaultLogConfig(config), {
     logger,
     retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+    recoveryPointCheckpointIntervalMs: config.logFlushOffsetCheckpointIntervalMs,
     producerIdExpirationMs: config.producerIdExpirationMs,
     bufferPool,
   });

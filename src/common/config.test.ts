@@ -58,6 +58,7 @@ describe('loadBrokerConfig defaults', () => {
       logRetentionMs: 604800000,
       logRetentionBytes: -1,
       logRetentionCheckIntervalMs: 300000,
+      logFlushOffsetCheckpointIntervalMs: 60000,
       producerIdExpirationMs: 86400000,
       logCleanupPolicy: 'delete',
       logSegmentDeleteDelayMs: 60000,

@@ -116,6 +116,7 @@ export interface BrokerConfig {
   /** -1: no size limit. */
   logRetentionBytes: number;
   logRetentionCheckIntervalMs: number;
+  logFlushOffsetCheckpointIntervalMs: number;
   producerIdExpirationMs: number;
   logCleanupPolicy: CleanupPolicy;
   logSegmentDeleteDelayMs: number;
@@ -600,6 +601,13 @@ export const BROKER_CONFIG_DEFS: readonly BrokerConfigDef[] = [
     '300000',
     { min: 1 },
     'How often retention is enforced.',
+  ),
+  longDef(
+    'log.flush.offset.checkpoint.interval.ms',
+    'logFlushOffsetCheckpointIntervalMs',
+    '60000',
+    { min: 1 },
+    "How often each partition's recovery point (where recovery after a crash starts) is written; also at shutdown and flushes.",
   ),
   longDef(
     'producer.id.expiration.ms',

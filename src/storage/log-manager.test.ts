@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { readOffsetCheckpoint } from './checkpoint.js';
 import { LogManager, parsePartitionDirName } from './log-manager.js';
+import { RECOVERY_POINT_FILE } from './partition-log.js';
 import { makeBatch, splitBatches, testConfig, waitUntil, withTempDir } from './test-support.js';
 
 describe('LogManager', () => {
@@ -92,6 +94,25 @@ describe('LogManager', () => {
       assert.equal(manager.get('gone-topic', 0), undefined);
       await manager.close();
       assert.deepEqual(await readdir(dir), ['kept-0']);
+    });
+  });
+
+  test('recovery points move with the periodic checkpoint pass, not at every roll', async () => {
+    await withTempDir(async (dir) => {
+      const config = testConfig({ segmentBytes: 600 });
+      const manager = await LogManager.open(dir, config);
+      const log = await manager.getOrCreate('t', 0, config);
+      const recoveryPoint = async () =>
+        (await readOffsetCheckpoint(join(dir, 't-0', RECOVERY_POINT_FILE))) ?? 0;
+      for (let i = 0; i < 6; i++) await log.append(makeBatch({ valueBytes: 200 }), 0);
+      await waitUntil(() => log.stats.rollsPersisted === 2, 'the rolls to be made durable');
+      assert.deepEqual(log.segmentBaseOffsets, [0, 2, 4]);
+      assert.equal(await recoveryPoint(), 0);
+      await manager.runRecoveryPointCheckpoints();
+      // Up to the end of the last rolled segment: the active one was never fsynced.
+      assert.equal(await recoveryPoint(), 4);
+      await manager.close();
+      assert.equal(await recoveryPoint(), 6);
     });
   });
 

@@ -18,6 +18,8 @@ export interface LogManagerOptions {
   nowMs?: () => number;
   /** How often retention runs (Kafka's log.retention.check.interval.ms). */
   retentionCheckIntervalMs?: number;
+  /** How often recovery points are written (Kafka's log.flush.offset.checkpoint.interval.ms). */
+  recoveryPointCheckpointIntervalMs?: number;
   /** Idle idempotent producers are forgotten after this long (producer.id.expiration.ms), with retention. */
   producerIdExpirationMs?: number;
   /** How often logs are checked for flush.ms and segment.ms. */
@@ -37,6 +39,7 @@ export interface LogManagerOptions {
 
 const DEFAULT_RETENTION_CHECK_INTERVAL_MS = 5 * 60 * 1000;
 const DEFAULT_FLUSH_CHECK_INTERVAL_MS = 1000;
+const DEFAULT_RECOVERY_POINT_CHECKPOINT_INTERVAL_MS = 60_000;
 const DEFAULT_PRODUCER_ID_EXPIRATION_MS = 24 * 60 * 60 * 1000;
 
 /** `<topic>-<partition>`; topics may contain '-', so the partition follows the last one. */
@@ -65,6 +68,7 @@ export class LogManager {
   private timers: NodeJS.Timeout[] = [];
   private retentionRunning = false;
   private flushRunning = false;
+  private checkpointsRunning = false;
   private closed = false;
 
   private constructor(
@@ -176,7 +180,7 @@ export class LogManager {
     for (const { topic, partition, log } of this.logs.values()) yield [topic, partition, log];
   }
 
-  /** Starts retention (every retentionCheckIntervalMs) and the flush.ms / segment.ms checks. */
+  /** Starts retention, the flush.ms / segment.ms checks and the recovery-point checkpoints. */
   startBackgroundTasks(): void {
     if (this.timers.length > 0 || this.closed) return;
     const retention = setInterval(
@@ -187,9 +191,34 @@ export class LogManager {
       () => void this.runFlushAndRoll(),
       this.options.flushCheckIntervalMs ?? DEFAULT_FLUSH_CHECK_INTERVAL_MS,
     );
+    const checkpoints = setInterval(
+      () => void this.runRecoveryPointCheckpoints(),
+      this.options.recoveryPointCheckpointIntervalMs ?? DEFAULT_RECOVERY_POINT_CHECKPOINT_INTERVAL_MS,
+    );
     retention.unref();
     flush.unref();
-    this.timers = [retention, flush];
+    checkpoints.unref();
+    this.timers = [retention, flush, checkpoints];
+  }
+
+  /**
+   * Writes the recovery points that moved since they were last written, one log at a time. As in Kafka they
+   * are not written at every roll: each write is a fsync, and a roll's were holding up the appends.
+   */
+  async runRecoveryPointCheckpoints(): Promise<void> {
+    if (this.checkpointsRunning) return;
+    this.checkpointsRunning = true;
+    try {
+      for (const [topic, partition, log] of [...this.all()]) {
+        try {
+          await log.checkpointRecoveryPointIfMoved();
+        } catch (error) {
+          this.logger?.error({ topic, partition, err: error }, 'recovery point checkpoint failed');
+        }
+      }
+    } finally {
+      this.checkpointsRunning = false;
+    }
   }
 
   /** One retention pass over every log; returns the segments deleted. */

@@ -172,6 +172,8 @@ export interface LogStats {
   fsyncCalls: number;
   bytesWritten: number;
   segmentsRolled: number;
+  /** Rolls made durable behind the appends (persistRoll finished). */
+  rollsPersisted: number;
 }
 
 interface AppendJob {
@@ -213,6 +215,7 @@ export class PartitionLog {
     fsyncCalls: 0,
     bytesWritten: 0,
     segmentsRolled: 0,
+    rollsPersisted: 0,
   };
   private config: LogConfig;
   private readonly logger: StorageLogger;
@@ -742,10 +745,9 @@ export class PartitionLog {
     }
     await this.writePendingSnapshots(next.baseOffset);
     this.rollsPending--;
+    this.stats.rollsPersisted++;
     if (rolled) this.flushedOffset = Math.max(this.flushedOffset, rolled.nextOffset);
     this.advanceFlushedOffset();
-    // Moving forward only, it may go back with a crash: then recovery just scans more.
-    await this.checkpointRecoveryPoint(true);
   }
 
   /** Writes the roll snapshots up to `offset`; a failure costs only a longer replay, so it is logged. */
@@ -843,6 +845,16 @@ export class PartitionLog {
       this.nextOffset > this.flushedOffset ||
       !this.recoveryPointFile.holds(offsetCheckpointText(this.flushedOffset));
     return unflushed && nowMs - this.lastFlushMs >= this.config.flushMs;
+  }
+
+  /**
+   * Writes the recovery point if it moved since it was last written (the LogManager asks periodically, as
+   * Kafka's log.flush.offset.checkpoint.interval.ms). Moving forward only, it may go back with a crash: then
+   * recovery just scans more.
+   */
+  async checkpointRecoveryPointIfMoved(): Promise<void> {
+    if (this.failure || this.closed) return;
+    await this.checkpointRecoveryPoint(true);
   }
 
   private checkpointRecoveryPoint(mayRevert = false): Promise<void> {

@@ -1,5 +1,6 @@
 import { open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { SerialQueue } from './serial-queue.js';
 
 /** Writes `contents` to `path` so that a crash leaves either the old or the new file, never a torn one. */
 export async function writeFileAtomically(path: string, contents: string | Buffer): Promise<void> {
@@ -57,7 +58,7 @@ export function offsetCheckpointText(offset: number): string {
 export class CheckpointFile {
   /** What the file holds, or null when unknown (missing, or a write failed midway and left either version). */
   private contents: string | null;
-  private writes: Promise<void> = Promise.resolve();
+  private readonly writes = new SerialQueue();
 
   constructor(
     readonly path: string,
@@ -84,9 +85,7 @@ export class CheckpointFile {
       await (mayRevert ? replaceFile : writeFileAtomically)(this.path, contents);
       this.contents = contents;
     };
-    const run = this.writes.then(write, write);
-    this.writes = run.catch(() => {});
-    return run;
+    return this.writes.run(write);
   }
 }
 

@@ -47,13 +47,7 @@ import {
   snapshotOffsets,
   writeSnapshot,
 } from './producer-state.js';
-import {
-  BackgroundSyncQueue,
-  FileHandlePool,
-  IndexCache,
-  type SegmentIndexes,
-  type StorageResources,
-} from './resources.js';
+import { FileHandlePool, IndexCache, type SegmentIndexes, type StorageResources } from './resources.js';
 import {
   LOG_SUFFIX,
   LogSegment,
@@ -64,6 +58,7 @@ import {
   scanSegment,
   TIME_INDEX_SUFFIX,
 } from './segment.js';
+import { SerialQueue } from './serial-queue.js';
 import { type ReadResult, releaseRead, TailCache, TailCacheBudget } from './tail-cache.js';
 import { type AbortedTransaction, TransactionIndex, TXN_INDEX_SUFFIX } from './txn-index.js';
 
@@ -130,7 +125,7 @@ export function createStorageResources(limits: {
   bufferPool?: BufferPool;
 }): StorageResources {
   return {
-    backgroundSyncs: new BackgroundSyncQueue(),
+    backgroundSyncs: new SerialQueue(),
     fileHandles: new FileHandlePool(limits.maxOpenFiles ?? 128),
     indexCache: new IndexCache(limits.indexCacheBytes ?? 16 * 1024 * 1024),
     tailCacheBudget: new TailCacheBudget(limits.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BUDGET_BYTES),
@@ -267,7 +262,8 @@ export class PartitionLog {
   private truncating = false;
   private lastFlushMs: number;
   private readonly listeners = new Set<(logEndOffset: number) => void>();
-  private maintenance: Promise<unknown> = Promise.resolve();
+  /** Retention, truncation and DeleteRecords, one at a time. */
+  private readonly maintenance = new SerialQueue();
   private readonly indexLoads = new Map<LogSegment, Promise<SegmentIndexes>>();
   private readonly scheduledDeletions = new Map<NodeJS.Timeout, () => Promise<void>>();
   /** Idempotent producers' sequence state, checked and updated as appends get their offsets. */
@@ -1259,9 +1255,7 @@ export class PartitionLog {
 
   /** Runs `task` after every earlier maintenance task, one at a time. */
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.maintenance.then(task, task);
-    this.maintenance = run.catch(() => {});
-    return run;
+    return this.maintenance.run(task);
   }
 
   /**
@@ -1544,7 +1538,7 @@ export class PartitionLog {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.maintenance;
+    await this.maintenance.settled();
     if (!this.failure) {
       try {
         await this.flushInternal();
@@ -1581,7 +1575,7 @@ export class PartitionLog {
   /** Stops the log without the clean-shutdown work and releases its files (before its directory goes). */
   async detach(): Promise<void> {
     this.closed = true;
-    await this.maintenance;
+    await this.maintenance.settled();
     await this.flushInternal().catch(() => {});
     await this.runScheduledDeletions();
     this.releaseResources();

@@ -1,6 +1,7 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import type { BufferPool } from '../common/buffer-pool.js';
 import type { OffsetIndex, TimeIndex } from './indexes.js';
+import type { SerialQueue } from './serial-queue.js';
 import type { TailCacheBudget } from './tail-cache.js';
 
 export interface FileLease {
@@ -151,24 +152,14 @@ function sizeOf(indexes: SegmentIndexes): number {
   return indexes.offsetIndex.capacityBytes + indexes.timeIndex.capacityBytes;
 }
 
-/**
- * Runs background fsyncs one at a time. Partitions loaded alike roll together; their fsyncs, each as long as the
- * kernel takes to write back a segment, would otherwise hold every thread of libuv's pool (4) and leave the
- * appends' writes queued behind them.
- */
-export class BackgroundSyncQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(sync: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(sync, sync);
-    this.tail = run.catch(() => {});
-    return run;
-  }
-}
-
 /** Process-wide bounds shared by every log of a LogManager. */
 export interface StorageResources {
-  readonly backgroundSyncs: BackgroundSyncQueue;
+  /**
+   * Background fsyncs, one at a time. Partitions loaded alike roll together; their fsyncs, each as long as the
+   * kernel takes to write back a segment, would otherwise hold every thread of libuv's pool (4) and leave the
+   * appends' writes queued behind them.
+   */
+  readonly backgroundSyncs: SerialQueue;
   readonly fileHandles: FileHandlePool;
   readonly indexCache: IndexCache;
   readonly tailCacheBudget: TailCacheBudget;

@@ -14,38 +14,11 @@ import {
 } from '../../src/client/consumer/index.js';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
 import { CompressionTypes, createKafka } from '../helpers/kafka.js';
+import { take } from '../helpers/sluice-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
 const testTimeoutMs = 40_000;
 const baseTimestampMs = 1_700_000_000_000;
-
-/** Reads `count` messages from the consumer's iterator, failing after timeoutMs with what it got. */
-async function take(consumer: Consumer, count: number, timeoutMs = 15_000): Promise<ConsumerMessage[]> {
-  const messages: ConsumerMessage[] = [];
-  if (count === 0) return messages;
-  const iterator = consumer[Symbol.asyncIterator]();
-  const deadline = Date.now() + timeoutMs;
-  try {
-    while (messages.length < count) {
-      const remaining = deadline - Date.now();
-      let timer: NodeJS.Timeout | undefined;
-      const result = await Promise.race([
-        iterator.next(),
-        new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(resolve, Math.max(0, remaining), 'timeout');
-        }),
-      ]);
-      clearTimeout(timer);
-      if (result === 'timeout')
-        throw new Error(`got ${messages.length} of ${count} messages in ${timeoutMs} ms`);
-      if (result.done) throw new Error(`iterator ended after ${messages.length} of ${count} messages`);
-      messages.push(result.value);
-    }
-  } finally {
-    await iterator.return?.();
-  }
-  return messages;
-}
 
 interface Simple {
   partition: number;

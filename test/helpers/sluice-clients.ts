@@ -39,6 +39,7 @@ export async function take(
   timeoutMs = 15_000,
 ): Promise<ConsumerMessage[]> {
   const messages: ConsumerMessage[] = [];
+  if (count === 0) return messages;
   const iterator = consumer[Symbol.asyncIterator]();
   const deadline = Date.now() + timeoutMs;
   try {

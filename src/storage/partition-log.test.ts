@@ -148,6 +148,33 @@ describe('PartitionLog append and read', () => {
     });
   });
 
+  test('readableBytesBound is at least what a read returns, within its limit, and tight in the active segment', async () => {
+    await withTempDir(async (dir) => {
+      const config = testConfig({ indexIntervalBytes: 300, segmentBytes: 3000 });
+      const log = await PartitionLog.open(dir, config);
+      for (let i = 0; i < 50; i++) await log.append(makeBatch({ records: 2, valueBytes: 100, fill: i }), 0);
+      const end = log.logEndOffset;
+      await log.close();
+      const batchBytes = makeBatch({ records: 2, valueBytes: 100 }).length;
+      // Reopened, the rolled segments' indexes are not loaded yet: their bound counts whole segments.
+      const reopened = await PartitionLog.open(dir, config, diskOnly());
+      for (let offset = 0; offset < end; offset++) {
+        const readable = (await reopened.read(offset, 1 << 30)).bytes;
+        const bound = reopened.readableBytesBound(offset, 1 << 30);
+        assert.ok(bound >= readable, `offset ${offset}: bound ${bound} < ${readable} read`);
+        assert.equal(reopened.readableBytesBound(offset, 100), 100);
+        if (offset >= (reopened.segmentBaseOffsets.at(-1) as number)) {
+          assert.ok(
+            bound <= readable + config.indexIntervalBytes + batchBytes,
+            `offset ${offset}: bound ${bound}`,
+          );
+        }
+      }
+      assert.equal(reopened.readableBytesBound(end, 1 << 30), 0);
+      await reopened.close();
+    });
+  });
+
   test('offsetForTimestamp and maxTimestampOffset use batch max timestamps', async () => {
     await withTempDir(async (dir) => {
       const config = testConfig({ indexIntervalBytes: 50, segmentBytes: 1500 });

@@ -918,8 +918,34 @@ export class PartitionLog {
     return result;
   }
 
+  /**
+   * At least as many record bytes as a read from `fetchOffset` could return, up to `limit`; synchronous and
+   * cheap (positions, not reads), so that a Fetch can share its max_bytes out by what partitions hold
+   * instead of reserving a full share for each.
+   */
+  readableBytesBound(fetchOffset: number, limit: number): number {
+    if (fetchOffset < this.startOffset || fetchOffset >= this.writtenOffset) return 0;
+    const first = this.segmentIndexFor(fetchOffset);
+    const segment = this.segments[first];
+    if (!segment) return 0;
+    let bytes = segment.writtenBytes;
+    const indexes = segment.indexes ?? this.resources.indexCache.get(segment.logPath);
+    if (indexes && fetchOffset > segment.baseOffset) {
+      // The index entry at or before the offset: the batch holding it starts at or after that position.
+      bytes -= indexes.offsetIndex.lookup(fetchOffset - segment.baseOffset)?.position ?? 0;
+    }
+    for (let i = first + 1; i < this.segments.length && bytes < limit; i++) {
+      bytes += (this.segments[i] as LogSegment).writtenBytes;
+    }
+    return Math.min(bytes, limit);
+  }
+
   /** The segment holding `offset`: the last one whose base offset is at or below it. */
   private segmentFor(offset: number): LogSegment | undefined {
+    return this.segments[this.segmentIndexFor(offset)];
+  }
+
+  private segmentIndexFor(offset: number): number {
     let low = 0;
     let high = this.segments.length - 1;
     let found = 0;
@@ -932,7 +958,7 @@ export class PartitionLog {
         high = mid - 1;
       }
     }
-    return this.segments[found];
+    return found;
   }
 
   /** Appends to `result` from one segment; true when a bound (bytes or offset) stopped the read. */

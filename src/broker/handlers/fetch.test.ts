@@ -35,6 +35,7 @@ function fetch(
   partitions: PartitionFetch[],
   wait: { minBytes: number; maxWaitMs: number } = { minBytes: 0, maxWaitMs: 0 },
   version = FETCH_VERSION,
+  maxBytes = 1024 * 1024,
 ): Promise<FetchResponse<RecordsPayload>> {
   return callApi(broker.dispatch, FetchApi, version, {
     clusterId: null,
@@ -42,7 +43,7 @@ function fetch(
     replicaState: { replicaId: -1, replicaEpoch: -1n },
     maxWaitMs: wait.maxWaitMs,
     minBytes: wait.minBytes,
-    maxBytes: 1024 * 1024,
+    maxBytes,
     isolationLevel,
     sessionId: 0,
     sessionEpoch: -1,
@@ -240,6 +241,94 @@ describe('Fetch with transactions', () => {
       ],
     );
     assert.deepEqual(broker.errors, []);
+  });
+});
+
+describe('Fetch response size (KIP-74)', () => {
+  const PARTITIONS = 12;
+  const BATCH = () => makeBatch({ records: 2, valueBytes: 100 });
+  const BATCH_BYTES = BATCH().length;
+  let broker: DataPathBroker;
+  const append = async (partition: number, records: Buffer, transactionalId: string | null = null) => {
+    const outcome = await broker.replicaManager.appendRecords(
+      TOPIC,
+      partition,
+      records,
+      -1,
+      9,
+      transactionalId,
+    );
+    assert.equal(outcome.errorCode, ErrorCode.NONE);
+  };
+  const fromStart = (count: number) =>
+    Array.from({ length: count }, (_, partition) => ({ partition, fetchOffset: 0 }));
+  const batchCounts = (response: FetchResponse<RecordsPayload>) =>
+    summary(response).map((p) => p.batches.length);
+  const recordBytes = (response: FetchResponse<RecordsPayload>) => {
+    let bytes = 0;
+    for (const p of response.responses[0]!.partitions) {
+      for (const chunk of [p.records ?? []].flat()) bytes += chunk.length;
+    }
+    return bytes;
+  };
+
+  before(async () => {
+    broker = await startDataPath([{ name: TOPIC, partitions: PARTITIONS + 1 }]);
+    broker.replicaManager.setTransactionVerifier(recordingVerifier(ErrorCode.NONE));
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      for (let batch = 0; batch < 3; batch++) await append(partition, BATCH());
+    }
+    // The last partition: a transaction still open, which read_committed cannot return yet.
+    await append(
+      PARTITIONS,
+      transactionalBatch({ producerId: OPEN_PRODUCER, records: 20, valueBytes: 100 }),
+      TRANSACTIONAL_ID,
+    );
+  });
+  after(async () => {
+    await broker.close();
+  });
+
+  test('max_bytes goes to partitions by what they hold, so partitions late in the request get records too', async () => {
+    // Each partition may return 1 MiB, far more than the response's 40 batches: reserving that much for
+    // each would have given everything to the first.
+    const response = await fetch(
+      broker,
+      READ_UNCOMMITTED,
+      fromStart(PARTITIONS),
+      undefined,
+      undefined,
+      40 * BATCH_BYTES,
+    );
+    assert.deepEqual(batchCounts(response), Array(PARTITIONS).fill(3));
+  });
+
+  test('partitions are filled in request order and the response stays within max_bytes', async () => {
+    const maxBytes = 7 * BATCH_BYTES + BATCH_BYTES / 2;
+    const response = await fetch(
+      broker,
+      READ_UNCOMMITTED,
+      fromStart(PARTITIONS),
+      undefined,
+      undefined,
+      maxBytes,
+    );
+    assert.deepEqual(batchCounts(response), [3, 3, 1, ...Array(PARTITIONS - 3).fill(0)]);
+    assert.ok(recordBytes(response) <= maxBytes);
+  });
+
+  test('what a partition could not use (records past its last stable offset) goes to the partitions after it', async () => {
+    const openTransaction = [{ partition: PARTITIONS, fetchOffset: 0 }];
+    const reserved = recordBytes(await fetch(broker, READ_UNCOMMITTED, openTransaction));
+    const response = await fetch(
+      broker,
+      READ_COMMITTED,
+      [...openTransaction, ...fromStart(2)],
+      undefined,
+      undefined,
+      reserved + 3 * BATCH_BYTES,
+    );
+    assert.deepEqual(batchCounts(response), [0, 3, 3]);
   });
 });
 

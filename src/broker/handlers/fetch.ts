@@ -112,9 +112,12 @@ function plan(ctx: RequestContext, request: FetchRequest): PlannedPartition[] {
 
 /**
  * Reads every planned partition concurrently. The response's max_bytes is shared out in request order before
- * reading, so a partition may get less than it could have but the total never exceeds the limit. KIP-74: if
- * that finds nothing because the next batch is larger than its share, the first partition with data returns
- * its first batch whole.
+ * reading, each partition getting no more than it can return (an upper bound from log positions), so the
+ * total never exceeds the limit and partitions late in a request still get data when early ones hold little.
+ * A bound can overshoot (data past the high watermark, or an index entry far before the offset): what such
+ * a partition leaves unused goes, in a further round, to the partitions the budget did not reach. KIP-74: if
+ * all that finds nothing because the next batch is larger than its share, the first partition with data
+ * returns its first batch whole.
  */
 async function readAll(
   ctx: RequestContext,
@@ -123,42 +126,68 @@ async function readAll(
   responseBytes: number,
 ): Promise<{ results: FetchPartitionResult[]; bytes: number; errors: boolean }> {
   const { replicaManager } = ctx.broker;
-  let budget = responseBytes;
-  const shares: number[] = [];
   const results: FetchPartitionResult[] = [];
-  // Only partitions with something to read cost a promise.
-  const reads: Promise<void>[] = [];
+  // The most each partition can return (0 for those not read), and what it was last given to read.
+  const bounds: number[] = [];
+  const shares: number[] = [];
+  // Every readable partition is read in the first round, even with nothing to read (for its log bounds).
+  let round: number[] = [];
   for (const [i, p] of planned.entries()) {
+    let result = failedRead(p.errorCode);
+    let bound = 0;
+    if (p.errorCode === ErrorCode.NONE && p.hosted !== undefined) {
+      const diverging = divergingEpoch(p);
+      if (diverging !== null) {
+        result = { ...result, ...logBounds(ctx, p.hosted), divergingEpoch: diverging };
+      } else {
+        bound = p.hosted.log.readableBytesBound(p.fetchOffset, p.partitionMaxBytes);
+        round.push(i);
+      }
+    }
+    results.push(result);
+    bounds.push(bound);
     shares.push(0);
-    if (p.errorCode !== ErrorCode.NONE || p.hosted === undefined) {
-      results.push(failedRead(p.errorCode));
-      continue;
-    }
-    const diverging = divergingEpoch(p);
-    if (diverging !== null) {
-      results.push({ ...failedRead(ErrorCode.NONE), ...logBounds(ctx, p.hosted), divergingEpoch: diverging });
-      continue;
-    }
-    const share = Math.min(p.partitionMaxBytes, budget);
-    budget -= share;
-    shares[i] = share;
-    const read = replicaManager.readPartition(p.hosted, p.fetchOffset, share, request.isolationLevel, false);
-    if (read instanceof Promise) {
-      results.push(failedRead(ErrorCode.NONE));
-      reads.push(
-        read.then((result) => {
-          results[i] = result;
-        }),
-      );
-    } else {
-      results.push(read);
-    }
   }
-  if (reads.length > 0) await Promise.all(reads);
   let bytes = 0;
+  let budget = responseBytes;
+  for (let first = true; round.length > 0; first = false) {
+    // Only partitions with something to read cost a promise.
+    const reads: Promise<void>[] = [];
+    for (const i of round) {
+      const share = Math.min(bounds[i]!, budget);
+      if (share === 0 && !first) continue;
+      budget -= share;
+      shares[i] = share;
+      releaseRead(results[i]!);
+      const read = replicaManager.readPartition(
+        planned[i]!.hosted!,
+        planned[i]!.fetchOffset,
+        share,
+        request.isolationLevel,
+        false,
+      );
+      if (read instanceof Promise) {
+        results[i] = failedRead(ErrorCode.NONE);
+        reads.push(
+          read.then((result) => {
+            results[i] = result;
+          }),
+        );
+      } else {
+        results[i] = read;
+      }
+    }
+    if (reads.length > 0) await Promise.all(reads);
+    const before = bytes;
+    bytes = 0;
+    for (const result of results) bytes += result.bytes;
+    budget = responseBytes - bytes;
+    if (budget <= 0 || bytes === before) break;
+    // Those the budget did not reach: they got less than they could return, and returned nothing.
+    round = round.filter((i) => shares[i]! < bounds[i]! && results[i]!.bytes === 0);
+  }
   let errors = false;
   for (const result of results) {
-    bytes += result.bytes;
     if (result.errorCode !== ErrorCode.NONE) errors = true;
   }
   if (bytes === 0 && !errors) {

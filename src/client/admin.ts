@@ -42,7 +42,7 @@ import {
 } from '../protocol/generated/index.js';
 import { Reader } from '../protocol/primitives/reader.js';
 import { ZERO_UUID } from '../protocol/primitives/uuid.js';
-import { type BrokerInfo, type ClientOptions, Cluster, type TopicInfo } from './cluster.js';
+import { type BrokerInfo, type ClientOptions, Cluster, partitionInfo, type TopicInfo } from './cluster.js';
 import type { BrokerConnection } from './connection.js';
 import type { TopicPartition } from './consumer/fetcher.js';
 import {
@@ -1597,10 +1597,7 @@ export class Admin {
     send: (connection: BrokerConnection, items: T[]) => Promise<void>,
   ): Promise<void> {
     const info = await this.cluster.topic(topic);
-    const byLeader = groupBy(
-      items,
-      (item) => info.partitions.find((p) => p.partition === partitionOf(item))?.leader ?? -1,
-    );
+    const byLeader = groupBy(items, (item) => partitionInfo(info, partitionOf(item))?.leader ?? -1);
     await Promise.all(
       byLeader.map(async ([leader, batch]) => {
         if (leader < 0) throw new StaleMetadataError(ErrorCode.LEADER_NOT_AVAILABLE, undefined, { topic });

@@ -81,6 +81,13 @@ export interface TopicInfo {
   partitions: PartitionInfo[];
 }
 
+/** The topic's partition `partition`, found in constant time when the broker reported every partition. */
+export function partitionInfo(info: TopicInfo, partition: number): PartitionInfo | undefined {
+  const atIndex = info.partitions[partition];
+  if (atIndex?.partition === partition) return atIndex;
+  return info.partitions.find((p) => p.partition === partition);
+}
+
 export interface BrokerInfo {
   nodeId: number;
   host: string;
@@ -284,18 +291,18 @@ export class Cluster {
 
   async leaderConnection(topic: string, partition: number): Promise<BrokerConnection> {
     const info = await this.topic(topic);
-    const partitionInfo = info.partitions.find((p) => p.partition === partition);
-    if (partitionInfo === undefined) {
+    const found = partitionInfo(info, partition);
+    if (found === undefined) {
       throw new StaleMetadataError(
         ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
         `topic '${topic}' has no partition ${partition}`,
         { topic, partition },
       );
     }
-    if (partitionInfo.leader < 0) {
+    if (found.leader < 0) {
       throw new StaleMetadataError(ErrorCode.LEADER_NOT_AVAILABLE, undefined, { topic, partition });
     }
-    return this.connection(partitionInfo.leader);
+    return this.connection(found.leader);
   }
 
   /**

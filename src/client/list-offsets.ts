@@ -2,7 +2,7 @@
 // leader with the cluster's retries. The consumer's offset resets, Admin and the CLI all go through here.
 import { ErrorCode } from '../protocol/errors.js';
 import { ListOffsetsApi } from '../protocol/generated/list-offsets.js';
-import type { Cluster } from './cluster.js';
+import { type Cluster, partitionInfo } from './cluster.js';
 import { errorFromCode, type KafkaClientError, StaleMetadataError } from './errors.js';
 import { groupBy } from './group-by.js';
 
@@ -38,7 +38,7 @@ export async function listOffsets(
     const byLeader = new Map<number, typeof pending>();
     for (const request of pending) {
       const info = await cluster.topic(request.topic);
-      const leader = info.partitions.find((p) => p.partition === request.partition)?.leader ?? -1;
+      const leader = partitionInfo(info, request.partition)?.leader ?? -1;
       if (leader < 0) {
         throw new StaleMetadataError(ErrorCode.LEADER_NOT_AVAILABLE, undefined, {
           topic: request.topic,

@@ -365,6 +365,38 @@ describe('Consumer against a Sluice broker', { timeout: 240_000 }, () => {
     await assert.rejects(consumer.commit(), { name: 'ConfigError' });
   });
 
+  test('partitions take turns when each Fetch can return only one batch', {
+    timeout: testTimeoutMs,
+  }, async () => {
+    const topic = `turns-${randomUUID()}`;
+    const partitions = 4;
+    await createTopic(topic, partitions);
+    for (let batch = 0; batch < 3; batch++) {
+      for (let partition = 0; partition < partitions; partition++) {
+        await producer.send({ topic, messages: [{ partition, value: `${partition}-${batch}` }] });
+      }
+    }
+    // max_bytes 1: each response holds one whole batch (KIP-74), of the first partition in the request that
+    // has one. A partition that got records must go to the end of the next request, or it would be drained
+    // first while the others wait.
+    const consumer = newConsumer({ fromBeginning: true, maxBytes: 1 });
+    await consumer.connect();
+    consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
+    const messages = await take(consumer, partitions * 3);
+    const firstRound = messages.slice(0, partitions).map((m) => m.partition);
+    assert.deepEqual(
+      [...firstRound].sort(),
+      [0, 1, 2, 3],
+      `first records came from partitions ${firstRound}`,
+    );
+    for (let partition = 0; partition < partitions; partition++) {
+      assert.deepEqual(
+        messages.filter((m) => m.partition === partition).map((m) => m.value?.toString()),
+        [0, 1, 2].map((batch) => `${partition}-${batch}`),
+      );
+    }
+  });
+
   test('a regex subscription picks up matching topics', { timeout: testTimeoutMs }, async () => {
     const prefix = `rx${randomUUID().slice(0, 8)}`;
     await createTopic(`${prefix}-a`, 1);

@@ -4,8 +4,7 @@
 
 import { ErrorCode } from '../../protocol/errors.js';
 import { FetchApi, type FetchRequest, type FetchResponse } from '../../protocol/generated/fetch.js';
-import type { Cluster } from '../cluster.js';
-import { backoffDelayMs } from '../cluster.js';
+import { backoffDelayMs, type Cluster, partitionInfo } from '../cluster.js';
 import type { BrokerConnection, ClientLogger } from '../connection.js';
 import {
   ClientClosedError,
@@ -239,9 +238,8 @@ export class Fetcher {
         nextWakeMs = Math.min(nextWakeMs, state.retryAtMs);
         continue;
       }
-      const leader = metadata.topics
-        .get(state.topic)
-        ?.partitions.find((p) => p.partition === state.partition)?.leader;
+      const topic = metadata.topics.get(state.topic);
+      const leader = topic === undefined ? undefined : partitionInfo(topic, state.partition)?.leader;
       if (leader === undefined || leader < 0) {
         needMetadata = true;
         continue;
@@ -422,6 +420,11 @@ export class Fetcher {
         if (data.records === null || data.records.length === 0) continue;
         const fetchOffset = offsets[index]!;
         state.fetchOffset = nextFetchOffset(data.records, fetchOffset);
+        // As Kafka's consumer (KIP-74): a partition that got records goes to the end of the next Fetch, so that
+        // a response's max_bytes, filled in request order, reaches every partition in turn.
+        const key = partitionKey(state.topic, state.partition);
+        this.states.delete(key);
+        this.states.set(key, state);
         work.push({
           state,
           epoch: epochs[index]!,

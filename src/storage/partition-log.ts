@@ -82,7 +82,8 @@ const MAX_READ_WINDOW_BYTES = 1024 * 1024;
 const HEADER_WINDOW_BYTES = 64 * 1024;
 
 export const DEFAULT_TAIL_CACHE_BYTES = 4 * 1024 * 1024;
-const TAIL_CHUNK_BYTES = 256 * 1024;
+const MIN_TAIL_CHUNK_BYTES = 16 * 1024;
+const MAX_TAIL_CHUNK_BYTES = 256 * 1024;
 
 /** pino-compatible: structured fields first, message second. */
 export interface StorageLogger {
@@ -290,7 +291,8 @@ export class PartitionLog {
       this.resources.tailCacheBudget,
       this.resources.bufferPool,
       options.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES,
-      TAIL_CHUNK_BYTES,
+      MIN_TAIL_CHUNK_BYTES,
+      MAX_TAIL_CHUNK_BYTES,
     );
     this.epochs = new LeaderEpochCache(join(dir, LEADER_EPOCH_FILE));
     this.recoveryPointFile = new CheckpointFile(join(dir, RECOVERY_POINT_FILE));

@@ -13,7 +13,7 @@ function batchAt(offset: number, valueBytes = 100): Buffer {
 
 describe('TailCache', () => {
   test('serves the batch containing the fetch offset and stops at bounds', () => {
-    const cache = new TailCache(new TailCacheBudget(1 << 20), new BufferPool(1 << 20), 1 << 20, 512);
+    const cache = new TailCache(new TailCacheBudget(1 << 20), new BufferPool(1 << 20), 1 << 20, 512, 512);
     for (let offset = 10; offset < 20; offset++) cache.add(batchAt(offset), offset).hold?.release();
     assert.equal(cache.read(9, 20, 1 << 20, false), null);
     const all = cache.read(12, 20, 1 << 20, false);
@@ -30,7 +30,7 @@ describe('TailCache', () => {
   });
 
   test('a read starts at the batch holding the fetch offset, whatever appends and chunks hold it', () => {
-    const cache = new TailCache(new TailCacheBudget(1 << 20), new BufferPool(1 << 20), 1 << 20, 2048);
+    const cache = new TailCache(new TailCacheBudget(1 << 20), new BufferPool(1 << 20), 1 << 20, 2048, 2048);
     // Appends of one to three batches of one to four records each, spanning several chunks.
     const baseOffsets: number[] = [];
     let next = 100;
@@ -61,8 +61,8 @@ describe('TailCache', () => {
   test('per-log and global budgets evict the oldest chunks', () => {
     const budget = new TailCacheBudget(3 * 1024);
     const pool = new BufferPool(1 << 20);
-    const a = new TailCache(budget, pool, 2 * 1024, 1024);
-    const b = new TailCache(budget, pool, 2 * 1024, 1024);
+    const a = new TailCache(budget, pool, 2 * 1024, 1024, 1024);
+    const b = new TailCache(budget, pool, 2 * 1024, 1024, 1024);
     for (let offset = 0; offset < 12; offset++) a.add(batchAt(offset, 300), offset).hold?.release();
     assert.ok(a.bytes <= 2 * 1024);
     assert.ok((a.firstOffset ?? 0) > 0);
@@ -79,9 +79,38 @@ describe('TailCache', () => {
     assert.equal(a.firstOffset, null);
   });
 
+  test('chunks start small and double as they fill, so slow logs take little of the shared budget', () => {
+    const budget = new TailCacheBudget(1 << 20);
+    const cache = new TailCache(budget, new BufferPool(1 << 20), 1 << 20, 1024, 4096);
+    cache.add(batchAt(0, 300), 0).hold?.release();
+    assert.equal(budget.usedBytes, 1024, 'a first small append takes the smallest chunk');
+    let offset = 1;
+    const fill = (bytes: number) => {
+      const before = budget.usedBytes;
+      while (budget.usedBytes === before) {
+        cache.add(batchAt(offset, 300), offset).hold?.release();
+        offset++;
+      }
+      assert.equal(budget.usedBytes - before, bytes);
+    };
+    fill(2048);
+    fill(4096);
+    fill(4096);
+    // The whole range stays readable across chunks of every size.
+    const read = cache.read(0, offset, 1 << 20, false);
+    assert.deepEqual(
+      splitBatches(read?.chunks ?? []).map((x) => x.baseOffset),
+      Array.from({ length: offset }, (_, i) => i),
+    );
+    if (read) releaseRead(read);
+    cache.clear();
+    cache.add(batchAt(offset, 300), offset).hold?.release();
+    assert.equal(budget.usedBytes, 1024, 'emptied, the cache starts small again');
+  });
+
   test('a chunk goes back to the pool only after eviction, its write and every read holding it', () => {
     const pool = new BufferPool(1 << 20);
-    const cache = new TailCache(new TailCacheBudget(1 << 20), pool, 1 << 20, 1024);
+    const cache = new TailCache(new TailCacheBudget(1 << 20), pool, 1 << 20, 1024, 1024);
     const appended = cache.add(batchAt(0), 0);
     const chunkMemory = appended.data.buffer;
     const read = cache.read(0, 1, 1 << 20, false);

@@ -78,11 +78,18 @@ export class TailCache {
   private chunks: TailChunk[] = [];
   private heldBytes = 0;
 
+  /**
+   * Chunks start at `minChunkBytes` and double as each fills, up to `maxChunkBytes`: all logs share one
+   * budget, so a log receiving a few kilobytes a second must not take a large chunk of it (with 256 KiB
+   * chunks the 16 MiB budget held the tails of only 64 partitions, and consumers of the rest of a
+   * 1000-partition topic read from disk).
+   */
   constructor(
     private readonly budget: TailCacheBudget,
     private readonly pool: BufferPool,
     readonly maxBytes: number,
-    readonly chunkBytes: number,
+    readonly minChunkBytes: number,
+    readonly maxChunkBytes: number,
   ) {}
 
   get firstOffset(): number | null {
@@ -105,7 +112,8 @@ export class TailCache {
     }
     let chunk = this.chunks.at(-1);
     if (!chunk || chunk.buffer.length - chunk.usedBytes < data.length) {
-      const chunkBytes = Math.max(this.chunkBytes, data.length);
+      const grown = chunk ? Math.min(chunk.buffer.length * 2, this.maxChunkBytes) : this.minChunkBytes;
+      const chunkBytes = Math.max(grown, data.length);
       const pooled = this.pool.acquire(chunkBytes);
       chunk = {
         pooled,

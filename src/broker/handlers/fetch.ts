@@ -192,11 +192,11 @@ async function readAll(
   }
   if (bytes === 0 && !errors) {
     for (const [i, p] of planned.entries()) {
+      // Only a partition holding records can have a batch larger than its share.
+      if (bounds[i] === 0) continue;
       const first = results[i]!;
-      if (p.hosted === undefined || first.divergingEpoch !== null) continue;
-      // An idle partition answers at once (readPartition): only one with records below its limit is read.
       const result = await replicaManager.readPartition(
-        p.hosted,
+        p.hosted!,
         p.fetchOffset,
         Math.max(1, shares[i]!),
         request.isolationLevel,
@@ -331,6 +331,7 @@ const handler: ApiHandler<FetchRequest, FetchResponse> = {
       return toResponse(request, planned, attempt.results);
     };
     for (;;) {
+      const readFrom = purgatory.appendSequence;
       // Records stay in memory until the response is written: take them from the broker-wide budget, and
       // read less when it is short rather than wait past the request's own deadline.
       const attempt = await read(
@@ -341,7 +342,7 @@ const handler: ApiHandler<FetchRequest, FetchResponse> = {
       // Not enough yet: give the memory back while waiting for appends.
       releaseReads(attempt.results);
       fetchMemory.release(attempt.held);
-      const appended = await purgatory.waitForAppend(keys, deadline - Date.now());
+      const appended = await purgatory.waitForAppend(keys, deadline - Date.now(), readFrom);
       if (!appended) {
         // Timed out or shutting down: answer with whatever there is now, with the memory free right now.
         return answer(await read(await fetchMemory.acquire(wanted, 0)));

@@ -97,6 +97,8 @@ export class ReplicaManager {
   /** Bytes of records that Fetch responses hold until written (fetch.memory.bytes). */
   readonly fetchMemory: MemoryBudget;
   private readonly partitions = new Map<string, HostedPartition>();
+  /** The same partitions by topic, indexed by partition: a Fetch names hundreds per topic. */
+  private readonly partitionsByTopic = new Map<string, (HostedPartition | undefined)[]>();
   private syncing: Promise<void> = Promise.resolve();
   /** The pass queued behind the running one, not started yet. */
   private queuedPass: Promise<void> | null = null;
@@ -115,7 +117,7 @@ export class ReplicaManager {
   }
 
   get(topic: string, partition: number): HostedPartition | undefined {
-    return this.partitions.get(partitionKey(topic, partition));
+    return this.partitionsByTopic.get(topic)?.[partition];
   }
 
   hostedPartitions(): IterableIterator<HostedPartition> {
@@ -162,6 +164,11 @@ export class ReplicaManager {
       const next = wanted.get(key);
       if (next === undefined || next.topic.topicId !== hosted.topicId) {
         this.partitions.delete(key);
+        const siblings = this.partitionsByTopic.get(hosted.topic);
+        if (siblings !== undefined) {
+          siblings[hosted.partition] = undefined;
+          if (siblings.every((sibling) => sibling === undefined)) this.partitionsByTopic.delete(hosted.topic);
+        }
         await this.logs.deletePartition(hosted.topic, hosted.partition);
       }
     }
@@ -200,6 +207,12 @@ export class ReplicaManager {
         };
         log.onAppend(() => this.purgatory.notifyAppend(key));
         this.partitions.set(key, hosted);
+        let siblings = this.partitionsByTopic.get(hosted.topic);
+        if (siblings === undefined) {
+          siblings = [];
+          this.partitionsByTopic.set(hosted.topic, siblings);
+        }
+        siblings[hosted.partition] = hosted;
       },
     );
     for (const listener of this.syncListeners) listener();
@@ -225,7 +238,7 @@ export class ReplicaManager {
     produceVersion: number,
     transactionalId: string | null,
   ): Promise<ProduceOutcome> {
-    const hosted = this.partitions.get(partitionKey(topic, partition));
+    const hosted = this.get(topic, partition);
     if (hosted === undefined) return Promise.resolve(failedProduce(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
     if (hosted.internal) {
       // Only the broker writes its own records there; anything else would stop the coordinator loading it.

@@ -40,6 +40,12 @@ const MAX_WAIT_CAP_MS = 300_000;
 // A fetch with max_wait 0 may still wait this long for response memory before reading with none.
 const MEMORY_WAIT_MIN_MS = 100;
 
+// The fields no response of ours sets, shared by every partition (the encoder only reads them): a Fetch
+// may name a thousand partitions.
+const NO_DIVERGING_EPOCH: PartitionData['divergingEpoch'] = { epoch: -1, endOffset: -1n };
+const NO_CURRENT_LEADER: PartitionData['currentLeader'] = { leaderId: -1, leaderEpoch: -1 };
+const NO_SNAPSHOT_ID: PartitionData['snapshotId'] = { endOffset: -1n, epoch: -1 };
+
 function emptyPartition(partitionIndex: number, errorCode: number): PartitionData {
   return {
     partitionIndex,
@@ -47,9 +53,9 @@ function emptyPartition(partitionIndex: number, errorCode: number): PartitionDat
     highWatermark: -1n,
     lastStableOffset: -1n,
     logStartOffset: -1n,
-    divergingEpoch: { epoch: -1, endOffset: -1n },
-    currentLeader: { leaderId: -1, leaderEpoch: -1 },
-    snapshotId: { endOffset: -1n, epoch: -1 },
+    divergingEpoch: NO_DIVERGING_EPOCH,
+    currentLeader: NO_CURRENT_LEADER,
+    snapshotId: NO_SNAPSHOT_ID,
     abortedTransactions: null,
     preferredReadReplica: -1,
     records: [],
@@ -130,61 +136,70 @@ async function readAll(
   // The most each partition can return (0 for those not read), and what it was last given to read.
   const bounds: number[] = [];
   const shares: number[] = [];
-  // Every readable partition is read in the first round, even with nothing to read (for its log bounds).
-  let round: number[] = [];
-  for (const [i, p] of planned.entries()) {
-    let result = failedRead(p.errorCode);
-    let bound = 0;
-    if (p.errorCode === ErrorCode.NONE && p.hosted !== undefined) {
-      const diverging = divergingEpoch(p);
-      if (diverging !== null) {
-        result = { ...result, ...logBounds(ctx, p.hosted), divergingEpoch: diverging };
-      } else {
-        bound = p.hosted.log.readableBytesBound(p.fetchOffset, p.partitionMaxBytes);
-        round.push(i);
-      }
+  // Only partitions with something to read cost a promise.
+  const reads: Promise<void>[] = [];
+  const read = (i: number, share: number) => {
+    const p = planned[i]!;
+    shares[i] = share;
+    const result = replicaManager.readPartition(
+      p.hosted!,
+      p.fetchOffset,
+      share,
+      request.isolationLevel,
+      false,
+    );
+    if (result instanceof Promise) {
+      reads.push(
+        result.then((done) => {
+          results[i] = done;
+        }),
+      );
+    } else {
+      results[i] = result;
     }
-    results.push(result);
-    bounds.push(bound);
+  };
+  let budget = responseBytes;
+  // First round, in request order: every readable partition, even with nothing to read (for its log bounds).
+  for (let i = 0; i < planned.length; i++) {
+    const p = planned[i]!;
+    bounds.push(0);
     shares.push(0);
+    if (p.errorCode !== ErrorCode.NONE || p.hosted === undefined) {
+      results.push(failedRead(p.errorCode));
+      continue;
+    }
+    const diverging = divergingEpoch(p);
+    if (diverging !== null) {
+      results.push({ ...failedRead(ErrorCode.NONE), ...logBounds(ctx, p.hosted), divergingEpoch: diverging });
+      continue;
+    }
+    const bound = p.hosted.log.readableBytesBound(p.fetchOffset, p.partitionMaxBytes);
+    const share = Math.min(bound, budget);
+    budget -= share;
+    bounds[i] = bound;
+    results.push(PENDING_READ);
+    read(i, share);
   }
   let bytes = 0;
-  let budget = responseBytes;
-  for (let first = true; round.length > 0; first = false) {
-    // Only partitions with something to read cost a promise.
-    const reads: Promise<void>[] = [];
-    for (const i of round) {
-      const share = Math.min(bounds[i]!, budget);
-      if (share === 0 && !first) continue;
-      budget -= share;
-      shares[i] = share;
-      releaseRead(results[i]!);
-      const read = replicaManager.readPartition(
-        planned[i]!.hosted!,
-        planned[i]!.fetchOffset,
-        share,
-        request.isolationLevel,
-        false,
-      );
-      if (read instanceof Promise) {
-        results[i] = failedRead(ErrorCode.NONE);
-        reads.push(
-          read.then((result) => {
-            results[i] = result;
-          }),
-        );
-      } else {
-        results[i] = read;
-      }
-    }
-    if (reads.length > 0) await Promise.all(reads);
+  for (;;) {
+    if (reads.length > 0) await Promise.all(reads.splice(0));
     const before = bytes;
     bytes = 0;
     for (const result of results) bytes += result.bytes;
     budget = responseBytes - bytes;
     if (budget <= 0 || bytes === before) break;
-    // Those the budget did not reach: they got less than they could return, and returned nothing.
-    round = round.filter((i) => shares[i]! < bounds[i]! && results[i]!.bytes === 0);
+    // Further rounds: those the budget did not reach, which got less than they could return and returned
+    // nothing, get what bounds that overshot left unused.
+    let more = false;
+    for (let i = 0; i < planned.length && budget > 0; i++) {
+      if (shares[i]! >= bounds[i]! || results[i]!.bytes > 0) continue;
+      const share = Math.min(bounds[i]!, budget);
+      budget -= share;
+      releaseRead(results[i]!);
+      read(i, share);
+      more = true;
+    }
+    if (!more) break;
   }
   let errors = false;
   for (const result of results) {
@@ -233,6 +248,9 @@ function divergingEpoch(p: PlannedPartition): { epoch: number; endOffset: number
   return null;
 }
 
+/** Stands for a read in flight; replaced by its result before anything looks at it. */
+const PENDING_READ: FetchPartitionResult = Object.freeze(failedRead(ErrorCode.NONE));
+
 function failedRead(errorCode: number): FetchPartitionResult {
   return {
     errorCode,
@@ -272,10 +290,10 @@ function toResponse(
       logStartOffset: BigInt(r.logStartOffset),
       divergingEpoch:
         r.divergingEpoch === null
-          ? { epoch: -1, endOffset: -1n }
+          ? NO_DIVERGING_EPOCH
           : { epoch: r.divergingEpoch.epoch, endOffset: BigInt(r.divergingEpoch.endOffset) },
-      currentLeader: { leaderId: -1, leaderEpoch: -1 },
-      snapshotId: { endOffset: -1n, epoch: -1 },
+      currentLeader: NO_CURRENT_LEADER,
+      snapshotId: NO_SNAPSHOT_ID,
       abortedTransactions:
         r.abortedTransactions === null
           ? null
@@ -312,7 +330,8 @@ const handler: ApiHandler<FetchRequest, FetchResponse> = {
     }
     const planned = plan(ctx, request);
     const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), MAX_WAIT_CAP_MS);
-    const keys = planned.flatMap((p) => (p.hosted === undefined ? [] : [p.hosted.key]));
+    const keys: string[] = [];
+    for (const p of planned) if (p.hosted !== undefined) keys.push(p.hosted.key);
     const { fetchMemory, purgatory } = ctx.broker.replicaManager;
     const wanted =
       ctx.apiVersion >= 3 ? request.maxBytes : planned.reduce((sum, p) => sum + p.partitionMaxBytes, 0);

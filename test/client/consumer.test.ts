@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import {
   Consumer,
@@ -393,6 +394,40 @@ describe('Consumer against a Sluice broker', { timeout: 240_000 }, () => {
       assert.deepEqual(
         messages.filter((m) => m.partition === partition).map((m) => m.value?.toString()),
         [0, 1, 2].map((batch) => `${partition}-${batch}`),
+      );
+    }
+  });
+
+  test('a buffer smaller than the data holds fetches back until records are consumed', {
+    timeout: testTimeoutMs,
+  }, async () => {
+    const topic = `small-buffer-${randomUUID()}`;
+    const partitions = 4;
+    await createTopic(topic, partitions);
+    const value = 'v'.repeat(1000);
+    for (let partition = 0; partition < partitions; partition++) {
+      for (let start = 0; start < 300; start += 50) {
+        await producer.send({
+          topic,
+          messages: Array.from({ length: 50 }, (_, i) => ({ partition, key: String(start + i), value })),
+        });
+      }
+    }
+    // Room for about two 16 KiB partition responses: most fetches wait for consumed records to free it.
+    const consumer = newConsumer({
+      fromBeginning: true,
+      maxBufferedBytes: 40_000,
+      maxPartitionBytes: 16_384,
+    });
+    await consumer.connect();
+    consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
+    // Nothing is consumed meanwhile: the buffer fills and the next Fetch waits for room.
+    await delay(500);
+    const messages = await take(consumer, partitions * 300);
+    for (let partition = 0; partition < partitions; partition++) {
+      assert.deepEqual(
+        messages.filter((m) => m.partition === partition).map((m) => m.key?.toString()),
+        Array.from({ length: 300 }, (_, i) => String(i)),
       );
     }
   });

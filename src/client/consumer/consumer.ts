@@ -164,7 +164,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     });
     const retry = options.retry ?? {};
     this.buffer = new FetchBuffer(options.maxBufferedBytes ?? 64 * 1024 * 1024, () =>
-      this.fetcher.schedule(),
+      this.fetcher.onBufferRoom(),
     );
     this.fetcher = new Fetcher(this.cluster, this.buffer, {
       minBytes: options.fetchMinBytes ?? 1,

@@ -111,6 +111,8 @@ export class Fetcher {
   private decodeChain: Promise<void> = Promise.resolve();
   private scheduling = false;
   private rescheduleRequested = false;
+  /** A Fetch was held back for want of buffer room: room given back must schedule again. */
+  private waitingForRoom = false;
 
   constructor(
     private readonly cluster: Cluster,
@@ -221,6 +223,17 @@ export class Fetcher {
     }
   }
 
+  /**
+   * The buffer gave bytes back (a chunk consumed, a reservation settled). Only a Fetch held back for room can
+   * go out because of that, so nothing else is rescheduled: the scan over every partition would otherwise
+   * run once per consumed chunk.
+   */
+  onBufferRoom(): void {
+    if (!this.waitingForRoom) return;
+    this.waitingForRoom = false;
+    this.schedule();
+  }
+
   private scheduleOnce(): void {
     const now = Date.now();
     const resets: PartitionState[] = [];
@@ -264,7 +277,10 @@ export class Fetcher {
       // more would only keep other leaders' fetches waiting.
       const wanted = Math.min(this.options.maxBytes, states.length * this.options.maxPartitionBytes);
       const reserved = this.buffer.reserve(wanted, this.options.maxPartitionBytes);
-      if (reserved === 0) break; // the buffer's onRoom calls schedule() again
+      if (reserved === 0) {
+        this.waitingForRoom = true;
+        break;
+      }
       this.sendFetch({ nodeId, states }, reserved);
     }
     if (nextWakeMs !== Number.POSITIVE_INFINITY) this.wakeAt(nextWakeMs);
@@ -400,14 +416,23 @@ export class Fetcher {
     offsets: number[],
   ): PartitionWork[] {
     if (response.errorCode !== ErrorCode.NONE) throw errorFromCode(response.errorCode);
-    const sent = new Map<string, number>();
-    states.forEach((state, index) => {
-      sent.set(partitionKey(state.topic, state.partition), index);
-    });
+    // Brokers answer in request order; a map of what was sent is built only if one does not.
+    let sent: Map<string, number> | null = null;
+    let expected = 0;
+    const indexOf = (topic: string, partition: number): number | undefined => {
+      const next = states[expected];
+      if (next !== undefined && next.partition === partition && next.topic === topic) return expected++;
+      if (sent === null) {
+        sent = new Map();
+        for (const [index, state] of states.entries())
+          sent.set(partitionKey(state.topic, state.partition), index);
+      }
+      return sent.get(partitionKey(topic, partition));
+    };
     const work: PartitionWork[] = [];
     for (const topicResponse of response.responses) {
       for (const data of topicResponse.partitions) {
-        const index = sent.get(partitionKey(topicResponse.topic, data.partitionIndex));
+        const index = indexOf(topicResponse.topic, data.partitionIndex);
         if (index === undefined) continue;
         const state = states[index]!;
         if (state.epoch !== epochs[index] || this.closed) continue;

@@ -262,6 +262,8 @@ describe('Fetch response size (KIP-74)', () => {
   };
   const fromStart = (count: number) =>
     Array.from({ length: count }, (_, partition) => ({ partition, fetchOffset: 0 }));
+  const fetchUpTo = (isolationLevel: number, partitions: PartitionFetch[], maxBytes: number) =>
+    fetch(broker, isolationLevel, partitions, undefined, undefined, maxBytes);
   const batchCounts = (response: FetchResponse<RecordsPayload>) =>
     summary(response).map((p) => p.batches.length);
   const recordBytes = (response: FetchResponse<RecordsPayload>) => {
@@ -292,27 +294,13 @@ describe('Fetch response size (KIP-74)', () => {
   test('max_bytes goes to partitions by what they hold, so partitions late in the request get records too', async () => {
     // Each partition may return 1 MiB, far more than the response's 40 batches: reserving that much for
     // each would have given everything to the first.
-    const response = await fetch(
-      broker,
-      READ_UNCOMMITTED,
-      fromStart(PARTITIONS),
-      undefined,
-      undefined,
-      40 * BATCH_BYTES,
-    );
+    const response = await fetchUpTo(READ_UNCOMMITTED, fromStart(PARTITIONS), 40 * BATCH_BYTES);
     assert.deepEqual(batchCounts(response), Array(PARTITIONS).fill(3));
   });
 
   test('partitions are filled in request order and the response stays within max_bytes', async () => {
     const maxBytes = 7 * BATCH_BYTES + BATCH_BYTES / 2;
-    const response = await fetch(
-      broker,
-      READ_UNCOMMITTED,
-      fromStart(PARTITIONS),
-      undefined,
-      undefined,
-      maxBytes,
-    );
+    const response = await fetchUpTo(READ_UNCOMMITTED, fromStart(PARTITIONS), maxBytes);
     assert.deepEqual(batchCounts(response), [3, 3, 1, ...Array(PARTITIONS - 3).fill(0)]);
     assert.ok(recordBytes(response) <= maxBytes);
   });
@@ -320,12 +308,9 @@ describe('Fetch response size (KIP-74)', () => {
   test('what a partition could not use (records past its last stable offset) goes to the partitions after it', async () => {
     const openTransaction = [{ partition: PARTITIONS, fetchOffset: 0 }];
     const reserved = recordBytes(await fetch(broker, READ_UNCOMMITTED, openTransaction));
-    const response = await fetch(
-      broker,
+    const response = await fetchUpTo(
       READ_COMMITTED,
       [...openTransaction, ...fromStart(2)],
-      undefined,
-      undefined,
       reserved + 3 * BATCH_BYTES,
     );
     assert.deepEqual(batchCounts(response), [0, 3, 3]);

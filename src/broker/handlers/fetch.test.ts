@@ -248,6 +248,7 @@ describe('Fetch response size (KIP-74)', () => {
   const PARTITIONS = 12;
   const BATCH = () => makeBatch({ records: 2, valueBytes: 100 });
   const BATCH_BYTES = BATCH().length;
+  const OVERSIZED = PARTITIONS + 1;
   let broker: DataPathBroker;
   const append = async (partition: number, records: Buffer, transactionalId: string | null = null) => {
     const outcome = await broker.replicaManager.appendRecords(
@@ -275,7 +276,7 @@ describe('Fetch response size (KIP-74)', () => {
   };
 
   before(async () => {
-    broker = await startDataPath([{ name: TOPIC, partitions: PARTITIONS + 1 }]);
+    broker = await startDataPath([{ name: TOPIC, partitions: PARTITIONS + 2 }]);
     broker.replicaManager.setTransactionVerifier(recordingVerifier(ErrorCode.NONE));
     for (let partition = 0; partition < PARTITIONS; partition++) {
       for (let batch = 0; batch < 3; batch++) await append(partition, BATCH());
@@ -286,9 +287,25 @@ describe('Fetch response size (KIP-74)', () => {
       transactionalBatch({ producerId: OPEN_PRODUCER, records: 20, valueBytes: 100 }),
       TRANSACTIONAL_ID,
     );
+    // And one batch larger than the partition limit the next test fetches with.
+    await append(OVERSIZED, makeBatch({ records: 20, valueBytes: 100 }));
   });
   after(async () => {
     await broker.close();
+  });
+
+  test('the first partition holding records returns its first batch even if larger than its limit', async () => {
+    const limited = (partition: number) => ({
+      partition,
+      fetchOffset: 0,
+      partitionMaxBytes: 3 * BATCH_BYTES,
+    });
+    // First in the request: its batch comes back whole, and the partitions after it are read as usual.
+    const first = await fetchUpTo(READ_UNCOMMITTED, [limited(OVERSIZED), limited(0)], 1024 * 1024);
+    assert.deepEqual(batchCounts(first), [1, 3]);
+    // After a partition that returned records it waits, as in Kafka, for a fetch that names it first.
+    const behind = await fetchUpTo(READ_UNCOMMITTED, [limited(0), limited(OVERSIZED)], 1024 * 1024);
+    assert.deepEqual(batchCounts(behind), [3, 0]);
   });
 
   test('max_bytes goes to partitions by what they hold, so partitions late in the request get records too', async () => {

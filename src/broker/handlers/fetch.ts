@@ -118,12 +118,12 @@ function plan(ctx: RequestContext, request: FetchRequest): PlannedPartition[] {
 
 /**
  * Reads every planned partition concurrently. The response's max_bytes is shared out in request order before
- * reading, each partition getting no more than it can return (an upper bound from log positions), so the
- * total never exceeds the limit and partitions late in a request still get data when early ones hold little.
- * A bound can overshoot (data past the high watermark, or an index entry far before the offset): what such
- * a partition leaves unused goes, in a further round, to the partitions the budget did not reach. KIP-74: if
- * all that finds nothing because the next batch is larger than its share, the first partition with data
- * returns its first batch whole.
+ * reading, each partition getting no more than it can return (an upper bound from log positions), so
+ * partitions late in a request still get data when early ones hold little. A bound can overshoot (data past
+ * the high watermark, or an index entry far before the offset): what such a partition leaves unused goes, in
+ * a further round, to the partitions the budget did not reach. The total stays within the limit but for one
+ * batch: KIP-74 has the first partition holding records return its first batch whole even when that is
+ * larger than its share (or, if that partition returns nothing, the first one that can).
  */
 async function readAll(
   ctx: RequestContext,
@@ -138,7 +138,7 @@ async function readAll(
   const shares: number[] = [];
   // Only partitions with something to read cost a promise.
   const reads: Promise<void>[] = [];
-  const read = (i: number, share: number) => {
+  const read = (i: number, share: number, minOneBatch = false) => {
     const p = planned[i]!;
     shares[i] = share;
     const result = replicaManager.readPartition(
@@ -146,7 +146,7 @@ async function readAll(
       p.fetchOffset,
       share,
       request.isolationLevel,
-      false,
+      minOneBatch,
     );
     if (result instanceof Promise) {
       reads.push(
@@ -159,6 +159,9 @@ async function readAll(
     }
   };
   let budget = responseBytes;
+  // KIP-74, as Kafka: the first partition holding records returns its first batch even if that is larger than
+  // its limits, so a batch above max.partition.fetch.bytes cannot stall its partition behind busier ones.
+  let firstWithRecords = true;
   // First round, in request order: every readable partition, even with nothing to read (for its log bounds).
   for (let i = 0; i < planned.length; i++) {
     const p = planned[i]!;
@@ -178,7 +181,8 @@ async function readAll(
     budget -= share;
     bounds[i] = bound;
     results.push(PENDING_READ);
-    read(i, share);
+    read(i, share, firstWithRecords && share > 0);
+    if (share > 0) firstWithRecords = false;
   }
   let bytes = 0;
   for (;;) {

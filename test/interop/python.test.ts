@@ -89,6 +89,12 @@ def drain(consumer, mode):
         if m.error():
             sys.exit('%s consumer error: %s' % (mode, m.error()))
         got.append(record(m))
+    if len(got) < count:
+        # What the client believed when it gave up, for the test's failure message.
+        parts = [TopicPartition(topic, p) for p in (0, 1)]
+        print('%s: %d of %d; assignment %r; positions %r; watermarks %r' % (
+            mode, len(got), count, consumer.assignment(), consumer.position(parts),
+            [consumer.get_watermark_offsets(tp, timeout=5) for tp in parts]), file=sys.stderr)
     consumer.close()
     for r in sorted(got, key=lambda r: (r['p'], r['o'])):
         print(json.dumps(dict(r, mode=mode)))
@@ -182,10 +188,12 @@ describe('python clients', { timeout: 180_000 }, () => {
         .split('\n')
         .filter((line) => line.length > 0)
         .map((line) => JSON.parse(line) as PyRecord);
-      assert.deepEqual(records, [
-        ...expectedRecords('assign', prefix, name),
-        ...expectedRecords('group', prefix, name),
-      ]);
+      // The client's own log (stderr) says why, should records ever be missing.
+      assert.deepEqual(
+        records,
+        [...expectedRecords('assign', prefix, name), ...expectedRecords('group', prefix, name)],
+        `${name} stderr:\n${result.stderr.slice(-4000)}`,
+      );
 
       const viaKafkajs = (await readAll(kafka, topic)).sort(
         (a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset),

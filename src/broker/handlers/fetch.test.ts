@@ -331,6 +331,11 @@ describe('Fetch response size (KIP-74)', () => {
       reserved + 3 * BATCH_BYTES,
     );
     assert.deepEqual(batchCounts(response), [0, 3, 3]);
+    // Even when that partition took the whole budget and nothing at all came back from the first round.
+    assert.deepEqual(
+      batchCounts(await fetchUpTo(READ_COMMITTED, [...openTransaction, ...fromStart(2)], reserved)),
+      [0, 3, 3],
+    );
   });
 });
 

@@ -187,17 +187,17 @@ async function readAll(
   let bytes = 0;
   for (;;) {
     if (reads.length > 0) await Promise.all(reads.splice(0));
-    const before = bytes;
     bytes = 0;
     for (const result of results) bytes += result.bytes;
     budget = responseBytes - bytes;
-    if (budget <= 0 || bytes === before) break;
+    if (budget <= 0) break;
     // Further rounds: those the budget did not reach, which got less than they could return and returned
-    // nothing, get what bounds that overshot left unused.
+    // nothing, get what bounds that overshot left unused. A share only ever grows, so the rounds end.
     let more = false;
     for (let i = 0; i < planned.length && budget > 0; i++) {
       if (shares[i]! >= bounds[i]! || results[i]!.bytes > 0) continue;
       const share = Math.min(bounds[i]!, budget);
+      if (share <= shares[i]!) continue;
       budget -= share;
       releaseRead(results[i]!);
       read(i, share);

@@ -931,7 +931,7 @@ export class PartitionLog {
     const segment = this.segments[first];
     if (!segment) return 0;
     let bytes = segment.writtenBytes;
-    const indexes = segment.indexes ?? this.resources.indexCache.get(segment.logPath);
+    const indexes = this.loadedIndexesOf(segment);
     if (indexes && fetchOffset > segment.baseOffset) {
       // The index entry at or before the offset: the batch holding it starts at or after that position.
       bytes -= indexes.offsetIndex.lookup(fetchOffset - segment.baseOffset)?.position ?? 0;
@@ -1073,15 +1073,19 @@ export class PartitionLog {
 
   /** The segment's indexes: in memory when active, else from the cache or its files (rebuilt if bad). */
   private indexesOf(segment: LogSegment): Promise<SegmentIndexes> {
-    if (segment.indexes) return Promise.resolve(segment.indexes);
-    const cached = this.resources.indexCache.get(segment.logPath);
-    if (cached) return Promise.resolve(cached);
+    const loaded = this.loadedIndexesOf(segment);
+    if (loaded) return Promise.resolve(loaded);
     let loading = this.indexLoads.get(segment);
     if (!loading) {
       loading = this.loadIndexes(segment).finally(() => this.indexLoads.delete(segment));
       this.indexLoads.set(segment, loading);
     }
     return loading;
+  }
+
+  /** The segment's indexes if in memory (active, or in the cache), without loading them. */
+  private loadedIndexesOf(segment: LogSegment): SegmentIndexes | undefined {
+    return segment.indexes ?? this.resources.indexCache.get(segment.logPath);
   }
 
   private async loadIndexes(segment: LogSegment): Promise<SegmentIndexes> {

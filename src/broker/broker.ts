@@ -267,18 +267,14 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
 /** Free buffers unused this long go back to the system. */
 const POOL_IDLE_MS = 5_000;
 const POOL_TRIM_INTERVAL_MS = 1_000;
-/** Trimmed bytes worth a full collection to actually free them (they are old objects by then). */
-const POOL_TRIM_COLLECT_BYTES = 4 * 1024 * 1024;
 
 /**
- * Once a burst of load has passed, the buffers it left on the pool's free list are let go, and collected at
- * once when `gc` is exposed (the broker runtime does): the broker's RSS comes back down instead of staying at
- * its high-water mark. Under steady load free buffers are reused within milliseconds and nothing is trimmed.
+ * Once a burst of load has passed, the buffers it left on the pool's free list are freed: the broker's RSS
+ * comes back down instead of staying at its high-water mark. Under steady load free buffers are reused within
+ * milliseconds and nothing is trimmed.
  */
 function trimPoolWhenIdle(pool: BufferPool): () => void {
-  const timer = setInterval(() => {
-    if (pool.trimIdle(POOL_IDLE_MS) >= POOL_TRIM_COLLECT_BYTES) globalThis.gc?.();
-  }, POOL_TRIM_INTERVAL_MS);
+  const timer = setInterval(() => pool.trimIdle(POOL_IDLE_MS), POOL_TRIM_INTERVAL_MS);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -197,6 +197,7 @@ export class Connection {
       limits.maxRequestBytes,
       (frame, hold) => this.onFrame(frame, hold),
       bufferPool,
+      true,
     );
     if (info.sasl !== null) this.matchFramesToSasl(info.sasl);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));

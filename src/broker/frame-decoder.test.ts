@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import fc from 'fast-check';
 import { BufferPool, type PooledBuffer, sizeClassOf } from '../common/buffer-pool.js';
 import {
@@ -140,6 +141,49 @@ describe('FrameDecoder', () => {
     assert.equal(holds[2], null, 'a frame inside one chunk is a subarray, not pooled');
     holds[0]?.release();
     assert.equal(pool.freeBytes, sizeClassOf(large.length));
+  });
+
+  test('chunks it owns and copied out entirely are freed once the turn is over, and no others', async () => {
+    /** A chunk as a socket read gives it: its own memory, not a slice of a shared buffer. */
+    const owned = (bytes: Buffer) => {
+      const chunk = Buffer.allocUnsafeSlow(bytes.length);
+      bytes.copy(chunk);
+      return chunk;
+    };
+    const large = body(1, 100_000);
+    const small = body(2, 10);
+    const stream = Buffer.concat([sizePrefixed(large), sizePrefixed(small)]);
+    const frames: Buffer[] = [];
+    const decoder = new FrameDecoder(
+      MAX_FRAME_BYTES,
+      (frame) => {
+        frames.push(frame);
+        return true;
+      },
+      new BufferPool(1 << 20),
+      true,
+    );
+    const copied = [owned(stream.subarray(0, 60_000)), owned(stream.subarray(60_000, 100_000))];
+    const viewed = owned(stream.subarray(100_000));
+    const sliced = Buffer.from(stream.subarray(0, 30_000)).subarray(0, 20_000);
+    for (const chunk of [...copied, viewed]) decoder.push(chunk);
+    assert.equal(copied[0]?.length, 60_000, 'nothing is freed before the turn is over');
+    await nextTurn();
+    assert.deepEqual(
+      copied.map((chunk) => chunk.length),
+      [0, 0],
+      'chunks whose bytes all went into a spanning frame are freed',
+    );
+    assert.deepEqual(frames, [large, small], 'the frames keep their bytes');
+    assert.equal(viewed.length, stream.length - 100_000, 'a chunk a frame is a subarray of is kept');
+
+    const notOwning = new FrameDecoder(MAX_FRAME_BYTES, () => true, null);
+    const chunk = owned(sizePrefixed(large).subarray(0, 50_000));
+    notOwning.push(chunk);
+    new FrameDecoder(MAX_FRAME_BYTES, () => true, null, true).push(sliced);
+    await nextTurn();
+    assert.equal(chunk.length, 50_000, 'a decoder not given its chunks frees none');
+    assert.equal(sliced.length, 20_000, 'a slice of a larger buffer is never freed');
   });
 
   test('discarding a half-received pooled frame gives its buffer back', () => {

@@ -171,12 +171,13 @@ export class BufferPool {
 }
 
 /**
- * Frees buffers' memory now. Each must be the only view of its own ArrayBuffer that anyone still uses (the
- * pool's buffers come from `allocUnsafeSlow` and are free): transferring the ArrayBuffers into a message that
- * is never received detaches them, leaving every view empty, and closing the channel drops the message and
- * the memory with it. (ArrayBuffer.prototype.transfer does this directly from Node 22.)
+ * Frees buffers' memory now, where the garbage collector would free it only once it next collects their
+ * generation. Each buffer must span its own ArrayBuffer, and nobody may use it again: transferring the
+ * ArrayBuffers into a message that is never received detaches them (every view becomes empty), and closing
+ * the channel drops the message and the memory with it. (ArrayBuffer.prototype.transfer does this directly
+ * from Node 22.)
  */
-function freeNow(buffers: readonly Buffer[]): void {
+export function freeNow(buffers: readonly Buffer[]): void {
   const { port1, port2 } = new MessageChannel();
   port1.postMessage(
     null,

@@ -3,7 +3,6 @@
 // exact tables, the broker's refusals as one line with exit status 1, command-line mistakes with exit status 2,
 // and ACLs added by the CLI letting alice produce and consume with the CLI.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { InvalidArgumentError } from 'commander';
 import {
@@ -20,9 +19,6 @@ import { UsageError } from '../../src/cli/errors.js';
 import { type Broker, disposeAllBrokers, startBroker } from '../helpers/broker.js';
 import type { ProgramResult } from '../helpers/process.js';
 import { assertFailed, assertSucceeded, lines, runSluice } from '../helpers/sluice-cli.js';
-
-/** Written by the helpers adding authorization checks to the other APIs once those are in place. */
-const enforcementReady = existsSync('/work/notes/ACL-ENFORCEMENT-READY');
 
 describe('acl flags to bindings and filters', () => {
   const usage = (run: () => unknown, message: string) =>
@@ -621,11 +617,7 @@ describe('sluice acl against a broker', { timeout: 60_000 }, () => {
     assert.match(addHelp, /--sasl-mechanism <mechanism>/);
   });
 
-  test('enforcement: ACLs added with the CLI let alice produce and consume with the CLI', {
-    skip: enforcementReady
-      ? false
-      : 'the broker does not check ACLs yet (/work/notes/ACL-ENFORCEMENT-READY is absent)',
-  }, async () => {
+  test('enforcement: ACLs added with the CLI let alice produce and consume with the CLI', async () => {
     await ok(['topic', 'create', 'alice-orders', '--partitions', '1', ...asAdmin]);
     const produce = ['produce', '--topic', 'alice-orders', ...asAlice];
     await fails(

@@ -3,7 +3,6 @@
 // deleted; the broker's refusals of bad bindings, of a principal that is not allowed, and of a broker without
 // an authorizer arrive as typed errors carrying its words.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
 import {
   type AclBinding,
@@ -24,8 +23,6 @@ import { clientTracker } from '../helpers/sluice-clients.js';
 const testTimeoutMs = 20_000;
 const asAdmin: SaslOptions = { mechanism: 'scram-sha-256', username: 'admin', password: 'admin-secret' };
 const asAlice: SaslOptions = { mechanism: 'plain', username: 'alice', password: 'alice-secret' };
-/** Written by the helpers adding authorization checks to the other APIs once those are in place. */
-const enforcementReady = existsSync('/work/notes/ACL-ENFORCEMENT-READY');
 
 let broker: Broker;
 let brokerWithoutAuthorizer: Broker;
@@ -316,9 +313,6 @@ describe('ACLs through the Admin', { timeout: 90_000 }, () => {
 
   test('enforcement: alice produces only where she has WRITE', {
     timeout: testTimeoutMs,
-    skip: enforcementReady
-      ? false
-      : 'Produce does not check ACLs yet (/work/notes/ACL-ENFORCEMENT-READY is absent)',
   }, async () => {
     const admin = await connectedAdmin();
     await admin.createTopics([

@@ -260,9 +260,11 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     this.counters.bytesIn += chunk.length;
-    this.receivedGarbage?.received(chunk.length);
     this.lastActivityMs = Date.now();
-    if (this.state !== ConnectionState.Open) return;
+    if (this.state !== ConnectionState.Open) {
+      this.receivedGarbage?.received(chunk.length);
+      return;
+    }
     this.runDecoder(chunk);
     this.updateReading();
   }
@@ -272,7 +274,8 @@ export class Connection {
     this.decoding = true;
     try {
       if (chunk === null) this.decoder.resume();
-      else this.decoder.push(chunk);
+      // A chunk the decoder frees itself is no garbage for the collector to find.
+      else if (!this.decoder.push(chunk)) this.receivedGarbage?.received(chunk.length);
       return true;
     } catch (error) {
       if (error instanceof FrameDecodeError) {

@@ -166,7 +166,11 @@ describe('FrameDecoder', () => {
     const copied = [owned(stream.subarray(0, 60_000)), owned(stream.subarray(60_000, 100_000))];
     const viewed = owned(stream.subarray(100_000));
     const sliced = Buffer.from(stream.subarray(0, 30_000)).subarray(0, 20_000);
-    for (const chunk of [...copied, viewed]) decoder.push(chunk);
+    assert.deepEqual(
+      [...copied, viewed].map((chunk) => decoder.push(chunk)),
+      [true, true, false],
+      'push says which chunks the decoder frees',
+    );
     assert.equal(copied[0]?.length, 60_000, 'nothing is freed before the turn is over');
     await nextTurn();
     assert.deepEqual(
@@ -179,8 +183,8 @@ describe('FrameDecoder', () => {
 
     const notOwning = new FrameDecoder(MAX_FRAME_BYTES, () => true, null);
     const chunk = owned(sizePrefixed(large).subarray(0, 50_000));
-    notOwning.push(chunk);
-    new FrameDecoder(MAX_FRAME_BYTES, () => true, null, true).push(sliced);
+    assert.equal(notOwning.push(chunk), false);
+    assert.equal(new FrameDecoder(MAX_FRAME_BYTES, () => true, null, true).push(sliced), false);
     await nextTurn();
     assert.equal(chunk.length, 50_000, 'a decoder not given its chunks frees none');
     assert.equal(sliced.length, 20_000, 'a slice of a larger buffer is never freed');

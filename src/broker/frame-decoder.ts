@@ -137,21 +137,26 @@ export class FrameDecoder {
     return held + this.partialFrameFilledBytes + this.sizePrefixBytesRead;
   }
 
-  /** Throws a FrameDecodeError on a bad size prefix; after that the decoder refuses all input. */
-  push(chunk: Buffer): void {
+  /**
+   * Throws a FrameDecodeError on a bad size prefix; after that the decoder refuses all input. Returns true
+   * when the decoder will free the chunk itself (see the class comment).
+   */
+  push(chunk: Buffer): boolean {
     if (this.state === DecoderState.Failed) throw new DecoderFailedError();
     if (this.stopped || this.heldChunks.length > 0) {
       this.heldChunks.push(chunk);
-      return;
+      return false;
     }
     this.chunkShared = false;
     const consumed = this.decode(chunk, 0);
     if (consumed < chunk.length) {
       this.heldChunks.push(chunk);
       this.heldOffset = consumed;
-    } else if (this.freeCopiedChunks && !this.chunkShared && spansItsArrayBuffer(chunk)) {
-      if (copiedChunks.push(chunk) === 1) setImmediate(freeChunksCopiedThisTurn);
+      return false;
     }
+    if (!this.freeCopiedChunks || this.chunkShared || !spansItsArrayBuffer(chunk)) return false;
+    if (copiedChunks.push(chunk) === 1) setImmediate(freeChunksCopiedThisTurn);
+    return true;
   }
 
   /** Continues decoding held input after the sink stopped; returns false if the sink stopped again. */

@@ -594,7 +594,7 @@ describe('loading', () => {
     assert.equal(await coordinator.endTxn('committing', 10, 2, true), ErrorCode.NONE);
   });
 
-  test('ids of partitions not loaded are NOT_COORDINATOR; unloading stops completion', async () => {
+  test('ids of partitions not loaded are NOT_COORDINATOR; unloading stops completion but not the outcome', async () => {
     const { coordinator, markers } = await setup({ config: { transactionStatePartitions: 2 } });
     // With 2 partitions, only ids hashing to partition 0 are served.
     const idOn1 = ['a', 'b', 'c', 'd'].find((id) => coordinator.partitionFor(id) === 1)!;
@@ -611,11 +611,43 @@ describe('loading', () => {
     await settle();
     coordinator.unloadPartition(0);
     markers.release();
-    assert.equal(await ending, ErrorCode.NOT_COORDINATOR);
+    // PrepareCommit was durable: the commit stands, and the partition's next owner completes it.
+    assert.equal(await ending, ErrorCode.NONE);
+    assert.equal(markers.writes.length, 1);
     assert.equal(
       coordinator.verifyTransactionalProduce(1000, 0, 'a', 0),
       ErrorCode.INVALID_PRODUCER_ID_MAPPING,
     );
+  });
+
+  test('EndTxn unloaded while Prepare* is being written: NONE once written, its error when the write fails', async () => {
+    for (const failure of [null, { code: ErrorCode.NOT_ENOUGH_REPLICAS }]) {
+      const { coordinator, log, markers, states } = await setup();
+      await coordinator.initProducerId('tx', TIMEOUT_MS, null);
+      await coordinator.addPartitions('tx', 1000, 0, [tp('a', 0)]);
+      if (failure === null) log.holdAppends();
+      else log.failNextAppend(failure);
+      const ending = coordinator.endTxn('tx', 1000, 0, true);
+      await settle();
+      coordinator.unloadPartition(0);
+      log.releaseAppends();
+      if (failure === null) {
+        assert.equal(await ending, ErrorCode.NONE);
+        assert.equal(states().at(-1), 'tx:PrepareCommit:1000/0');
+      } else {
+        assert.equal(await ending, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        assert.equal(states().at(-1), 'tx:Ongoing:1000/0');
+      }
+      // Markers are the next owner's to write.
+      assert.equal(markers.writes.length, 0);
+      // A new owner finishes what the log holds.
+      const reloaded = await setup({ log });
+      await settle();
+      assert.equal(
+        describeState(reloaded.coordinator, 'tx').state,
+        failure === null ? 'CompleteCommit' : 'Ongoing',
+      );
+    }
   });
 });
 

@@ -373,7 +373,7 @@ export class TransactionCoordinator implements TransactionVerifier {
         );
         return initError(errorCode === ErrorCode.NONE ? ErrorCode.CONCURRENT_TRANSACTIONS : errorCode);
       }
-      const errorCode = await this.appendTransition(entry, metadata, transition, false);
+      const { errorCode } = await this.appendTransition(entry, metadata, transition, false);
       if (errorCode !== ErrorCode.NONE) return initError(errorCode);
       this.logger.info(
         `initialized transactional id ${transactionalId} with producer id ${transition.producerId} and epoch ` +
@@ -408,7 +408,7 @@ export class TransactionCoordinator implements TransactionVerifier {
     }
     if (metadata.state === 'Ongoing' && metadata.containsAll(partitions)) return ErrorCode.NONE;
     const transition = metadata.prepareAddPartitions(partitions, this.scheduler.nowMs());
-    return this.appendTransition(entry, metadata, transition, false);
+    return (await this.appendTransition(entry, metadata, transition, false)).errorCode;
   }
 
   /**
@@ -735,16 +735,20 @@ export class TransactionCoordinator implements TransactionVerifier {
       case 'PrepareEpochFence':
         throw new Error(`${transactionalId} is in state ${metadata.state}`);
     }
-    const errorCode = await this.appendTransition(entry, metadata, transition, false);
-    if (errorCode !== ErrorCode.NONE) {
-      if (isEpochFence && this.isCurrent(entry)) metadata.hasFailedEpochFence = true;
-      return errorCode;
+    // Once Prepare* is durable the outcome is decided: should the partition change hands before the markers
+    // are written, its next owner finds Prepare* in the log and completes the transaction. The client is told
+    // NONE rather than NOT_COORDINATOR, as Kafka answers EndTxn once Prepare* is written: kafkajs does not
+    // retry EndTxn, so NOT_COORDINATOR would leave it believing a committed transaction failed.
+    const { errorCode, durable } = await this.appendTransition(entry, metadata, transition, false);
+    if (durable) {
+      if (this.isCurrent(entry) && entry.transactions.get(transactionalId) === metadata) {
+        const complete = metadata.prepareComplete(this.scheduler.nowMs());
+        await this.completeTransaction(entry, metadata, complete, commit);
+      }
+      return ErrorCode.NONE;
     }
-    if (!this.isCurrent(entry) || entry.transactions.get(transactionalId) !== metadata) {
-      return ErrorCode.NOT_COORDINATOR;
-    }
-    const complete = metadata.prepareComplete(this.scheduler.nowMs());
-    return this.completeTransaction(entry, metadata, complete, commit);
+    if (isEpochFence && this.isCurrent(entry)) metadata.hasFailedEpochFence = true;
+    return errorCode;
   }
 
   /**
@@ -807,7 +811,7 @@ export class TransactionCoordinator implements TransactionVerifier {
     }
     backoffMs = INITIAL_RETRY_BACKOFF_MS;
     for (;;) {
-      const errorCode = await this.appendTransition(entry, metadata, complete, true);
+      const { errorCode } = await this.appendTransition(entry, metadata, complete, true);
       if (errorCode === ErrorCode.NONE || !this.isCurrent(entry)) return errorCode;
       this.logger.warn(
         `retrying ${complete.state} of ${metadata.transactionalId} in ${backoffMs} ms: error ${errorCode}`,
@@ -820,17 +824,18 @@ export class TransactionCoordinator implements TransactionVerifier {
 
   /**
    * Writes `transition` for the id and applies it once durable. On failure the pending change is dropped,
-   * unless `keepPending` (the caller retries it).
+   * unless `keepPending` (the caller retries it). `durable` says the record was written, even when the
+   * partition changed hands meanwhile (NOT_COORDINATOR: the new owner, not this one, applies it).
    */
   private async appendTransition(
     entry: PartitionEntry,
     metadata: TransactionMetadata,
     transition: TransactionTransition,
     keepPending: boolean,
-  ): Promise<number> {
+  ): Promise<{ errorCode: number; durable: boolean }> {
     const { transactionalId } = metadata;
     if (!this.isCurrent(entry) || entry.transactions.get(transactionalId) !== metadata) {
-      return ErrorCode.NOT_COORDINATOR;
+      return { errorCode: ErrorCode.NOT_COORDINATOR, durable: false };
     }
     let errorCode: number = ErrorCode.NONE;
     try {
@@ -852,12 +857,13 @@ export class TransactionCoordinator implements TransactionVerifier {
       errorCode = appendErrorCode(error);
     }
     // The partition may have changed hands while the write was under way: its new owner replays the log.
+    const durable = errorCode === ErrorCode.NONE;
     if (!this.isCurrent(entry) || entry.transactions.get(transactionalId) !== metadata) {
-      return errorCode === ErrorCode.NONE ? ErrorCode.NOT_COORDINATOR : errorCode;
+      return { errorCode: durable ? ErrorCode.NOT_COORDINATOR : errorCode, durable };
     }
-    if (errorCode !== ErrorCode.NONE) {
+    if (!durable) {
       if (!keepPending) metadata.abandonTransition();
-      return errorCode;
+      return { errorCode, durable };
     }
     const previousProducerId = metadata.producerId;
     metadata.completeTransition(transition);
@@ -865,7 +871,7 @@ export class TransactionCoordinator implements TransactionVerifier {
       this.unindex(previousProducerId, metadata);
       this.byProducerId.set(metadata.producerId, metadata);
     }
-    return ErrorCode.NONE;
+    return { errorCode: ErrorCode.NONE, durable };
   }
 
   private lookup(transactionalId: string): Lookup {

@@ -16,6 +16,7 @@ export {
   type AppendResult,
   createStorageResources,
   DEFAULT_TAIL_CACHE_BUDGET_BYTES,
+  DELETED_SUFFIX,
   type LogStats,
   PartitionLog,
   type PartitionLogOptions,

@@ -15,5 +15,9 @@ export interface CreateLoggerOptions {
 
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const settings = { level: options.level ?? 'info', name: options.name ?? 'sluice' };
-  return options.destination ? pino(settings, options.destination) : pino(settings);
+  // Synchronous writes to stdout. pino's default writes asynchronously and flushes what is left when the
+  // process exits; if the reader of stdout has gone (EPIPE), that flush retries forever and the broker never
+  // exits. The broker logs a few lines a minute, so writing each at once costs nothing that matters, and a
+  // line logged just before exiting is not lost.
+  return pino(settings, options.destination ?? pino.destination({ dest: 1, sync: true }));
 }

@@ -85,6 +85,20 @@ test('the broker runs in a child with its runtime settings and SIGTERM stops bot
   await waitUntilGone(brokerPid, 5_000);
 });
 
+test('SIGTERM stops the broker when nothing reads its output any more', { timeout: 30_000 }, async () => {
+  const { wrapper, brokerPid } = await startUnsupervised();
+  // The reader goes away (a log shipper that died, `sluice start | head`): the broker's writes get EPIPE.
+  wrapper.stdout!.destroy();
+  const exited = new Promise<number | null>((resolve) => wrapper.on('exit', (code) => resolve(code)));
+  wrapper.kill('SIGTERM');
+  try {
+    await waitUntilGone(brokerPid, 10_000);
+  } finally {
+    if (isAlive(brokerPid)) process.kill(brokerPid, 'SIGKILL');
+  }
+  assert.equal(await exited, 0);
+});
+
 test('kill -9 of the started process takes the broker down with it', { timeout: 30_000 }, async () => {
   const { wrapper, brokerPid } = await startUnsupervised();
   wrapper.kill('SIGKILL');
@@ -102,6 +116,11 @@ test('node options the caller gave win over the runtime defaults of the same nam
   assert.deepEqual(runtimeNodeArgs(BROKER_RUNTIME, ['--max_semi_space_size=8']), [
     '--max_semi_space_size=8',
     ...others,
+  ]);
+  // A flag's negation is the same option.
+  assert.deepEqual(runtimeNodeArgs(BROKER_RUNTIME, ['--parallel-scavenge']), [
+    '--parallel-scavenge',
+    ...BROKER_RUNTIME.nodeOptions.filter((option) => option !== '--no-parallel-scavenge'),
   ]);
 });
 

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import kafkajs from 'kafkajs';
@@ -551,6 +552,20 @@ describe('error paths', { timeout: 150_000 }, () => {
       const groupId = 'errp-internal-g';
       await ownAdmin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
       await ownAdmin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '0' }] });
+      // kafkajs sets offsets through a consumer that joins the group and leaves it; the Empty group's record
+      // can land after setOffsets returns. The partition's end is read once it has stopped moving.
+      const ends = async () => (await ownAdmin.fetchTopicOffsets('__consumer_offsets')).map((p) => p.high);
+      let settled = await ends();
+      await waitFor(
+        async () => {
+          const previous = settled.join();
+          await sleep(200);
+          settled = await ends();
+          return settled.join() === previous;
+        },
+        10_000,
+        () => `__consumer_offsets ends still moving: ${settled.join()}`,
+      );
       const holding = (await ownAdmin.fetchTopicOffsets('__consumer_offsets')).find((p) => p.high !== '0');
       assert.ok(holding !== undefined, 'the commit is in some __consumer_offsets partition');
       const before = holding.high;

@@ -1,5 +1,6 @@
-// Catch-up fetch: reads everything the ingest phases it needs wrote (in a full run, the acks=all phase's log),
-// from offset 0, with large Fetch responses over a few connections. Only the response framing and batch headers are parsed; record bytes are dropped.
+// Catch-up fetch: reads everything the ingest phases it needs wrote (in a full run, the acks=all phase's
+// log), from offset 0, with large Fetch responses over a few connections. Only the response framing and
+// batch headers are parsed; record bytes are dropped.
 import type { IngestedTopic, Phase, PhaseContext, PhaseOutcome } from '../phase.js';
 import type { KafkaConnection } from '../wire/connection.js';
 import { spanOfBatches } from '../wire/record-batch.js';

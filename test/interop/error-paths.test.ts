@@ -554,19 +554,19 @@ describe('error paths', { timeout: 150_000 }, () => {
       await ownAdmin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '0' }] });
       // kafkajs sets offsets through a consumer that joins the group and leaves it; the Empty group's record
       // can land after setOffsets returns. The partition's end is read once it has stopped moving.
-      const ends = async () => (await ownAdmin.fetchTopicOffsets('__consumer_offsets')).map((p) => p.high);
-      let settled = await ends();
+      const ends = (offsets: { high: string }[]) => offsets.map((p) => p.high).join();
+      let settled = await ownAdmin.fetchTopicOffsets('__consumer_offsets');
       await waitFor(
         async () => {
-          const previous = settled.join();
+          const previous = ends(settled);
           await sleep(200);
-          settled = await ends();
-          return settled.join() === previous;
+          settled = await ownAdmin.fetchTopicOffsets('__consumer_offsets');
+          return ends(settled) === previous;
         },
         10_000,
-        () => `__consumer_offsets ends still moving: ${settled.join()}`,
+        () => `__consumer_offsets ends still moving: ${ends(settled)}`,
       );
-      const holding = (await ownAdmin.fetchTopicOffsets('__consumer_offsets')).find((p) => p.high !== '0');
+      const holding = settled.find((p) => p.high !== '0');
       assert.ok(holding !== undefined, 'the commit is in some __consumer_offsets partition');
       const before = holding.high;
 

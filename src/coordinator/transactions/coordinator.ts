@@ -741,7 +741,8 @@ export class TransactionCoordinator implements TransactionVerifier {
     // retry EndTxn, so NOT_COORDINATOR would leave it believing a committed transaction failed.
     const { errorCode, durable } = await this.appendTransition(entry, metadata, transition, false);
     if (durable) {
-      if (this.isCurrent(entry) && entry.transactions.get(transactionalId) === metadata) {
+      // NOT_COORDINATOR here means the record is written but the partition is no longer ours.
+      if (errorCode === ErrorCode.NONE) {
         const complete = metadata.prepareComplete(this.scheduler.nowMs());
         await this.completeTransaction(entry, metadata, complete, commit);
       }
